@@ -1,0 +1,72 @@
+import type { AppDefinition } from "./types";
+
+/** Fraction Ball LMS, from ../shared/runbooks/003_3d538838f653fe3e.txt. */
+export const lms: AppDefinition = {
+  id: "lms",
+  displayName: "Fraction Ball LMS",
+  runbook: "003_3d538838f653fe3e.txt",
+  backend: {
+    // Django 5.1 + DRF; "curl https://yourdomain.com/api/healthz/".
+    image: "ghcr.io/fractionball/web",
+    port: 8000,
+    healthPath: "/api/healthz/",
+    runtime: "python",
+    // "web: limits cpus '2.0' memory 4G, reservations memory 2G".
+    limits: { cpus: 2, memoryMb: 4096, memoryReservationMb: 2048 },
+    env: {
+      DEBUG: "false",
+      ALLOWED_HOSTS: "localhost",
+      SECURE_SSL_REDIRECT: "true",
+      SESSION_COOKIE_SECURE: "true",
+      CSRF_COOKIE_SECURE: "true",
+      SECURE_HSTS_SECONDS: "31536000",
+      THROTTLE_ANON: "100/hour",
+      THROTTLE_USER: "1000/hour",
+      THROTTLE_LIBRARY: "500/hour",
+    },
+    // "python manage.py migrate" then "python manage.py collectstatic --noinput".
+    migrationCommand: ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput"],
+    secretEnv: [
+      { name: "SECRET_KEY", source: "generated", length: 50 },
+      { name: "FIREBASE_CREDENTIALS_JSON", source: "external", description: "Firebase service account key (runbook: 'Rotate Firebase credentials')." },
+      { name: "SLACK_WEBHOOK_URL", source: "external", description: "Slack webhook for alerts (runbook: 'SLACK_WEBHOOK_URL')." },
+    ],
+    volumes: [],
+    // Firebase Auth and Storage are external services.
+    needsEgress: true,
+    // "web: deploy: replicas: 3".
+    replicas: 3,
+  },
+  database: {
+    engine: "postgres",
+    image: "postgres",
+    tag: "16.4-alpine",
+    // "REINDEX DATABASE fractionball".
+    database: "fractionball",
+    user: "fractionball",
+    port: 5432,
+    // "db: limits memory 8G, reservations memory 4G".
+    limits: { cpus: 2, memoryMb: 8192, memoryReservationMb: 4096 },
+  },
+  cache: {
+    engine: "redis",
+    image: "redis",
+    tag: "7.4-alpine",
+    port: 6379,
+    limits: { cpus: 0.5, memoryMb: 512 },
+    // Sessions, cache and the RQ queue live here.
+    optional: false,
+  },
+  workers: [
+    {
+      // "Queue: Redis Queue (RQ) for background jobs".
+      name: "rq",
+      command: ["python", "manage.py", "rqworker", "default"],
+      healthcheck: "python -c \"import os,redis; redis.Redis.from_url(os.environ['REDIS_URL']).ping()\"",
+      replicas: 1,
+      limits: { cpus: 1, memoryMb: 1024 },
+    },
+  ],
+  routes: [{ path: "/", service: "backend" }],
+  healthEndpoints: ["/api/healthz/"],
+};

@@ -1,0 +1,142 @@
+/**
+ * The app catalog's types: what a runbook says about an application, as data.
+ * Nothing here reads config or declares a resource; a stack's settings are layered on top
+ * in config/resolve.ts.
+ */
+
+/** CPU and memory limits of one container. */
+export interface ResourceLimits {
+  /** CPUs the container may use (docker `--cpus`). */
+  readonly cpus: number;
+  /** Hard memory limit in MiB (docker `--memory`). */
+  readonly memoryMb: number;
+  /** Soft memory reservation in MiB, where the runbook gives one. */
+  readonly memoryReservationMb?: number;
+}
+
+/** The language runtime of an HTTP service: it decides how the container probes itself. */
+export type ServiceRuntime = "python" | "node" | "nginx";
+
+/** A secret environment variable the application reads. */
+export type SecretEnvDefinition =
+  | {
+      readonly name: string;
+      /** Made by the program (random), never typed by a person. */
+      readonly source: "generated";
+      /** Length of the generated value. */
+      readonly length: number;
+    }
+  | {
+      readonly name: string;
+      /** Issued by a third party (payment provider, messaging...): the operator supplies it as a secure config value. */
+      readonly source: "external";
+      readonly description: string;
+    };
+
+/** A named volume holding state, mounted into a service. */
+export interface StateVolume {
+  /** Short name, unique within the app (`data`, `uploads`). */
+  readonly name: string;
+  readonly mountPath: string;
+}
+
+export interface HttpServiceDefinition {
+  /** Image repository, without a tag: the stack chooses the tag. */
+  readonly image: string;
+  /** Port the service listens on inside its network. */
+  readonly port: number;
+  /** Path the container health check and the proxy health gate use, exactly as the runbook names it. */
+  readonly healthPath: string;
+  readonly runtime: ServiceRuntime;
+  readonly limits: ResourceLimits;
+  /** Non-secret environment. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface BackendDefinition extends HttpServiceDefinition {
+  /** Prometheus metrics path, where the runbook names one. */
+  readonly metricsPath?: string;
+  /** The migration command, as the runbook gives it; absent where the runbook names none. */
+  readonly migrationCommand?: readonly string[];
+  readonly secretEnv: readonly SecretEnvDefinition[];
+  /** Volumes of state the backend owns (SQLite file, uploads). */
+  readonly volumes: readonly StateVolume[];
+  /** The backend calls third-party APIs, so it joins the egress network (never the public one). */
+  readonly needsEgress: boolean;
+  /** Default replica count where the runbook scales the backend horizontally. */
+  readonly replicas: number;
+}
+
+export interface FrontendDefinition extends HttpServiceDefinition {
+  /**
+   * An admin UI is not served to the public: it binds 127.0.0.1 on `adminPort` and operators
+   * reach it through an ssh tunnel.
+   */
+  readonly adminPort?: number;
+}
+
+export interface PostgresDefinition {
+  readonly engine: "postgres";
+  readonly image: string;
+  readonly tag: string;
+  readonly database: string;
+  readonly user: string;
+  readonly port: 5432;
+  readonly limits: ResourceLimits;
+}
+
+export interface SqliteDefinition {
+  readonly engine: "sqlite";
+  /** Path of the database file inside the backend container. */
+  readonly path: string;
+  /** Name of the backend volume that holds the file. */
+  readonly volume: string;
+  /** The runbook runs SQLite in WAL mode. */
+  readonly walMode: boolean;
+}
+
+export type DatabaseDefinition = PostgresDefinition | SqliteDefinition;
+
+export interface RedisDefinition {
+  readonly engine: "redis";
+  readonly image: string;
+  readonly tag: string;
+  readonly port: 6379;
+  readonly limits: ResourceLimits;
+  /** The runbook calls Redis optional: off unless the stack turns it on. */
+  readonly optional: boolean;
+}
+
+export interface WorkerDefinition {
+  /** Short name, unique within the app (`rq`). */
+  readonly name: string;
+  /** Workers run the backend image with this command. */
+  readonly command: readonly string[];
+  /** Health check command run in the worker container (CMD-SHELL). */
+  readonly healthcheck: string;
+  readonly replicas: number;
+  readonly limits: ResourceLimits;
+}
+
+/** A proxy route: requests under `path` go to `service`. */
+export interface ProxyRoute {
+  readonly path: string;
+  readonly service: "backend" | "frontend";
+}
+
+export interface AppDefinition {
+  /** Catalog id, also the stack config key (`runbook:apps.<id>`). */
+  readonly id: string;
+  readonly displayName: string;
+  /** The runbook file in ../shared/runbooks this definition is taken from. */
+  readonly runbook: string;
+  readonly backend: BackendDefinition;
+  readonly frontend?: FrontendDefinition;
+  readonly database: DatabaseDefinition;
+  readonly cache?: RedisDefinition;
+  readonly workers: readonly WorkerDefinition[];
+  /** Public routes through the proxy, most specific first. */
+  readonly routes: readonly ProxyRoute[];
+  /** Endpoints the health gate polls through the proxy, exactly as the runbook names them. */
+  readonly healthEndpoints: readonly string[];
+}

@@ -1,0 +1,5 @@
+export * from "./appStack";
+export * from "./containerDefaults";
+export * from "./deployCommand";
+export * from "./healthGate";
+export * from "./nginxConfig";

@@ -1,0 +1,154 @@
+/**
+ * Stack config -> StackSpec: validate (every problem at once), then layer the stack's settings
+ * over the catalog and DEFAULTS. Pure: no Pulumi runtime, no resources.
+ */
+import type { z } from "zod";
+import { catalog } from "../apps";
+import type { AppDefinition, ResourceLimits } from "../apps/types";
+import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
+import { ConfigError, keyPath, type ConfigProblem } from "./errors";
+import { stackConfigSchema, type StackConfig } from "./schema";
+import type { AppSpec, HostSpec, StackSpec } from "./spec";
+
+type AppConfig = StackConfig["apps"][string];
+type LimitsOverride = Partial<ResourceLimits> | undefined;
+
+/** The raw config of a stack: the project's keys without the `runbook:` prefix. */
+export type RawConfig = Readonly<Record<string, unknown>>;
+
+export function parseStackConfig(raw: RawConfig, project: string = PROJECT): StackSpec {
+  const result = stackConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(toProblems(result.error.issues, project));
+  }
+  const cfg = result.data;
+  return {
+    project,
+    environment: cfg.environment,
+    apps: Object.entries(cfg.apps).map(([id, app]) => resolveApp(catalog[id]!, app, cfg)),
+  };
+}
+
+function toProblems(issues: readonly z.core.$ZodIssue[], project: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        problems.push({ path: keyPath(project, [...issue.path, key]), message: "unknown key" });
+      }
+      continue;
+    }
+    let message = issue.message;
+    if (issue.code === "invalid_type" && issue.input === undefined) {
+      message = issue.message.startsWith("is required") ? issue.message : `is required (${issue.message})`;
+    }
+    problems.push({ path: keyPath(project, issue.path), message });
+  }
+  // Stable order: by path, then message, so the same input always prints the same lines.
+  return problems.sort((a, b) => a.path.localeCompare(b.path) || a.message.localeCompare(b.message));
+}
+
+function mergeLimits(base: ResourceLimits, override: LimitsOverride): ResourceLimits {
+  return { ...base, ...Object.fromEntries(Object.entries(override ?? {}).filter(([, v]) => v !== undefined)) };
+}
+
+export function parseHost(url: string): HostSpec {
+  const parsed = new URL(url);
+  if (parsed.protocol === "ssh:") {
+    return {
+      kind: "ssh",
+      dockerHost: url,
+      user: decodeURIComponent(parsed.username),
+      host: parsed.hostname,
+      port: parsed.port ? Number(parsed.port) : 22,
+    };
+  }
+  return { kind: "local", dockerHost: url };
+}
+
+function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSpec {
+  const secrets = cfg.secrets?.[def.id] ?? {};
+  const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
+  const cacheEnabled = def.cache !== undefined && (app.cache?.enabled ?? !def.cache.optional);
+  const proxy = app.proxy ?? {};
+  return {
+    id: def.id,
+    displayName: def.displayName,
+    runbook: def.runbook,
+    environment: cfg.environment,
+    host: parseHost(app.host ?? DEFAULTS.host),
+    protectState: PROTECTED_ENVIRONMENTS.includes(cfg.environment),
+    logRotation: app.logRotation ?? DEFAULTS.logRotation,
+    backend: {
+      image: `${app.backend.repository ?? def.backend.image}:${app.backend.tag}`,
+      port: def.backend.port,
+      healthPath: def.backend.healthPath,
+      runtime: def.backend.runtime,
+      limits: mergeLimits(def.backend.limits, app.backend.limits),
+      env: { ...def.backend.env, ...app.backend.env },
+      replicas: app.backend.replicas ?? def.backend.replicas,
+      ...(def.backend.metricsPath !== undefined && { metricsPath: def.backend.metricsPath }),
+      ...(def.backend.migrationCommand !== undefined && { migrationCommand: def.backend.migrationCommand }),
+      secretEnv: def.backend.secretEnv,
+      volumes: def.backend.volumes,
+      needsEgress: def.backend.needsEgress,
+    },
+    ...(def.frontend && {
+      frontend: {
+        image: `${app.frontend?.repository ?? def.frontend.image}:${app.frontend?.tag}`,
+        port: def.frontend.port,
+        healthPath: def.frontend.healthPath,
+        runtime: def.frontend.runtime,
+        limits: mergeLimits(def.frontend.limits, app.frontend?.limits),
+        env: def.frontend.env,
+        ...(def.frontend.adminPort !== undefined && { adminPort: def.frontend.adminPort }),
+      },
+    }),
+    database:
+      def.database.engine === "postgres"
+        ? {
+            engine: "postgres",
+            image: `${def.database.image}:${app.database?.tag ?? def.database.tag}`,
+            database: def.database.database,
+            user: def.database.user,
+            port: def.database.port,
+            limits: mergeLimits(def.database.limits, app.database?.limits),
+          }
+        : def.database,
+    ...(def.cache &&
+      cacheEnabled && {
+        cache: {
+          image: `${def.cache.image}:${app.cache?.tag ?? def.cache.tag}`,
+          port: def.cache.port,
+          limits: mergeLimits(def.cache.limits, app.cache?.limits),
+        },
+      }),
+    workers: def.workers.map((w) => ({
+      name: w.name,
+      command: w.command,
+      healthcheck: w.healthcheck,
+      replicas: app.workers?.[w.name]?.replicas ?? w.replicas,
+      limits: mergeLimits(w.limits, app.workers?.[w.name]?.limits),
+    })),
+    proxy: {
+      image: `${DEFAULTS.proxy.image}:${proxy.tag ?? DEFAULTS.proxy.tag}`,
+      httpPort: proxy.httpPort ?? DEFAULTS.proxy.httpPort,
+      httpsPort: proxy.httpsPort ?? DEFAULTS.proxy.httpsPort,
+      ...(proxy.tls && { tls: proxy.tls }),
+      maintenance: proxy.maintenance ?? DEFAULTS.proxy.maintenance,
+      rateLimit: proxy.rateLimit ?? DEFAULTS.proxy.rateLimit,
+      clientMaxBodyMb: proxy.clientMaxBodyMb ?? DEFAULTS.proxy.clientMaxBodyMb,
+      limits: DEFAULTS.proxy.limits,
+      routes: def.routes.filter((r) => r.service === "backend" || (def.frontend && def.frontend.adminPort === undefined)),
+      healthEndpoints: def.healthEndpoints,
+    },
+    healthGate: {
+      attempts: app.healthGate?.attempts ?? DEFAULTS.healthGate.attempts,
+      intervalSeconds: app.healthGate?.intervalSeconds ?? DEFAULTS.healthGate.intervalSeconds,
+    },
+    externalSecrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.secure])),
+    unsetExternalSecrets: external.filter((name) => !(name in secrets)),
+  };
+}
+
+export { ConfigError };

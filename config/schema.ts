@@ -1,0 +1,260 @@
+/**
+ * The schema of a stack's config (the `runbook:` keys of Pulumi.<stack>.yaml), with zod.
+ * Unknown keys are errors; cross-field rules (catalog ids, `latest` in prod, published
+ * database ports, secrets only as secure values) are checked here too, so every problem is
+ * reported in one pass.
+ */
+import { z } from "zod";
+import { catalog, catalogIds } from "../apps";
+import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
+
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+const tag = z.string({ error: "must be an image tag string" }).regex(IMAGE_TAG, {
+  error: "must be an image tag: letters, digits, '.', '_' or '-', at most 128 characters",
+});
+const repository = z
+  .string({ error: "must be an image repository string" })
+  .regex(IMAGE_REPOSITORY, { error: "must be an image repository such as ghcr.io/org/app (lowercase, no tag)" });
+
+const limits = z.strictObject({
+  cpus: z.number({ error: "must be a number of CPUs" }).positive({ error: "must be more than 0" }).max(64, { error: "must be at most 64" }).optional(),
+  memoryMb: z.number({ error: "must be a whole number of MiB" }).int({ error: "must be a whole number of MiB" }).min(16, { error: "must be at least 16 (MiB)" }).optional(),
+  memoryReservationMb: z.number({ error: "must be a whole number of MiB" }).int({ error: "must be a whole number of MiB" }).min(0, { error: "must be at least 0" }).optional(),
+});
+
+const replicas = z
+  .number({ error: "must be a whole number from 1 to 20" })
+  .int({ error: "must be a whole number from 1 to 20" })
+  .min(1, { error: "must be at least 1" })
+  .max(20, { error: "must be at most 20" });
+
+const port = z
+  .number({ error: "must be a port number from 1 to 65535" })
+  .int({ error: "must be a port number from 1 to 65535" })
+  .min(1, { error: "must be a port number from 1 to 65535" })
+  .max(65535, { error: "must be a port number from 1 to 65535" });
+
+const env = z.record(
+  z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: "must be an environment variable name (A-Z, 0-9, _)" }),
+  z.string({ error: "must be a string (quote numbers and booleans)" }),
+);
+
+/** Present only so that asking for it gets a clear refusal instead of "unknown key". */
+const publishPort = z.unknown().optional();
+
+const appConfig = z.strictObject({
+  host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
+  backend: z.strictObject(
+    {
+      tag,
+      repository: repository.optional(),
+      replicas: replicas.optional(),
+      limits: limits.optional(),
+      env: env.optional(),
+    },
+    { error: "is required: the backend's image tag at least (backend.tag)" },
+  ),
+  frontend: z.strictObject({ tag: tag.optional(), repository: repository.optional(), limits: limits.optional() }).optional(),
+  database: z.strictObject({ tag: tag.optional(), limits: limits.optional(), publishPort }).optional(),
+  cache: z
+    .strictObject({ enabled: z.boolean({ error: "must be true or false" }).optional(), tag: tag.optional(), limits: limits.optional(), publishPort })
+    .optional(),
+  workers: z.record(z.string(), z.strictObject({ replicas: replicas.optional(), limits: limits.optional() })).optional(),
+  proxy: z
+    .strictObject({
+      tag: tag.optional(),
+      httpPort: port.optional(),
+      httpsPort: port.optional(),
+      tls: z
+        .strictObject({
+          certificateFile: z.string().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+          keyFile: z.string().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+        })
+        .optional(),
+      maintenance: z.boolean({ error: "must be true or false" }).optional(),
+      rateLimit: z
+        .strictObject({
+          requestsPerSecond: z.number().int().min(1, { error: "must be at least 1" }).max(10_000, { error: "must be at most 10000" }),
+          burst: z.number().int().min(0, { error: "must be at least 0" }).max(100_000, { error: "must be at most 100000" }),
+        })
+        .optional(),
+      clientMaxBodyMb: z.number().int().min(1, { error: "must be at least 1" }).max(10_240, { error: "must be at most 10240" }).optional(),
+    })
+    .optional(),
+  logRotation: z
+    .strictObject({
+      maxSize: z.string().regex(/^[1-9][0-9]*[kmg]$/, { error: "must be a size such as 10m (k, m or g)" }),
+      maxFile: z.number().int().min(1, { error: "must be at least 1" }).max(100, { error: "must be at most 100" }),
+    })
+    .optional(),
+  healthGate: z
+    .strictObject({
+      attempts: z.number().int().min(1, { error: "must be at least 1" }).max(600, { error: "must be at most 600" }).optional(),
+      intervalSeconds: z.number().int().min(1, { error: "must be at least 1" }).max(60, { error: "must be at most 60" }).optional(),
+    })
+    .optional(),
+});
+
+const secretValue = z.strictObject(
+  { secure: z.string().min(1) },
+  {
+    error: (issue) =>
+      issue.input === undefined
+        ? undefined
+        : "must be a secret: set it with `pulumi config set --secret --path <key>`, never as plain text",
+  },
+);
+
+export const stackConfigSchema = z
+  .strictObject({
+    environment: z.enum(["prod", "staging"], { error: "must be prod or staging" }),
+    apps: z
+      .record(z.string(), appConfig, { error: "must be a map of app id to its settings" })
+      .refine((apps) => Object.keys(apps).length > 0, { error: `must name at least one app: ${catalogIds.join(", ")}` }),
+    secrets: z.record(z.string(), z.record(z.string(), secretValue)).optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    const prod = PROTECTED_ENVIRONMENTS.includes(cfg.environment);
+    for (const [appId, app] of Object.entries(cfg.apps)) {
+      const def = catalog[appId];
+      const at = (...rest: PropertyKey[]) => ["apps", appId, ...rest];
+      if (!def) {
+        ctx.addIssue({ code: "custom", path: at(), message: `unknown app; the catalog has ${catalogIds.join(", ")}` });
+        continue;
+      }
+      if (app.host !== undefined) {
+        const problem = hostProblem(app.host);
+        if (problem) ctx.addIssue({ code: "custom", path: at("host"), message: problem });
+      }
+      if (def.frontend && app.frontend?.tag === undefined) {
+        ctx.addIssue({ code: "custom", path: at("frontend", "tag"), message: `is required: ${def.displayName} has a frontend image` });
+      }
+      if (!def.frontend && app.frontend) {
+        ctx.addIssue({ code: "custom", path: at("frontend"), message: `${def.displayName} has no frontend; remove this key` });
+      }
+      if (!def.cache && app.cache) {
+        ctx.addIssue({ code: "custom", path: at("cache"), message: `${def.displayName} has no cache; remove this key` });
+      }
+      if (def.cache && !def.cache.optional && app.cache?.enabled === false) {
+        ctx.addIssue({ code: "custom", path: at("cache", "enabled"), message: `${def.displayName} needs its Redis (runbook); it cannot be turned off` });
+      }
+      if (def.database.engine === "sqlite" && app.database) {
+        ctx.addIssue({ code: "custom", path: at("database"), message: `${def.displayName} uses SQLite inside the backend; there is no database container to configure` });
+      }
+      for (const svc of ["database", "cache"] as const) {
+        if (app[svc]?.publishPort !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: at(svc, "publishPort"),
+            message: `a ${svc} port is never published on the host; reach it through \`docker exec\` or an ssh tunnel`,
+          });
+        }
+      }
+      for (const name of Object.keys(app.workers ?? {})) {
+        if (!def.workers.some((w) => w.name === name)) {
+          const known = def.workers.map((w) => w.name);
+          ctx.addIssue({
+            code: "custom",
+            path: at("workers", name),
+            message: known.length ? `unknown worker; ${def.displayName} has ${known.join(", ")}` : `${def.displayName} has no workers`,
+          });
+        }
+      }
+      if (prod) {
+        const tags: [PropertyKey[], string | undefined][] = [
+          [["backend", "tag"], app.backend.tag],
+          [["frontend", "tag"], app.frontend?.tag],
+          [["database", "tag"], app.database?.tag],
+          [["cache", "tag"], app.cache?.tag],
+          [["proxy", "tag"], app.proxy?.tag],
+        ];
+        for (const [path, value] of tags) {
+          if (value === "latest") {
+            ctx.addIssue({ code: "custom", path: at(...path), message: "must be a pinned version in prod, not `latest` (a rollback needs the previous tag)" });
+          }
+        }
+      }
+      const limitsToCheck: [PropertyKey[], z.infer<typeof limits> | undefined][] = [
+        [["backend", "limits"], app.backend.limits],
+        [["frontend", "limits"], app.frontend?.limits],
+        [["database", "limits"], app.database?.limits],
+        [["cache", "limits"], app.cache?.limits],
+      ];
+      for (const [path, l] of limitsToCheck) {
+        if (l?.memoryReservationMb !== undefined && l.memoryMb !== undefined && l.memoryReservationMb > l.memoryMb) {
+          ctx.addIssue({ code: "custom", path: at(...path, "memoryReservationMb"), message: "must not exceed memoryMb" });
+        }
+      }
+    }
+    // Two apps on one Docker host cannot publish the same host port.
+    const taken = new Map<string, string>();
+    for (const [appId, app] of Object.entries(cfg.apps)) {
+      const def = catalog[appId];
+      if (!def) continue;
+      const host = app.host ?? DEFAULTS.host;
+      const published: [PropertyKey[], number][] = [[["proxy", "httpPort"], app.proxy?.httpPort ?? DEFAULTS.proxy.httpPort]];
+      if (app.proxy?.tls) published.push([["proxy", "httpsPort"], app.proxy.httpsPort ?? DEFAULTS.proxy.httpsPort]);
+      if (def.frontend?.adminPort !== undefined) published.push([["frontend"], def.frontend.adminPort]);
+      for (const [path, p] of published) {
+        const key = `${host}#${p}`;
+        const owner = taken.get(key);
+        if (owner) {
+          ctx.addIssue({ code: "custom", path: ["apps", appId, ...path], message: `host port ${p} on ${host} is already published by ${owner}; give each app on a host its own port` });
+        } else {
+          taken.set(key, appId);
+        }
+      }
+    }
+    for (const [appId, secrets] of Object.entries(cfg.secrets ?? {})) {
+      const def = catalog[appId];
+      if (!def) {
+        ctx.addIssue({ code: "custom", path: ["secrets", appId], message: `unknown app; the catalog has ${catalogIds.join(", ")}` });
+        continue;
+      }
+      if (!(appId in cfg.apps)) {
+        ctx.addIssue({ code: "custom", path: ["secrets", appId], message: "this stack does not deploy that app (add it under apps or remove these secrets)" });
+      }
+      const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
+      for (const name of Object.keys(secrets)) {
+        if (!external.includes(name)) {
+          const generated = def.backend.secretEnv.some((s) => s.name === name && s.source === "generated");
+          ctx.addIssue({
+            code: "custom",
+            path: ["secrets", appId, name],
+            message: generated
+              ? "is generated by the program and rotated by it; it cannot be set"
+              : `is not a secret ${def.displayName} reads; its external secrets are ${external.join(", ") || "none"}`,
+          });
+        }
+      }
+    }
+  });
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** Why a Docker host URL is not acceptable, or undefined when it is. */
+export function hostProblem(host: string): string | undefined {
+  const usage = "must be unix:///path/to/docker.sock or ssh://user@host[:port]";
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    return usage;
+  }
+  if (url.protocol === "unix:") {
+    return url.pathname.startsWith("/") && url.pathname.length > 1 && !url.host ? undefined : usage;
+  }
+  if (url.protocol === "ssh:") {
+    if (!url.username) return `${usage} (the ssh user is missing)`;
+    if (!url.hostname) return usage;
+    if (url.password) return "must not carry a password; use an ssh key in the agent";
+    if (url.pathname && url.pathname !== "/" && url.pathname !== "") return `${usage} (no path after the host)`;
+    return undefined;
+  }
+  if (url.protocol === "tcp:" || url.protocol === "http:" || url.protocol === "https:") {
+    return `${usage}; a TCP Docker socket is refused (it is root on the host without ssh's authentication)`;
+  }
+  return usage;
+}

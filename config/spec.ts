@@ -1,0 +1,135 @@
+/**
+ * The fully resolved, validated description of one stack: what components receive.
+ * Built by config/resolve.ts from the catalog and the stack's config; components never read config.
+ */
+import type {
+  ProxyRoute,
+  ResourceLimits,
+  SecretEnvDefinition,
+  ServiceRuntime,
+  StateVolume,
+} from "../apps/types";
+
+export type Environment = "prod" | "staging";
+
+/** Where an app's containers run: the local Docker socket, or a Docker host reached over ssh. */
+export type HostSpec =
+  | { readonly kind: "local"; readonly dockerHost: string }
+  | {
+      readonly kind: "ssh";
+      readonly dockerHost: string;
+      readonly user: string;
+      readonly host: string;
+      readonly port: number;
+    };
+
+export interface LogRotationSpec {
+  /** json-file `max-size`, e.g. `10m`. */
+  readonly maxSize: string;
+  /** json-file `max-file`. */
+  readonly maxFile: number;
+}
+
+export interface HttpServiceSpec {
+  /** `repository:tag`. */
+  readonly image: string;
+  readonly port: number;
+  readonly healthPath: string;
+  readonly runtime: ServiceRuntime;
+  readonly limits: ResourceLimits;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface BackendSpec extends HttpServiceSpec {
+  readonly replicas: number;
+  readonly metricsPath?: string;
+  readonly migrationCommand?: readonly string[];
+  readonly secretEnv: readonly SecretEnvDefinition[];
+  readonly volumes: readonly StateVolume[];
+  readonly needsEgress: boolean;
+}
+
+export interface FrontendSpec extends HttpServiceSpec {
+  readonly adminPort?: number;
+}
+
+export type DatabaseSpec =
+  | {
+      readonly engine: "postgres";
+      readonly image: string;
+      readonly database: string;
+      readonly user: string;
+      readonly port: number;
+      readonly limits: ResourceLimits;
+    }
+  | { readonly engine: "sqlite"; readonly path: string; readonly volume: string; readonly walMode: boolean };
+
+export interface CacheSpec {
+  readonly image: string;
+  readonly port: number;
+  readonly limits: ResourceLimits;
+}
+
+export interface WorkerSpec {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly healthcheck: string;
+  readonly replicas: number;
+  readonly limits: ResourceLimits;
+}
+
+export interface TlsSpec {
+  /** Path of the certificate chain on the Docker host, mounted read-only into the proxy. */
+  readonly certificateFile: string;
+  readonly keyFile: string;
+}
+
+export interface ProxySpec {
+  readonly image: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly tls?: TlsSpec;
+  readonly maintenance: boolean;
+  readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
+  readonly clientMaxBodyMb: number;
+  readonly limits: ResourceLimits;
+  readonly routes: readonly ProxyRoute[];
+  readonly healthEndpoints: readonly string[];
+}
+
+export interface HealthGateSpec {
+  /** Attempts per endpoint before `pulumi up` fails. */
+  readonly attempts: number;
+  readonly intervalSeconds: number;
+}
+
+export interface AppSpec {
+  readonly id: string;
+  readonly displayName: string;
+  readonly runbook: string;
+  readonly environment: Environment;
+  readonly host: HostSpec;
+  /** Volumes of state are protected and retained on delete (prod). */
+  readonly protectState: boolean;
+  readonly logRotation: LogRotationSpec;
+  readonly backend: BackendSpec;
+  readonly frontend?: FrontendSpec;
+  readonly database: DatabaseSpec;
+  readonly cache?: CacheSpec;
+  readonly workers: readonly WorkerSpec[];
+  readonly proxy: ProxySpec;
+  readonly healthGate: HealthGateSpec;
+  /**
+   * Values of the app's external secrets that the stack supplies. Plain strings in memory only:
+   * components wrap them with `pulumi.secret` before they reach any resource.
+   */
+  readonly externalSecrets: Readonly<Record<string, string>>;
+  /** External secrets the app reads that the stack has not set (reported by the plan). */
+  readonly unsetExternalSecrets: readonly string[];
+}
+
+export interface StackSpec {
+  readonly project: string;
+  readonly environment: Environment;
+  readonly apps: readonly AppSpec[];
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run plan -- --stack <name> | --config-file <path> [--json]`
+ * The offline plan: runs the program under Pulumi's mock runtime with a stack's config and prints
+ * what `pulumi up` would create. Exit codes: 0 clean; 1 a mandatory policy violation; 2 invalid
+ * config or a program error (one line per problem, no stack trace).
+ */
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT } from "../config/defaults";
+import { ConfigError } from "../config/errors";
+import { parseStackConfig } from "../config/resolve";
+import { readStackFile } from "../config/sources";
+import { runUnderMocks } from "./mockRuntime";
+import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
+
+export const EXIT = { ok: 0, violation: 1, invalid: 2 } as const;
+
+export interface PlanOptions {
+  readonly stack?: string;
+  readonly configFile?: string;
+  readonly json: boolean;
+  readonly cwd: string;
+}
+
+export interface PlanOutcome {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly document?: PlanDocument;
+}
+
+export function parsePlanArgs(argv: readonly string[], cwd: string): PlanOptions | string {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { stack: { type: "string" }, "config-file": { type: "string" }, json: { type: "boolean", default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const { stack, "config-file": configFile, json } = parsed.values;
+  if (!stack && !configFile) return "name a stack (--stack prod) or a stack file (--config-file path/to/Pulumi.x.yaml)";
+  if (stack && !/^[A-Za-z0-9_.-]+$/.test(stack)) return `--stack: \`${stack}\` is not a stack name`;
+  return { ...(stack && { stack }), ...(configFile && { configFile }), json: json ?? false, cwd };
+}
+
+/** The stack name a config file stands for: Pulumi.<stack>.yaml, else the file's base name. */
+function stackNameOf(file: string): string {
+  const base = path.basename(file);
+  return /^Pulumi\.(.+)\.ya?ml$/.exec(base)?.[1] ?? base.replace(/\.ya?ml$/, "");
+}
+
+export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
+  const file = options.configFile ? path.resolve(options.cwd, options.configFile) : path.join(options.cwd, `Pulumi.${options.stack}.yaml`);
+  const stack = options.stack ?? stackNameOf(file);
+  let spec;
+  try {
+    spec = parseStackConfig(readStackFile(file, PROJECT), PROJECT);
+  } catch (err) {
+    if (err instanceof ConfigError) return { exitCode: EXIT.invalid, stdout: "", stderr: `${err.message}\n` };
+    throw err;
+  }
+  let run;
+  try {
+    run = await runUnderMocks(spec, stack);
+  } catch (err) {
+    return { exitCode: EXIT.invalid, stdout: "", stderr: `program error: ${(err as Error).message}\n` };
+  }
+  const violations: Violation[] = [];
+  const warnings = spec.apps.flatMap((app) =>
+    app.unsetExternalSecrets.map(
+      (name) => `${app.id}: external secret ${name} is not set; the backend starts without it (pulumi config set --secret --path 'secrets.${app.id}.${name}')`,
+    ),
+  );
+  const document = planDocument(stack, spec.environment, run.resources, violations, warnings);
+  const exitCode = violations.some((v) => v.enforcementLevel === "mandatory") ? EXIT.violation : EXIT.ok;
+  if (options.json) return { exitCode, stdout: `${JSON.stringify(document, null, 2)}\n`, stderr: "", document };
+  const counts = countByType(run.resources);
+  const text = [
+    `Offline plan of stack ${stack} (${spec.environment}): ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
+    "",
+    renderTree(run.resources),
+    "",
+    "Resources by type:",
+    ...counts.map(([type, n]) => `  ${String(n).padStart(4)}  ${type}`),
+    "",
+    ...(warnings.length ? ["Warnings:", ...warnings.map((w) => `  - ${w}`), ""] : []),
+    renderViolations(violations),
+    "",
+  ].join("\n");
+  return { exitCode, stdout: text, stderr: "", document };
+}

@@ -1,0 +1,117 @@
+/**
+ * Runs the program under Pulumi's mock runtime and records every resource it declares, with
+ * the resource options the mocks API does not show (parent, protect, dependencies...).
+ */
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSpec } from "../config/spec";
+import { deployStack } from "../program";
+import {
+  MockMonitorPrototype,
+  waitForRPCs,
+  type MockMonitorLike,
+  type RegisterResourceRequestLike,
+} from "./pulumiInternals";
+
+export interface PlannedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly parent?: string;
+  readonly custom: boolean;
+  /** URNs this resource depends on (explicit dependsOn and inputs that are outputs of others). */
+  readonly dependencies: readonly string[];
+  readonly options: {
+    readonly protect: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly retainOnDelete: boolean;
+    readonly ignoreChanges: readonly string[];
+    readonly additionalSecretOutputs: readonly string[];
+  };
+  /** Inputs in Pulumi's wire format: secrets and unknowns keep their markers. */
+  readonly wireInputs: Readonly<Record<string, unknown>>;
+}
+
+type Recorder = (r: PlannedResource) => void;
+let recorder: Recorder | undefined;
+let installed = false;
+
+function installCapture(): void {
+  if (installed) return;
+  installed = true;
+  const original = MockMonitorPrototype.registerResource;
+  MockMonitorPrototype.registerResource = async function (this: MockMonitorLike, req: RegisterResourceRequestLike, callback) {
+    const parent = req.getParent();
+    recorder?.({
+      type: req.getType(),
+      name: req.getName(),
+      urn: this.newUrn(parent, req.getType(), req.getName()),
+      ...(parent && { parent }),
+      custom: req.getCustom(),
+      dependencies: [...new Set(req.getDependenciesList())],
+      options: {
+        protect: req.hasProtect() ? req.getProtect() : false,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        retainOnDelete: req.getRetainondelete(),
+        ignoreChanges: req.getIgnorechangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      },
+      wireInputs: req.getObject()?.toJavaScript() ?? {},
+    });
+    return original.call(this, req, callback);
+  };
+}
+
+const fakeDigest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
+
+/** What the providers would compute, for the few outputs the program reads. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: fakeDigest(String(inputs["name"])), repoDigest: `${String(inputs["name"]).split(":")[0]}@${fakeDigest(String(inputs["name"]))}` };
+    case "docker:index/container:Container":
+    case "docker:index/network:Network":
+    case "docker:index/volume:Volume":
+      return { ...inputs, name: inputs["name"] ?? `${name}-${createHash("sha1").update(name).digest("hex").slice(0, 7)}` };
+    case "random:index/randomPassword:RandomPassword":
+      // Never a real secret: the mock's value is a fixed filler of the requested length.
+      return { ...inputs, result: "x".repeat(Number(inputs["length"] ?? 16)) };
+    default:
+      return { ...inputs };
+  }
+}
+
+export const mocks: pulumi.runtime.Mocks = {
+  newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+  call: (args) => {
+    throw new Error(`the offline plan has no mock for the function ${args.token}`);
+  },
+};
+
+export interface PlanRun {
+  readonly resources: readonly PlannedResource[];
+  readonly outputs: unknown;
+}
+
+/**
+ * Declares the stack under mocks and returns every resource it registered. Runs may follow one
+ * another in a process: each gets a fresh mock monitor and its own record.
+ */
+export async function runUnderMocks(spec: StackSpec, stack: string): Promise<PlanRun> {
+  installCapture();
+  const resources: PlannedResource[] = [];
+  recorder = (r) => resources.push(r);
+  try {
+    await pulumi.runtime.setMocks(mocks, spec.project, stack, false);
+    const outputs = deployStack(spec);
+    await waitForRPCs();
+    const seen = new Set<string>();
+    for (const r of resources) {
+      if (seen.has(r.urn)) throw new Error(`two resources share the URN ${r.urn}`);
+      seen.add(r.urn);
+    }
+    return { resources, outputs };
+  } finally {
+    recorder = undefined;
+  }
+}

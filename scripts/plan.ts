@@ -1,0 +1,24 @@
+import { EXIT, parsePlanArgs, runPlan } from "../plan/cli";
+
+/** Exits only once stdout and stderr have drained: a piped JSON document is never cut short. */
+function finish(code: number, stdout = "", stderr = ""): void {
+  let pending = 2;
+  const done = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write(stdout, done);
+  process.stderr.write(stderr, done);
+}
+
+const fail = (err: unknown) => finish(EXIT.invalid, "", `program error: ${err instanceof Error ? err.message : String(err)}\n`);
+
+// An error raised inside an `apply` surfaces as an unhandled rejection: report it, exit 2.
+process.on("unhandledRejection", fail);
+
+const options = parsePlanArgs(process.argv.slice(2), process.cwd());
+if (typeof options === "string") {
+  finish(EXIT.invalid, "", `plan: ${options}\nusage: npm run plan -- --stack <name> | --config-file <path> [--json]\n`);
+} else {
+  runPlan(options).then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
+}
