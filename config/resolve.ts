@@ -3,11 +3,11 @@
  * over the catalog and DEFAULTS. Pure: no Pulumi runtime, no resources.
  */
 import type { z } from "zod";
-import { catalog } from "../apps";
+import { catalog, catalogIds } from "../apps";
 import type { AppDefinition, ResourceLimits } from "../apps/types";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
-import { stackConfigSchema, type StackConfig } from "./schema";
+import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 type AppConfig = StackConfig["apps"][string];
@@ -18,10 +18,12 @@ export type RawConfig = Readonly<Record<string, unknown>>;
 
 export function parseStackConfig(raw: RawConfig, project: string = PROJECT): StackSpec {
   const result = stackConfigSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) {
-    throw new ConfigError(toProblems(result.error.issues, project));
-  }
-  const cfg = result.data;
+  const problems = [
+    ...(result.success ? [] : toProblems(result.error.issues, project)),
+    ...crossFieldProblems(raw).map((p) => ({ path: keyPath(project, p.path), message: p.message })),
+  ];
+  if (problems.length > 0 || !result.success) throw new ConfigError(sortProblems(problems));
+  const cfg = result.data as StackConfig;
   return {
     project,
     environment: cfg.environment,
@@ -33,19 +35,28 @@ function toProblems(issues: readonly z.core.$ZodIssue[], project: string): Confi
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
+      const appMap = issue.path.length === 1 && (issue.path[0] === "apps" || issue.path[0] === "secrets");
       for (const key of issue.keys) {
-        problems.push({ path: keyPath(project, [...issue.path, key]), message: "unknown key" });
+        problems.push({
+          path: keyPath(project, [...issue.path, key]),
+          message: appMap ? `unknown app; the catalog has ${catalogIds.join(", ")}` : "unknown key",
+        });
       }
       continue;
     }
     let message = issue.message;
-    if (issue.code === "invalid_type" && issue.input === undefined) {
+    if ("input" in issue && issue.input === undefined && issue.code !== "custom") {
       message = issue.message.startsWith("is required") ? issue.message : `is required (${issue.message})`;
     }
     problems.push({ path: keyPath(project, issue.path), message });
   }
-  // Stable order: by path, then message, so the same input always prints the same lines.
-  return problems.sort((a, b) => a.path.localeCompare(b.path) || a.message.localeCompare(b.message));
+  return problems;
+}
+
+/** Stable order, duplicates dropped: the same input always prints the same lines. */
+function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const unique = new Map(problems.map((p) => [`${p.path}\u0000${p.message}`, p]));
+  return [...unique.values()].sort((a, b) => a.path.localeCompare(b.path) || a.message.localeCompare(b.message));
 }
 
 function mergeLimits(base: ResourceLimits, override: LimitsOverride): ResourceLimits {

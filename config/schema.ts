@@ -18,10 +18,16 @@ const repository = z
   .string({ error: "must be an image repository string" })
   .regex(IMAGE_REPOSITORY, { error: "must be an image repository such as ghcr.io/org/app (lowercase, no tag)" });
 
+/** Whole MiB, at most 1 TiB. */
+const mebibytes = z
+  .number({ error: "must be a whole number of MiB" })
+  .int({ error: "must be a whole number of MiB" })
+  .max(1_048_576, { error: "must be at most 1048576 (1 TiB)" });
+
 const limits = z.strictObject({
   cpus: z.number({ error: "must be a number of CPUs" }).positive({ error: "must be more than 0" }).max(64, { error: "must be at most 64" }).optional(),
-  memoryMb: z.number({ error: "must be a whole number of MiB" }).int({ error: "must be a whole number of MiB" }).min(16, { error: "must be at least 16 (MiB)" }).optional(),
-  memoryReservationMb: z.number({ error: "must be a whole number of MiB" }).int({ error: "must be a whole number of MiB" }).min(0, { error: "must be at least 0" }).optional(),
+  memoryMb: mebibytes.min(16, { error: "must be at least 16 (MiB)" }).optional(),
+  memoryReservationMb: mebibytes.min(0, { error: "must be at least 0" }).optional(),
 });
 
 const replicas = z
@@ -107,132 +113,130 @@ const secretValue = z.strictObject(
   },
 );
 
-export const stackConfigSchema = z
-  .strictObject({
-    environment: z.enum(["prod", "staging"], { error: "must be prod or staging" }),
-    apps: z
-      .record(z.string(), appConfig, { error: "must be a map of app id to its settings" })
-      .refine((apps) => Object.keys(apps).length > 0, { error: `must name at least one app: ${catalogIds.join(", ")}` }),
-    secrets: z.record(z.string(), z.record(z.string(), secretValue)).optional(),
+/** Keyed by catalog id: an unknown app is an unknown key, reported with the catalog's ids. */
+const appsSchema = z
+  .strictObject(Object.fromEntries(catalogIds.map((id) => [id, appConfig.optional()])) as Record<string, z.ZodOptional<typeof appConfig>>, {
+    error: "must be a map of app id to its settings",
   })
-  .superRefine((cfg, ctx) => {
-    const prod = PROTECTED_ENVIRONMENTS.includes(cfg.environment);
-    for (const [appId, app] of Object.entries(cfg.apps)) {
-      const def = catalog[appId];
-      const at = (...rest: PropertyKey[]) => ["apps", appId, ...rest];
-      if (!def) {
-        ctx.addIssue({ code: "custom", path: at(), message: `unknown app; the catalog has ${catalogIds.join(", ")}` });
-        continue;
+  .refine((apps) => Object.values(apps).some((a) => a !== undefined), { error: `must name at least one app: ${catalogIds.join(", ")}` });
+
+const secretsSchema = z.strictObject(
+  Object.fromEntries(catalogIds.map((id) => [id, z.record(z.string(), secretValue).optional()])) as Record<string, z.ZodOptional<z.ZodRecord<z.ZodString, typeof secretValue>>>,
+  { error: "must be a map of app id to its secrets" },
+);
+
+export const stackConfigSchema = z.strictObject({
+  environment: z.enum(["prod", "staging"], { error: "must be prod or staging" }),
+  apps: appsSchema,
+  secrets: secretsSchema.optional(),
+});
+
+export type StackConfig = {
+  environment: "prod" | "staging";
+  apps: Record<string, z.infer<typeof appConfig>>;
+  secrets?: Record<string, Record<string, { secure: string }>>;
+};
+
+/** A path and message, before the project prefix is put on. */
+export interface RawProblem {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const objectAt = (v: unknown, ...path: string[]): Record<string, unknown> | undefined => {
+  let cur: unknown = v;
+  for (const p of path) cur = isObject(cur) ? cur[p] : undefined;
+  return isObject(cur) ? cur : undefined;
+};
+
+/**
+ * Rules that span fields or need the catalog. They read the raw input defensively and run even
+ * when the schema has already found problems, so one run reports every problem.
+ */
+export function crossFieldProblems(raw: unknown): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const add = (path: PropertyKey[], message: string) => problems.push({ path, message });
+  const environment = isObject(raw) ? raw["environment"] : undefined;
+  const prod = typeof environment === "string" && PROTECTED_ENVIRONMENTS.includes(environment);
+  const apps = objectAt(raw, "apps") ?? {};
+  const taken = new Map<string, string>();
+
+  for (const [appId, appRaw] of Object.entries(apps)) {
+    const def = catalog[appId];
+    const app = isObject(appRaw) ? appRaw : {};
+    const at = (...rest: PropertyKey[]) => ["apps", appId, ...rest];
+    if (!def) continue; // reported by the schema as an unknown key
+    const host = typeof app["host"] === "string" ? app["host"] : undefined;
+    if (host !== undefined) {
+      const problem = hostProblem(host);
+      if (problem) add(at("host"), problem);
+    }
+    if (def.frontend && objectAt(app, "frontend")?.["tag"] === undefined) {
+      add(at("frontend", "tag"), `is required: ${def.displayName} has a frontend image`);
+    }
+    if (!def.frontend && app["frontend"] !== undefined) add(at("frontend"), `${def.displayName} has no frontend; remove this key`);
+    if (!def.cache && app["cache"] !== undefined) add(at("cache"), `${def.displayName} has no cache; remove this key`);
+    if (def.cache && !def.cache.optional && objectAt(app, "cache")?.["enabled"] === false) {
+      add(at("cache", "enabled"), `${def.displayName} needs its Redis (runbook); it cannot be turned off`);
+    }
+    if (def.database.engine === "sqlite" && app["database"] !== undefined) {
+      add(at("database"), `${def.displayName} uses SQLite inside the backend; there is no database container to configure`);
+    }
+    for (const svc of ["database", "cache"] as const) {
+      if (objectAt(app, svc)?.["publishPort"] !== undefined) {
+        add(at(svc, "publishPort"), `a ${svc} port is never published on the host; reach it through \`docker exec\` or an ssh tunnel`);
       }
-      if (app.host !== undefined) {
-        const problem = hostProblem(app.host);
-        if (problem) ctx.addIssue({ code: "custom", path: at("host"), message: problem });
+    }
+    for (const name of Object.keys(objectAt(app, "workers") ?? {})) {
+      if (!def.workers.some((w) => w.name === name)) {
+        const known = def.workers.map((w) => w.name);
+        add(at("workers", name), known.length ? `unknown worker; ${def.displayName} has ${known.join(", ")}` : `${def.displayName} has no workers`);
       }
-      if (def.frontend && app.frontend?.tag === undefined) {
-        ctx.addIssue({ code: "custom", path: at("frontend", "tag"), message: `is required: ${def.displayName} has a frontend image` });
+    }
+    for (const svc of ["backend", "frontend", "database", "cache", "proxy"]) {
+      if (prod && objectAt(app, svc)?.["tag"] === "latest") {
+        add(at(svc, "tag"), "must be a pinned version in prod, not `latest` (a rollback needs the previous tag)");
       }
-      if (!def.frontend && app.frontend) {
-        ctx.addIssue({ code: "custom", path: at("frontend"), message: `${def.displayName} has no frontend; remove this key` });
-      }
-      if (!def.cache && app.cache) {
-        ctx.addIssue({ code: "custom", path: at("cache"), message: `${def.displayName} has no cache; remove this key` });
-      }
-      if (def.cache && !def.cache.optional && app.cache?.enabled === false) {
-        ctx.addIssue({ code: "custom", path: at("cache", "enabled"), message: `${def.displayName} needs its Redis (runbook); it cannot be turned off` });
-      }
-      if (def.database.engine === "sqlite" && app.database) {
-        ctx.addIssue({ code: "custom", path: at("database"), message: `${def.displayName} uses SQLite inside the backend; there is no database container to configure` });
-      }
-      for (const svc of ["database", "cache"] as const) {
-        if (app[svc]?.publishPort !== undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: at(svc, "publishPort"),
-            message: `a ${svc} port is never published on the host; reach it through \`docker exec\` or an ssh tunnel`,
-          });
-        }
-      }
-      for (const name of Object.keys(app.workers ?? {})) {
-        if (!def.workers.some((w) => w.name === name)) {
-          const known = def.workers.map((w) => w.name);
-          ctx.addIssue({
-            code: "custom",
-            path: at("workers", name),
-            message: known.length ? `unknown worker; ${def.displayName} has ${known.join(", ")}` : `${def.displayName} has no workers`,
-          });
-        }
-      }
-      if (prod) {
-        const tags: [PropertyKey[], string | undefined][] = [
-          [["backend", "tag"], app.backend.tag],
-          [["frontend", "tag"], app.frontend?.tag],
-          [["database", "tag"], app.database?.tag],
-          [["cache", "tag"], app.cache?.tag],
-          [["proxy", "tag"], app.proxy?.tag],
-        ];
-        for (const [path, value] of tags) {
-          if (value === "latest") {
-            ctx.addIssue({ code: "custom", path: at(...path), message: "must be a pinned version in prod, not `latest` (a rollback needs the previous tag)" });
-          }
-        }
-      }
-      const limitsToCheck: [PropertyKey[], z.infer<typeof limits> | undefined][] = [
-        [["backend", "limits"], app.backend.limits],
-        [["frontend", "limits"], app.frontend?.limits],
-        [["database", "limits"], app.database?.limits],
-        [["cache", "limits"], app.cache?.limits],
-      ];
-      for (const [path, l] of limitsToCheck) {
-        if (l?.memoryReservationMb !== undefined && l.memoryMb !== undefined && l.memoryReservationMb > l.memoryMb) {
-          ctx.addIssue({ code: "custom", path: at(...path, "memoryReservationMb"), message: "must not exceed memoryMb" });
-        }
+      const limits = objectAt(app, svc, "limits");
+      const reservation = limits?.["memoryReservationMb"];
+      const memory = limits?.["memoryMb"];
+      if (typeof reservation === "number" && typeof memory === "number" && reservation > memory) {
+        add(at(svc, "limits", "memoryReservationMb"), "must not exceed memoryMb");
       }
     }
     // Two apps on one Docker host cannot publish the same host port.
-    const taken = new Map<string, string>();
-    for (const [appId, app] of Object.entries(cfg.apps)) {
-      const def = catalog[appId];
-      if (!def) continue;
-      const host = app.host ?? DEFAULTS.host;
-      const published: [PropertyKey[], number][] = [[["proxy", "httpPort"], app.proxy?.httpPort ?? DEFAULTS.proxy.httpPort]];
-      if (app.proxy?.tls) published.push([["proxy", "httpsPort"], app.proxy.httpsPort ?? DEFAULTS.proxy.httpsPort]);
-      if (def.frontend?.adminPort !== undefined) published.push([["frontend"], def.frontend.adminPort]);
-      for (const [path, p] of published) {
-        const key = `${host}#${p}`;
-        const owner = taken.get(key);
-        if (owner) {
-          ctx.addIssue({ code: "custom", path: ["apps", appId, ...path], message: `host port ${p} on ${host} is already published by ${owner}; give each app on a host its own port` });
-        } else {
-          taken.set(key, appId);
-        }
-      }
+    const proxy = objectAt(app, "proxy") ?? {};
+    const published: [PropertyKey[], unknown][] = [[["proxy", "httpPort"], proxy["httpPort"] ?? DEFAULTS.proxy.httpPort]];
+    if (proxy["tls"] !== undefined) published.push([["proxy", "httpsPort"], proxy["httpsPort"] ?? DEFAULTS.proxy.httpsPort]);
+    if (def.frontend?.adminPort !== undefined) published.push([["frontend"], def.frontend.adminPort]);
+    for (const [path, port] of published) {
+      if (typeof port !== "number") continue;
+      const key = `${host ?? DEFAULTS.host}#${port}`;
+      const owner = taken.get(key);
+      if (owner) add(at(...path), `host port ${port} on ${host ?? DEFAULTS.host} is already published by ${owner}; give each app on a host its own port`);
+      else taken.set(key, appId);
     }
-    for (const [appId, secrets] of Object.entries(cfg.secrets ?? {})) {
-      const def = catalog[appId];
-      if (!def) {
-        ctx.addIssue({ code: "custom", path: ["secrets", appId], message: `unknown app; the catalog has ${catalogIds.join(", ")}` });
-        continue;
-      }
-      if (!(appId in cfg.apps)) {
-        ctx.addIssue({ code: "custom", path: ["secrets", appId], message: "this stack does not deploy that app (add it under apps or remove these secrets)" });
-      }
-      const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
-      for (const name of Object.keys(secrets)) {
-        if (!external.includes(name)) {
-          const generated = def.backend.secretEnv.some((s) => s.name === name && s.source === "generated");
-          ctx.addIssue({
-            code: "custom",
-            path: ["secrets", appId, name],
-            message: generated
-              ? "is generated by the program and rotated by it; it cannot be set"
-              : `is not a secret ${def.displayName} reads; its external secrets are ${external.join(", ") || "none"}`,
-          });
-        }
-      }
-    }
-  });
+  }
 
-export type StackConfig = z.infer<typeof stackConfigSchema>;
+  for (const [appId, secretsRaw] of Object.entries(objectAt(raw, "secrets") ?? {})) {
+    const def = catalog[appId];
+    if (!def) continue; // reported by the schema as an unknown key
+    if (!(appId in apps)) add(["secrets", appId], "this stack does not deploy that app (add it under apps or remove these secrets)");
+    const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
+    for (const name of Object.keys(isObject(secretsRaw) ? secretsRaw : {})) {
+      if (external.includes(name)) continue;
+      const generated = def.backend.secretEnv.some((s) => s.name === name && s.source === "generated");
+      add(
+        ["secrets", appId, name],
+        generated
+          ? "is generated by the program and rotated by it; it cannot be set"
+          : `is not a secret ${def.displayName} reads; its external secrets are ${external.join(", ") || "none"}`,
+      );
+    }
+  }
+  return problems;
+}
 
 /** Why a Docker host URL is not acceptable, or undefined when it is. */
 export function hostProblem(host: string): string | undefined {

@@ -97,13 +97,17 @@ export interface PlanRun {
  * Declares the stack under mocks and returns every resource it registered. Runs may follow one
  * another in a process: each gets a fresh mock monitor and its own record.
  */
-export async function runUnderMocks(spec: StackSpec, stack: string): Promise<PlanRun> {
+export async function runUnderMocks(
+  spec: StackSpec,
+  stack: string,
+  program: (spec: StackSpec) => unknown = deployStack,
+): Promise<PlanRun> {
   installCapture();
   const resources: PlannedResource[] = [];
   recorder = (r) => resources.push(r);
   try {
     await pulumi.runtime.setMocks(mocks, spec.project, stack, false);
-    const outputs = deployStack(spec);
+    const outputs = program(spec);
     await waitForRPCs();
     const seen = new Set<string>();
     for (const r of resources) {

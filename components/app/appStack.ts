@@ -22,7 +22,15 @@ import {
 } from "./containerDefaults";
 import { deployCommand, type DeployCommand } from "./deployCommand";
 import { renderHealthGateScript } from "./healthGate";
-import { PROXY_PATHS, maintenanceOpenEndpoints, renderMaintenancePage, renderNginxConfig } from "./nginxConfig";
+import {
+  ALIASES,
+  PROXY_PATHS,
+  backendAlias,
+  maintenanceOpenEndpoints,
+  proxyNginxSpec,
+  renderMaintenancePage,
+  renderNginxConfig,
+} from "./nginxConfig";
 
 export interface AppStackArgs {
   /** The app, fully resolved from the catalog and the stack config. */
@@ -35,12 +43,6 @@ export interface AppStackArgs {
    */
   readonly beforeMigrations?: readonly pulumi.Resource[];
 }
-
-/** Network aliases services are reached by, inside the app's internal network. */
-export const ALIASES = { database: "db", cache: "redis", frontend: "frontend", backend: "backend" } as const;
-
-/** Where the backend replica `i` is reached by the proxy. */
-export const backendAlias = (i: number) => `${ALIASES.backend}-${i}`;
 
 /** Mount path of the PostgreSQL and Redis data volumes. */
 const DATA_PATHS = { postgres: "/var/lib/postgresql/data", redis: "/data" } as const;
@@ -251,20 +253,7 @@ export class AppStack extends pulumi.ComponentResource {
     }
 
     // Proxy: the only container that publishes host ports.
-    const publicFrontend = app.frontend && app.frontend.adminPort === undefined;
-    this.nginxConfig = renderNginxConfig({
-      appName: app.id,
-      backendServers: this.backendReplicas.map((_, i) => `${backendAlias(i)}:${app.backend.port}`),
-      ...(publicFrontend && { frontendServers: [`${ALIASES.frontend}:${app.frontend!.port}`] }),
-      routes: app.proxy.routes,
-      healthEndpoints: app.proxy.healthEndpoints,
-      maintenance: app.proxy.maintenance,
-      rateLimit: app.proxy.rateLimit,
-      clientMaxBodyMb: app.proxy.clientMaxBodyMb,
-      listen: { http: 80, ...(app.proxy.tls && { https: 443 }) },
-      ...(app.proxy.tls && { tls: { certificate: PROXY_PATHS.tlsCertificate, key: PROXY_PATHS.tlsKey } }),
-      maintenanceRoot: PROXY_PATHS.maintenanceRoot,
-    });
+    this.nginxConfig = renderNginxConfig(proxyNginxSpec(app));
     const tls = app.proxy.tls;
     this.proxy = new docker.Container(
       `${name}-proxy`,

@@ -4,6 +4,7 @@
  * and a maintenance switch that answers 503 with a maintenance page.
  */
 import type { ProxyRoute } from "../../apps/types";
+import type { AppSpec } from "../../config/spec";
 import { block, d, serializeNginx, type NginxDirective } from "../shared/nginxSyntax";
 
 export interface NginxConfigSpec {
@@ -66,7 +67,7 @@ function validate(spec: NginxConfigSpec): void {
     throw new Error("`frontendServers` must be given when a route goes to the frontend");
   }
   for (const p of [...spec.routes.map((r) => r.path), ...spec.healthEndpoints]) {
-    if (!/^\/[A-Za-z0-9._~\/-]*$/.test(p)) throw new Error(`route or health path \`${p}\` must be an absolute URL path`);
+    if (!/^\/[A-Za-z0-9._~/-]*$/.test(p)) throw new Error(`route or health path \`${p}\` must be an absolute URL path`);
   }
   if (spec.listen.https !== undefined && !spec.tls) throw new Error("`tls` must be given with `listen.https`");
 }
@@ -179,4 +180,28 @@ export function renderMaintenancePage(displayName: string): string {
     "</html>",
     "",
   ].join("\n");
+}
+
+/** Network aliases services are reached by, inside an app's internal network. */
+export const ALIASES = { database: "db", cache: "redis", frontend: "frontend", backend: "backend" } as const;
+
+/** Where the backend replica `i` is reached by the proxy. */
+export const backendAlias = (i: number) => `${ALIASES.backend}-${i}`;
+
+/** The proxy settings of one app, as AppStack deploys them: replicas by alias, container paths. */
+export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" | "proxy">): NginxConfigSpec {
+  const publicFrontend = app.frontend !== undefined && app.frontend.adminPort === undefined;
+  return {
+    appName: app.id,
+    backendServers: Array.from({ length: app.backend.replicas }, (_, i) => `${backendAlias(i)}:${app.backend.port}`),
+    ...(publicFrontend && { frontendServers: [`${ALIASES.frontend}:${app.frontend!.port}`] }),
+    routes: app.proxy.routes,
+    healthEndpoints: app.proxy.healthEndpoints,
+    maintenance: app.proxy.maintenance,
+    rateLimit: app.proxy.rateLimit,
+    clientMaxBodyMb: app.proxy.clientMaxBodyMb,
+    listen: { http: 80, ...(app.proxy.tls && { https: 443 }) },
+    ...(app.proxy.tls && { tls: { certificate: PROXY_PATHS.tlsCertificate, key: PROXY_PATHS.tlsKey } }),
+    maintenanceRoot: PROXY_PATHS.maintenanceRoot,
+  };
 }

@@ -1,0 +1,55 @@
+/**
+ * The offline plan leans on Pulumi SDK internals (plan/pulumiInternals.ts, config/sources.ts).
+ * These tests fail loudly when a Pulumi upgrade moves any of them.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { describe, expect, it } from "vitest";
+import { isConfigSecret } from "../../config/sources";
+import { runUnderMocks } from "../../plan/mockRuntime";
+import {
+  MockMonitorPrototype,
+  RESOURCE_SIG,
+  SECRET_SIG,
+  SPECIAL_SIG_KEY,
+  UNKNOWN_VALUE,
+  waitForRPCs,
+} from "../../plan/pulumiInternals";
+import { stackSpec } from "../helpers";
+
+describe("Pulumi internals the plan relies on", () => {
+  it("still has MockMonitor.registerResource/newUrn, waitForRPCs and isConfigSecret as functions", () => {
+    expect(typeof MockMonitorPrototype.registerResource).toBe("function");
+    expect(typeof MockMonitorPrototype.newUrn).toBe("function");
+    expect(typeof waitForRPCs).toBe("function");
+    expect(typeof isConfigSecret).toBe("function");
+  });
+
+  it("still uses the wire-format markers the report decodes", () => {
+    const wire = rpc as unknown as Record<string, string>;
+    expect(wire["specialSigKey"]).toBe(SPECIAL_SIG_KEY);
+    expect(wire["specialSecretSig"]).toBe(SECRET_SIG);
+    expect(wire["specialResourceSig"]).toBe(RESOURCE_SIG);
+    expect(wire["unknownValue"]).toBe(UNKNOWN_VALUE);
+  });
+
+  it("records resource options, parents, dependencies and secret markers from the register request", async () => {
+    const run = await runUnderMocks(stackSpec("staging"), "internals", () => {
+      const parent = new pulumi.ComponentResource("test:index:Parent", "p");
+      const vol = new docker.Volume("p-vol", {}, { parent, protect: true, retainOnDelete: true, ignoreChanges: ["labels"] });
+      new docker.Container(
+        "p-c",
+        { image: "img", envs: [pulumi.secret("A=1")], volumes: [{ volumeName: vol.name, containerPath: "/d" }] },
+        { parent, deleteBeforeReplace: true },
+      );
+    });
+    const [parent, vol, container] = run.resources;
+    expect(parent!.custom).toBe(false);
+    expect(vol!.parent).toBe(parent!.urn);
+    expect(vol!.options).toEqual({ protect: true, deleteBeforeReplace: false, retainOnDelete: true, ignoreChanges: ["labels"], additionalSecretOutputs: [] });
+    expect(container!.options.deleteBeforeReplace).toBe(true);
+    expect(container!.dependencies).toContain(vol!.urn);
+    expect((container!.wireInputs["envs"] as unknown[])[0]).toEqual({ [SPECIAL_SIG_KEY]: SECRET_SIG, value: "A=1" });
+  });
+});
