@@ -226,6 +226,28 @@ describe("AppStack under mocks", () => {
     expect(names.filter((n) => n.startsWith("lms-blue-")).length).toBeGreaterThan(15);
   });
 
+  it("runs deploy steps over ssh on a remote host and locally (with DOCKER_HOST) on the local socket", async () => {
+    const migrate = named(prod, "lms-migrate");
+    expect(migrate.type).toBe("command:remote:Command");
+    const connection = migrate.wireInputs["connection"] as { value: Record<string, unknown> };
+    expect(isSecretWire(connection)).toBe(true);
+    expect(connection.value).toMatchObject({ host: "lms-prod.example.com", user: "deploy", port: 22 });
+    expect(inputs(named(prod, "lms-docker"))["host"]).toBe("ssh://deploy@lms-prod.example.com");
+
+    const app = stagingSpec.apps.find((a) => a.id === "lms")!;
+    const local = { ...app, host: { kind: "local" as const, dockerHost: "unix:///var/run/docker.sock" } };
+    const run = await runUnderMocks(stagingSpec, "local", () => {
+      const secrets = new AppSecrets("lms-secrets", { app: local });
+      new AppStack("lms", { app: local, secrets });
+    });
+    for (const step of ["lms-migrate", "lms-proxy-reload", "lms-health-gate"]) {
+      const r = named(run.resources, step);
+      expect(r.type, step).toBe("command:local:Command");
+      expect(inputs(r)["environment"], step).toEqual({ DOCKER_HOST: "unix:///var/run/docker.sock" });
+    }
+    expect(inputs(named(run.resources, "lms-docker"))["host"]).toBe("unix:///var/run/docker.sock");
+  });
+
   it("refuses bad component arguments with a message naming the argument", async () => {
     const app = stagingSpec.apps.find((a) => a.id === "fdts")!;
     const run = runUnderMocks(stagingSpec, "bad", () => {
