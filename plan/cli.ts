@@ -1,24 +1,35 @@
 /**
- * `npm run plan -- --stack <name> | --config-file <path> [--json]`
+ * `npm run plan -- --stack <name> | --config-file <path> [--json] [--sarif <file>] [--policy-config <file>]`
  * The offline plan: runs the program under Pulumi's mock runtime with a stack's config and prints
  * what `pulumi up` would create. Exit codes: 0 clean; 1 a mandatory policy violation; 2 invalid
  * config or a program error (one line per problem, no stack trace).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT } from "../config/defaults";
 import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/resolve";
 import { readStackFile } from "../config/sources";
+import type { StackSpec } from "../config/spec";
+import { PACK_ENFORCEMENT_LEVEL, policies } from "../policies/pack";
 import { runUnderMocks } from "./mockRuntime";
+import { PolicyConfigError, resolvePolicyConfig, runPolicies, type PolicyConfigFile } from "./policyRunner";
+import { renderSarif } from "./sarif";
 import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
 
 export const EXIT = { ok: 0, violation: 1, invalid: 2 } as const;
+
+const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "package.json"), "utf8")) as { version: string }).version;
 
 export interface PlanOptions {
   readonly stack?: string;
   readonly configFile?: string;
   readonly json: boolean;
+  /** Write SARIF 2.1.0 here. */
+  readonly sarif?: string;
+  /** The policy pack config; default policies/config/<environment>.json. */
+  readonly policyConfig?: string;
   readonly cwd: string;
 }
 
@@ -34,17 +45,30 @@ export function parsePlanArgs(argv: readonly string[], cwd: string): PlanOptions
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { stack: { type: "string" }, "config-file": { type: "string" }, json: { type: "boolean", default: false } },
+      options: {
+        stack: { type: "string" },
+        "config-file": { type: "string" },
+        json: { type: "boolean", default: false },
+        sarif: { type: "string" },
+        "policy-config": { type: "string" },
+      },
       strict: true,
       allowPositionals: false,
     });
   } catch (err) {
     return (err as Error).message;
   }
-  const { stack, "config-file": configFile, json } = parsed.values;
+  const { stack, "config-file": configFile, json, sarif, "policy-config": policyConfig } = parsed.values;
   if (!stack && !configFile) return "name a stack (--stack prod) or a stack file (--config-file path/to/Pulumi.x.yaml)";
   if (stack && !/^[A-Za-z0-9_.-]+$/.test(stack)) return `--stack: \`${stack}\` is not a stack name`;
-  return { ...(stack && { stack }), ...(configFile && { configFile }), json: json ?? false, cwd };
+  return {
+    ...(stack && { stack }),
+    ...(configFile && { configFile }),
+    json: json ?? false,
+    ...(sarif && { sarif }),
+    ...(policyConfig && { policyConfig }),
+    cwd,
+  };
 }
 
 /** The stack name a config file stands for: Pulumi.<stack>.yaml, else the file's base name. */
@@ -53,7 +77,23 @@ function stackNameOf(file: string): string {
   return /^Pulumi\.(.+)\.ya?ml$/.exec(base)?.[1] ?? base.replace(/\.ya?ml$/, "");
 }
 
-export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
+/** Reads and validates the policy pack config for a stack. */
+function loadPolicyLevels(options: PlanOptions, environment: string) {
+  const file = options.policyConfig
+    ? path.resolve(options.cwd, options.policyConfig)
+    : path.join(options.cwd, "policies", "config", `${environment}.json`);
+  let content: PolicyConfigFile = {};
+  try {
+    content = JSON.parse(fs.readFileSync(file, "utf8")) as PolicyConfigFile;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PolicyConfigError([`${file}: ${code ? `cannot read the policy config (${code})` : `is not valid JSON: ${(err as Error).message}`}`]);
+  }
+  if (content === null || typeof content !== "object" || Array.isArray(content)) throw new PolicyConfigError([`${file}: must be a JSON object of policy settings`]);
+  return { file, levels: resolvePolicyConfig(policies, PACK_ENFORCEMENT_LEVEL, content) };
+}
+
+export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) => unknown): Promise<PlanOutcome> {
   const file = options.configFile ? path.resolve(options.cwd, options.configFile) : path.join(options.cwd, `Pulumi.${options.stack}.yaml`);
   const stack = options.stack ?? stackNameOf(file);
   let spec;
@@ -63,13 +103,21 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
     if (err instanceof ConfigError) return { exitCode: EXIT.invalid, stdout: "", stderr: `${err.message}\n` };
     throw err;
   }
-  let run;
+  let levels;
   try {
-    run = await runUnderMocks(spec, stack);
+    levels = loadPolicyLevels(options, spec.environment).levels;
+  } catch (err) {
+    if (err instanceof PolicyConfigError) return { exitCode: EXIT.invalid, stdout: "", stderr: `${err.message}\n` };
+    throw err;
+  }
+  let run;
+  let violations: Violation[];
+  try {
+    run = await runUnderMocks(spec, stack, program);
+    violations = (await runPolicies(run.resources, policies, levels)).violations;
   } catch (err) {
     return { exitCode: EXIT.invalid, stdout: "", stderr: `program error: ${(err as Error).message}\n` };
   }
-  const violations: Violation[] = [];
   const warnings = spec.apps.flatMap((app) =>
     app.unsetExternalSecrets.map(
       (name) => `${app.id}: external secret ${name} is not set; the backend starts without it (pulumi config set --secret --path 'secrets.${app.id}.${name}')`,
@@ -77,6 +125,17 @@ export async function runPlan(options: PlanOptions): Promise<PlanOutcome> {
   );
   const document = planDocument(stack, spec.environment, run.resources, violations, warnings);
   const exitCode = violations.some((v) => v.enforcementLevel === "mandatory") ? EXIT.violation : EXIT.ok;
+  if (options.sarif) {
+    const sarif = renderSarif({
+      policies,
+      violations,
+      stackFile: path.relative(options.cwd, file).split(path.sep).join("/"),
+      stackFileText: fs.readFileSync(file, "utf8"),
+      appIds: spec.apps.map((a) => a.id),
+      toolVersion: PACKAGE_VERSION,
+    });
+    fs.writeFileSync(path.resolve(options.cwd, options.sarif), `${JSON.stringify(sarif, null, 2)}\n`);
+  }
   if (options.json) return { exitCode, stdout: `${JSON.stringify(document, null, 2)}\n`, stderr: "", document };
   const counts = countByType(run.resources);
   const text = [

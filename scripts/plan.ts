@@ -18,7 +18,7 @@ process.on("unhandledRejection", fail);
 
 const options = parsePlanArgs(process.argv.slice(2), process.cwd());
 if (typeof options === "string") {
-  finish(EXIT.invalid, "", `plan: ${options}\nusage: npm run plan -- --stack <name> | --config-file <path> [--json]\n`);
+  finish(EXIT.invalid, "", `plan: ${options}\nusage: npm run plan -- --stack <name> | --config-file <path> [--json] [--sarif <file>] [--policy-config <file>]\n`);
 } else {
   runPlan(options).then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
 }

@@ -47,6 +47,17 @@ export interface AppStackArgs {
 /** Mount path of the PostgreSQL and Redis data volumes. */
 const DATA_PATHS = { postgres: "/var/lib/postgresql/data", redis: "/data" } as const;
 
+/** Label naming a container's role; the policy pack reads it. */
+export const ROLE_LABEL = "runbook.role";
+
+export type ContainerRole = "proxy" | "backend" | "frontend" | "admin" | "database" | "cache" | "worker";
+
+/**
+ * Containers whose environment carries secrets keep `envs` secret in the state's outputs too
+ * (the policy pack checks for it: CrossGuard cannot see whether an input was a secret).
+ */
+const SECRET_ENV: pulumi.CustomResourceOptions = { additionalSecretOutputs: ["envs"] };
+
 /** How long `pulumi up` waits for a new container to report healthy before it fails. */
 const WAIT_TIMEOUT_SECONDS = 180;
 
@@ -84,14 +95,15 @@ export class AppStack extends pulumi.ComponentResource {
       { label: "runbook.app", value: app.id },
       { label: "runbook.environment", value: app.environment },
     ];
-    const longRunning = (health: HealthcheckSpec, limits: AppSpec["backend"]["limits"]) => ({
+    const longRunning = (role: ContainerRole, health: HealthcheckSpec, limits: AppSpec["backend"]["limits"]) => ({
       healthcheck: health,
       restart: RESTART_POLICY,
       memory: limits.memoryMb,
       ...(limits.memoryReservationMb !== undefined && { memoryReservation: limits.memoryReservationMb }),
       cpus: String(limits.cpus),
       ...logging,
-      labels,
+      // The role tells the policy pack what a container is (only a `proxy` publishes ports).
+      labels: [...labels, { label: ROLE_LABEL, value: role }],
       // `pulumi up` waits until the container reports healthy: a broken release stops here.
       wait: true,
       waitTimeout: WAIT_TIMEOUT_SECONDS,
@@ -136,9 +148,9 @@ export class AppStack extends pulumi.ComponentResource {
           envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${password}`)],
           volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.postgres }],
           networksAdvanced: [internal([ALIASES.database])],
-          ...longRunning(postgresHealthcheck(db.user, db.database), db.limits),
+          ...longRunning("database", postgresHealthcheck(db.user, db.database), db.limits),
         },
-        child,
+        { ...child, ...SECRET_ENV },
       );
       dependsOnState.push(this.database);
       secretEnv.push([
@@ -157,7 +169,7 @@ export class AppStack extends pulumi.ComponentResource {
           command: ["redis-server", "--appendonly", "yes"],
           volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.redis }],
           networksAdvanced: [internal([ALIASES.cache])],
-          ...longRunning(redisHealthcheck(), app.cache.limits),
+          ...longRunning("cache", redisHealthcheck(), app.cache.limits),
         },
         child,
       );
@@ -212,9 +224,9 @@ export class AppStack extends pulumi.ComponentResource {
           envs,
           volumes: backendMounts,
           networksAdvanced: backendNetworks(i),
-          ...longRunning(httpHealthcheck(app.backend.runtime, app.backend.port, app.backend.healthPath), app.backend.limits),
+          ...longRunning("backend", httpHealthcheck(app.backend.runtime, app.backend.port, app.backend.healthPath), app.backend.limits),
         },
-        { ...child, dependsOn: backendDeps },
+        { ...child, ...SECRET_ENV, dependsOn: backendDeps },
       ),
     );
 
@@ -229,9 +241,9 @@ export class AppStack extends pulumi.ComponentResource {
             envs,
             volumes: backendMounts,
             networksAdvanced: [internal(), ...egress],
-            ...longRunning(shellHealthcheck(w.healthcheck), w.limits),
+            ...longRunning("worker", shellHealthcheck(w.healthcheck), w.limits),
           },
-          { ...child, dependsOn: backendDeps },
+          { ...child, ...SECRET_ENV, dependsOn: backendDeps },
         ),
       ),
     );
@@ -246,7 +258,7 @@ export class AppStack extends pulumi.ComponentResource {
           envs: Object.entries(fe.env).map(([k, v]) => `${k}=${v}`),
           networksAdvanced: [internal([ALIASES.frontend])],
           ...(fe.adminPort !== undefined && { ports: [{ internal: fe.port, external: fe.adminPort, ip: "127.0.0.1" }] }),
-          ...longRunning(httpHealthcheck(fe.runtime, fe.port, fe.healthPath), fe.limits),
+          ...longRunning(fe.adminPort !== undefined ? "admin" : "frontend", httpHealthcheck(fe.runtime, fe.port, fe.healthPath), fe.limits),
         },
         child,
       );
@@ -274,7 +286,7 @@ export class AppStack extends pulumi.ComponentResource {
           ],
         }),
         networksAdvanced: [{ name: this.publicNetwork.name }, internal()],
-        ...longRunning(httpHealthcheck("nginx", 80, PROXY_PATHS.selfHealth), app.proxy.limits),
+        ...longRunning("proxy", httpHealthcheck("nginx", 80, PROXY_PATHS.selfHealth), app.proxy.limits),
       },
       // A published host port cannot be bound twice: the old proxy goes first.
       { ...child, deleteBeforeReplace: true, dependsOn: [...this.backendReplicas, ...(this.frontend ? [this.frontend] : [])] },

@@ -1,0 +1,26 @@
+/**
+ * The pack's contents and its default enforcement level, shared by the entry file (which alone
+ * constructs the PolicyPack, for the Pulumi CLI) and the project's in-process runner. Keeping
+ * them in one module is what makes the offline plan enforce exactly what the CLI does.
+ * Per-stack levels live in config/<stack>.json, passed with --policy-pack-config.
+ */
+import type { EnforcementLevel, Policies } from "@pulumi/policy";
+import * as app from "./app";
+
+export const PACK_NAME = "runbook-policies";
+
+/** A policy no stack config mentions is mandatory: a runbook requirement, unless a stack relaxes it. */
+export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
+
+export const policies: Policies = [
+  app.healthcheckRequired,
+  app.restartPolicyRequired,
+  app.memoryLimitRequired,
+  app.logRotationRequired,
+  app.imageTagPinned,
+  app.databasePortNotPublished,
+  app.hostPortProxyOnly,
+  app.volumeProtected,
+  app.secretEnv,
+  app.deployStepsOrdered,
+];

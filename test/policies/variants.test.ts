@@ -1,0 +1,95 @@
+/**
+ * Whole stacks: the committed prod and staging stacks plan with no mandatory violation, and
+ * deliberately broken variants of prod (one runbook requirement broken each, through a Pulumi
+ * transformation on the real program) are refused by the policy named for it, and only by it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { runPlan } from "../../plan/cli";
+import { deployStack } from "../../program";
+import { ROOT } from "../helpers";
+
+type Mutation = (args: pulumi.ResourceTransformationArgs, seen: Map<string, pulumi.Resource>) => pulumi.ResourceTransformationResult | undefined;
+
+async function planWith(mutation: Mutation, stack = "prod") {
+  const seen = new Map<string, pulumi.Resource>();
+  const transform: pulumi.ResourceTransformation = (args) => {
+    seen.set(args.name, args.resource);
+    return mutation(args, seen);
+  };
+  return runPlan({ stack, json: true, cwd: ROOT }, (spec) => deployStack(spec, { transformations: [transform] }));
+}
+
+const onName = (name: string, change: (props: Record<string, unknown>, opts: pulumi.CustomResourceOptions, seen: Map<string, pulumi.Resource>) => void): Mutation =>
+  (args, seen) => {
+    if (args.name !== name) return undefined;
+    const props = { ...args.props };
+    const opts = { ...args.opts } as pulumi.CustomResourceOptions;
+    change(props, opts, seen);
+    return { props, opts };
+  };
+
+const variants: [string, string, Mutation][] = [
+  ["a backend replica without a health check", "app-container-healthcheck-required", onName("fdts-backend-0", (p) => delete p["healthcheck"])],
+  ["Redis without a restart policy", "app-container-restart-policy-required", onName("lms-redis", (p) => (p["restart"] = "no"))],
+  ["a frontend without a memory limit", "app-container-memory-limit-required", onName("fairlens-frontend", (p) => delete p["memory"])],
+  ["a database without log rotation", "app-container-log-rotation-required", onName("reference-db", (p) => delete p["logOpts"])],
+  ["a backend image on `latest`", "app-image-tag-pinned", onName("handwork-backend-image", (p) => (p["name"] = "ghcr.io/handwork/backend:latest"))],
+  ["PostgreSQL publishing 5432", "app-database-port-not-published", onName("lms-db", (p) => (p["ports"] = [{ internal: 5432, external: 5432 }]))],
+  ["a backend replica publishing 8000", "app-host-port-proxy-only", onName("fairlens-backend-1", (p) => (p["ports"] = [{ internal: 8000, external: 8000 }]))],
+  ["the admin UI bound to every address", "app-host-port-proxy-only", onName("handwork-frontend", (p) => (p["ports"] = [{ internal: 80, external: 8081, ip: "0.0.0.0" }]))],
+  ["a database volume without protect", "app-volume-protected", onName("lms-pgdata", (_p, o) => (o.protect = false))],
+  ["an uploads volume not retained on delete", "app-volume-protected", onName("fdts-uploads", (_p, o) => (o.retainOnDelete = false))],
+  ["a JWT secret in a container that does not keep envs secret", "app-container-secret-env", onName("fdts-proxy", (p) => (p["envs"] = ["JWT_SECRET=plain-text-value"]))],
+  [
+    "a backend replica that does not wait for migrations",
+    "app-deploy-steps-ordered",
+    onName("lms-backend-0", (_p, o, seen) => {
+      const migrate = seen.get("lms-migrate");
+      o.dependsOn = (o.dependsOn as pulumi.Resource[]).filter((r) => r !== migrate);
+    }),
+  ],
+  [
+    "a health gate that runs before the proxy",
+    "app-deploy-steps-ordered",
+    onName("fdts-health-gate", (p, o) => {
+      p["triggers"] = [];
+      o.dependsOn = [];
+    }),
+  ],
+];
+
+describe("whole stacks under the policy pack", () => {
+  for (const stack of ["prod", "staging"]) {
+    it(`plans ${stack} with no mandatory violation`, async () => {
+      const outcome = await runPlan({ stack, json: true, cwd: ROOT });
+      expect(outcome.stderr).toBe("");
+      expect(outcome.exitCode).toBe(0);
+      expect(outcome.document!.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
+    });
+  }
+
+  it.each(variants)("refuses %s with %s, and only that policy", async (_label, policy, mutation) => {
+    const outcome = await planWith(mutation);
+    expect(outcome.exitCode, outcome.stderr).toBe(1);
+    const violations = outcome.document!.violations;
+    expect([...new Set(violations.map((v) => v.policy))]).toEqual([policy]);
+    expect(violations.every((v) => v.enforcementLevel === "mandatory")).toBe(true);
+    expect(violations.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("names the secret variable but never its value", async () => {
+    const outcome = await planWith(variants.find(([l]) => l.startsWith("a JWT secret"))![2]);
+    const [v] = outcome.document!.violations;
+    expect(v!.message).toBe(
+      'Container fdts-proxy passes secret variables JWT_SECRET but does not keep envs secret; add "envs" to additionalSecretOutputs and pass the values as Pulumi secrets.',
+    );
+    expect(JSON.stringify(outcome.document!.violations)).not.toContain("plain-text-value");
+  });
+
+  it("reports the same breakage as advisory in staging where staging is lighter, and exits 0", async () => {
+    const outcome = await planWith(onName("lms-redis", (p) => (p["restart"] = "no")), "staging");
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.document!.violations.map((v) => [v.policy, v.enforcementLevel])).toEqual([["app-container-restart-policy-required", "advisory"]]);
+  });
+});
