@@ -82,7 +82,7 @@ function loadPolicyLevels(options: PlanOptions, environment: string) {
   const file = options.policyConfig
     ? path.resolve(options.cwd, options.policyConfig)
     : path.join(options.cwd, "policies", "config", `${environment}.json`);
-  let content: PolicyConfigFile = {};
+  let content: PolicyConfigFile;
   try {
     content = JSON.parse(fs.readFileSync(file, "utf8")) as PolicyConfigFile;
   } catch (err) {

@@ -183,7 +183,7 @@ export async function runPolicies(
       } catch (err) {
         if (err instanceof analyzerInternals.UnknownValueError) violations.push({ policy: p.name, enforcementLevel: "advisory", message: unknownMessage(p.name, err), urn: r.urn });
         else if (err instanceof NotApplicable) skipped.push({ policy: p.name, urn: r.urn, ...(err.reason && { reason: err.reason }) });
-        else throw new Error(`policy ${p.name} failed on ${r.urn}: ${(err as Error).message}`);
+        else throw new Error(`policy ${p.name} failed on ${r.urn}: ${(err as Error).message}`, { cause: err });
       }
     }
     propsByUrn.set(r.urn, props);
@@ -206,7 +206,7 @@ export async function runPolicies(
         } catch (err) {
           if (err instanceof analyzerInternals.UnknownValueError) violations.push({ policy: p.name, enforcementLevel: "advisory", message: unknownMessage(p.name, err), urn: r.urn });
           else if (err instanceof NotApplicable) skipped.push({ policy: p.name, urn: r.urn, ...(err.reason && { reason: err.reason }) });
-          else throw new Error(`policy ${p.name} failed on ${r.urn}: ${(err as Error).message}`);
+          else throw new Error(`policy ${p.name} failed on ${r.urn}: ${(err as Error).message}`, { cause: err });
         }
       }
     }
@@ -245,7 +245,7 @@ export async function runPolicies(
       } catch (err) {
         if (err instanceof analyzerInternals.UnknownValueError) violations.push({ policy: p.name, enforcementLevel: "advisory", message: unknownMessage(p.name, err) });
         else if (err instanceof NotApplicable) skipped.push({ policy: p.name, urn: "", ...(err.reason && { reason: err.reason }) });
-        else throw new Error(`policy ${p.name} failed on the stack: ${(err as Error).message}`);
+        else throw new Error(`policy ${p.name} failed on the stack: ${(err as Error).message}`, { cause: err });
       }
     }
   }
