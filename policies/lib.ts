@@ -2,7 +2,7 @@
  * What the policies share: the type tokens of the resources they read, and small readers of
  * container properties. Self-contained (only @pulumi/policy): the pack runs from its own folder.
  */
-import type { PolicyResource, ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
+import type { PolicyConfigSchema, PolicyResource, ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
 
 export const TYPES = {
   container: "docker:index/container:Container",
@@ -66,4 +66,16 @@ export function descendants(resources: readonly PolicyResource[], component: Pol
     for (let p = r.parent; p; p = p.parent) if (p.urn === component.urn) return true;
     return false;
   });
+}
+
+/**
+ * A policy's settings: what the engine configured, over the defaults of its schema. The Pulumi
+ * CLI sends the defaults itself, but a pack served without them must still evaluate, not crash.
+ */
+export function settings<T extends object>(schema: PolicyConfigSchema, args: { getConfig<C extends object>(): C }): T {
+  const defaults = Object.fromEntries(
+    Object.entries(schema.properties).map(([key, prop]) => [key, (prop as { default?: unknown }).default]),
+  );
+  const configured = Object.fromEntries(Object.entries(args.getConfig<Record<string, unknown>>()).filter(([, v]) => v !== undefined));
+  return { ...defaults, ...configured } as T;
 }

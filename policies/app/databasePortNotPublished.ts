@@ -1,5 +1,16 @@
-import type { StackValidationPolicy } from "@pulumi/policy";
-import { roleOf, TYPES, type ContainerProps } from "../lib";
+import type { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
+import { type ContainerProps, roleOf, settings, TYPES } from "../lib";
+
+const configSchema: PolicyConfigSchema = {
+  properties: {
+    databaseImages: {
+      type: "array",
+      items: { type: "string" },
+      default: ["postgres", "mysql", "mariadb", "redis", "mongo", "memcached", "valkey"],
+      description: "Image names (last path segment, no tag) that are databases or caches.",
+    },
+  },
+};
 
 /**
  * The runbooks reach PostgreSQL and Redis through `docker-compose exec`, never from outside.
@@ -10,18 +21,9 @@ export const databasePortNotPublished: StackValidationPolicy = {
   name: "app-database-port-not-published",
   description:
     "No database or cache container publishes a port on the host. The runbooks reach PostgreSQL, SQLite and Redis only from inside the host (docker-compose exec), and a published database port is open to the network.",
-  configSchema: {
-    properties: {
-      databaseImages: {
-        type: "array",
-        items: { type: "string" },
-        default: ["postgres", "mysql", "mariadb", "redis", "mongo", "memcached", "valkey"],
-        description: "Image names (last path segment, no tag) that are databases or caches.",
-      },
-    },
-  },
+  configSchema,
   validateStack: (args, report) => {
-    const { databaseImages } = args.getConfig<{ databaseImages: string[] }>();
+    const { databaseImages } = settings<{ databaseImages: string[] }>(configSchema, args);
     for (const r of args.resources) {
       if (r.type !== TYPES.container) continue;
       const props = r.props as ContainerProps;

@@ -1,18 +1,20 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { durationSeconds, forContainers } from "../lib";
+import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import { durationSeconds, forContainers, settings } from "../lib";
+
+const configSchema: PolicyConfigSchema = {
+  properties: {
+    maxIntervalSeconds: { type: "integer", minimum: 1, maximum: 3600, default: 60, description: "Longest allowed interval between two checks." },
+  },
+};
 
 /** Every runbook checks service health ("docker compose ps ... healthy", "curl -f .../health"). */
 export const healthcheckRequired: ResourceValidationPolicy = {
   name: "app-container-healthcheck-required",
   description:
     "Every long-running container has a health check with a test command. The runbooks decide a service is up by its health (docker compose ps shows healthy, curl -f on the health endpoint).",
-  configSchema: {
-    properties: {
-      maxIntervalSeconds: { type: "integer", minimum: 1, maximum: 3600, default: 60, description: "Longest allowed interval between two checks." },
-    },
-  },
+  configSchema,
   validateResource: forContainers((props, args, report) => {
-    const { maxIntervalSeconds } = args.getConfig<{ maxIntervalSeconds: number }>();
+    const { maxIntervalSeconds } = settings<{ maxIntervalSeconds: number }>(configSchema, args);
     const tests = props.healthcheck?.tests ?? [];
     if (tests.length < 2 || tests[0] === "NONE") {
       report(`Container ${args.name} has no health check; give it a test command (CMD or CMD-SHELL).`);

@@ -1,19 +1,21 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES } from "../lib";
+import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import { settings, TYPES } from "../lib";
+
+const configSchema: PolicyConfigSchema = {
+  properties: {
+    forbiddenTags: { type: "array", items: { type: "string" }, default: ["latest", "main", "master", "stable"], description: "Moving tags that are refused." },
+  },
+};
 
 /** Reference app "Rolling Back": "Identify Previous Stable Version: the SHA or tag of the last known good image". */
 export const imageTagPinned: ResourceValidationPolicy = {
   name: "app-image-tag-pinned",
   description:
     "Every image is pulled by a pinned tag or digest, never a moving tag such as latest. A rollback needs the previous version on record, and the same tag must mean the same image on every host.",
-  configSchema: {
-    properties: {
-      forbiddenTags: { type: "array", items: { type: "string" }, default: ["latest", "main", "master", "stable"], description: "Moving tags that are refused." },
-    },
-  },
+  configSchema,
   validateResource: (args, report) => {
     if (args.type !== TYPES.remoteImage) return;
-    const { forbiddenTags } = args.getConfig<{ forbiddenTags: string[] }>();
+    const { forbiddenTags } = settings<{ forbiddenTags: string[] }>(configSchema, args);
     const ref = String(args.props["name"] ?? "");
     if (ref.includes("@sha256:")) return;
     const lastSegment = ref.slice(ref.lastIndexOf("/") + 1);

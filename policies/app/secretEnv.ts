@@ -1,5 +1,16 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { forContainers } from "../lib";
+import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import { forContainers, settings } from "../lib";
+
+const configSchema: PolicyConfigSchema = {
+  properties: {
+    secretNamePatterns: {
+      type: "array",
+      items: { type: "string" },
+      default: ["SECRET", "PASSWORD", "TOKEN", "API_KEY", "PRIVATE_KEY", "CREDENTIALS", "WEBHOOK_URL"],
+      description: "A variable whose name contains one of these (case-insensitive) is a secret.",
+    },
+  },
+};
 
 /**
  * FDTS security incident: "Change all credentials"; secrets must never sit in plain text.
@@ -14,18 +25,9 @@ export const secretEnv: ResourceValidationPolicy = {
   name: "app-container-secret-env",
   description:
     "A container whose environment carries a secret (a variable named like a secret, or a URL with credentials) keeps its environment secret in the state. The runbooks rotate JWT keys, database passwords and API keys; none of them may be stored in plain text.",
-  configSchema: {
-    properties: {
-      secretNamePatterns: {
-        type: "array",
-        items: { type: "string" },
-        default: ["SECRET", "PASSWORD", "TOKEN", "API_KEY", "PRIVATE_KEY", "CREDENTIALS", "WEBHOOK_URL"],
-        description: "A variable whose name contains one of these (case-insensitive) is a secret.",
-      },
-    },
-  },
+  configSchema,
   validateResource: forContainers((props, args, report) => {
-    const { secretNamePatterns } = args.getConfig<{ secretNamePatterns: string[] }>();
+    const { secretNamePatterns } = settings<{ secretNamePatterns: string[] }>(configSchema, args);
     const secretNames = (props.envs ?? [])
       .map((e) => {
         const eq = e.indexOf("=");
