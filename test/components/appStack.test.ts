@@ -1,3 +1,5 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AppSecrets, AppStack } from "../../components";
 import type { StackSpec } from "../../config/spec";
@@ -87,6 +89,25 @@ describe("AppStack under mocks", () => {
       .flat()
       .sort();
     expect(stagingPorts).toEqual([8001, 8002, 8003, 8004, 8005]);
+  });
+
+  it("replaces backend replicas create-before-delete (zero downtime) and the port-bound proxy delete-before-replace", () => {
+    for (const c of byType(prod, CONTAINER)) {
+      expect(c.options.deleteBeforeReplace, c.name).toBe(c.name.endsWith("-proxy"));
+    }
+  });
+
+  it("orders migrations after the steps given to the pre-deploy seam (beforeMigrations)", async () => {
+    const app = stagingSpec.apps.find((a) => a.id === "lms")!;
+    const run = await runUnderMocks(stagingSpec, "seam", () => {
+      // A component stands for its children: the backup step is one of them.
+      const backup = new pulumi.ComponentResource("runbook:test:PreDeployBackup", "lms-pre-deploy-backup");
+      new command.local.Command("lms-pre-deploy-backup-dump", { create: "true" }, { parent: backup });
+      const secrets = new AppSecrets("lms-secrets", { app });
+      new AppStack("lms", { app, secrets, beforeMigrations: [backup] });
+    });
+    const dump = named(run.resources, "lms-pre-deploy-backup-dump");
+    expect(named(run.resources, "lms-migrate").dependencies).toContain(dump.urn);
   });
 
   it("runs as many backend replicas as the stack asks", () => {

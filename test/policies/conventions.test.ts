@@ -56,7 +56,10 @@ describe("policy pack conventions", () => {
     // The pack runs the same policy SDK the tests run: pinned to the very same versions.
     expect(pkg.dependencies["@pulumi/policy"]).toBe(root.dependencies["@pulumi/policy"]);
     expect(pkg.dependencies["@pulumi/pulumi"]).toBe(root.dependencies["@pulumi/pulumi"]);
-    expect(fs.existsSync(path.join(POLICY_DIR, "package-lock.json"))).toBe(true);
+    // `npm ci` in policies/ needs a lockfile in step with package.json.
+    const lock = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package-lock.json"), "utf8")) as { packages: Record<string, { dependencies?: Record<string, string>; version?: string }> };
+    expect(lock.packages[""]!.dependencies).toEqual(pkg.dependencies);
+    expect(lock.packages["node_modules/@pulumi/policy"]!.version).toBe(pkg.dependencies["@pulumi/policy"]);
     // The policies import nothing from the program: the pack stands alone.
     for (const f of fs.readdirSync(path.join(POLICY_DIR, "app"))) {
       expect(fs.readFileSync(path.join(POLICY_DIR, "app", f), "utf8")).not.toMatch(/from "\.\.\/\.\.\//);
