@@ -78,6 +78,23 @@ describe("whole stacks under the policy pack", () => {
     expect(violations.length).toBeGreaterThanOrEqual(1);
   });
 
+  it("prints violations grouped by policy, with the resource and the runbook requirement", async () => {
+    const seen = new Map<string, pulumi.Resource>();
+    const two: pulumi.ResourceTransformation = (args) => {
+      seen.set(args.name, args.resource);
+      if (args.name === "fdts-backend-0" || args.name === "lms-backend-1") return { props: { ...args.props, healthcheck: undefined }, opts: args.opts };
+      return undefined;
+    };
+    const outcome = await runPlan({ stack: "prod", json: false, cwd: ROOT }, (spec) => deployStack(spec, { transformations: [two] }));
+    expect(outcome.exitCode).toBe(1);
+    const text = outcome.stdout.slice(outcome.stdout.indexOf("Policies:"));
+    const lines = text.trim().split("\n");
+    expect(lines[0]).toBe("Policies: 2 violations");
+    expect(lines[1]).toMatch(/^ {2}app-container-healthcheck-required \(mandatory\): Every long-running container has a health check/);
+    expect(lines[2]).toMatch(/^ {4}- urn:pulumi:prod::runbook::runbook:app:AppStack\$docker:index\/container:Container::fdts-backend-0: Container fdts-backend-0 has no health check/);
+    expect(lines[3]).toMatch(/::lms-backend-1: Container lms-backend-1 has no health check/);
+  });
+
   it("names the secret variable but never its value", async () => {
     const outcome = await planWith(variants.find(([l]) => l.startsWith("a JWT secret"))![2]);
     const [v] = outcome.document!.violations;
