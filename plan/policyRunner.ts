@@ -158,7 +158,19 @@ export async function runPolicies(
       ...((urn || defaultUrn) && { urn: urn || defaultUrn }),
       ...(policyDescriptions && { description: policy.description }),
     });
-  const unknownMessage = (policy: string, err: Error) => `can't run policy '${policy}' during preview: ${err.message}`;
+  /**
+   * What the analyzer does with a policy that throws: an unknown value becomes an advisory
+   * "can't run during preview", notApplicable is recorded, anything else fails the run.
+   */
+  const handle = (policy: string, err: unknown, urn?: string) => {
+    if (err instanceof analyzerInternals.UnknownValueError) {
+      violations.push({ policy, enforcementLevel: "advisory", message: `can't run policy '${policy}' during preview: ${err.message}`, ...(urn && { urn }) });
+    } else if (err instanceof NotApplicable) {
+      skipped.push({ policy, urn: urn ?? "", ...(err.reason && { reason: err.reason }) });
+    } else {
+      throw new Error(`policy ${policy} failed on ${urn ?? "the stack"}: ${(err as Error).message}`, { cause: err });
+    }
+  };
 
   const propsByUrn = new Map<string, Record<string, unknown>>();
   for (const r of resources) {
@@ -181,9 +193,7 @@ export async function runPolicies(
           remediated.set(r.urn, props);
         }
       } catch (err) {
-        if (err instanceof analyzerInternals.UnknownValueError) violations.push({ policy: p.name, enforcementLevel: "advisory", message: unknownMessage(p.name, err), urn: r.urn });
-        else if (err instanceof NotApplicable) skipped.push({ policy: p.name, urn: r.urn, ...(err.reason && { reason: err.reason }) });
-        else throw new Error(`policy ${p.name} failed on ${r.urn}: ${(err as Error).message}`, { cause: err });
+        handle(p.name, err, r.urn);
       }
     }
     propsByUrn.set(r.urn, props);
@@ -204,9 +214,7 @@ export async function runPolicies(
         try {
           await validate(args, reporter(p, level, r.urn));
         } catch (err) {
-          if (err instanceof analyzerInternals.UnknownValueError) violations.push({ policy: p.name, enforcementLevel: "advisory", message: unknownMessage(p.name, err), urn: r.urn });
-          else if (err instanceof NotApplicable) skipped.push({ policy: p.name, urn: r.urn, ...(err.reason && { reason: err.reason }) });
-          else throw new Error(`policy ${p.name} failed on ${r.urn}: ${(err as Error).message}`, { cause: err });
+          handle(p.name, err, r.urn);
         }
       }
     }
@@ -243,9 +251,7 @@ export async function runPolicies(
       try {
         await p.validateStack({ resources: all, getConfig: configOf(p.name), stackTags: new Map(), notApplicable } as Parameters<StackValidationPolicy["validateStack"]>[0], reporter(p, level, ""));
       } catch (err) {
-        if (err instanceof analyzerInternals.UnknownValueError) violations.push({ policy: p.name, enforcementLevel: "advisory", message: unknownMessage(p.name, err) });
-        else if (err instanceof NotApplicable) skipped.push({ policy: p.name, urn: "", ...(err.reason && { reason: err.reason }) });
-        else throw new Error(`policy ${p.name} failed on the stack: ${(err as Error).message}`, { cause: err });
+        handle(p.name, err);
       }
     }
   }
