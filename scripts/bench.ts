@@ -34,6 +34,7 @@ console.log(`ratio plan / floor: ${(plan / floor).toFixed(2)}x   (plan overhead 
 
 // In-process: the plan's own work once the modules are loaded, and its memory.
 async function inProcess(): Promise<void> {
+  process.setSourceMapsEnabled(false); // as scripts/plan.ts does
   const { parseStackConfig } = await import("../config/resolve");
   const { readStackFile } = await import("../config/sources");
   const { runUnderMocks } = await import("../plan/mockRuntime");

@@ -13,6 +13,10 @@ function finish(code: number, stdout = "", stderr = ""): void {
 
 const fail = (err: unknown) => finish(EXIT.invalid, "", `program error: ${err instanceof Error ? err.message : String(err)}\n`);
 
+// Pulumi captures a stack trace for every resource it registers; source maps (turned on by tsx)
+// make that twice as slow, and the plan never prints a stack trace.
+process.setSourceMapsEnabled(false);
+
 // An error raised inside an `apply` surfaces as an unhandled rejection: report it, exit 2.
 process.on("unhandledRejection", fail);
 
