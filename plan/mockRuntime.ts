@@ -107,7 +107,15 @@ export async function runUnderMocks(
   recorder = (r) => resources.push(r);
   try {
     await pulumi.runtime.setMocks(mocks, spec.project, stack, false);
-    const outputs = program(spec);
+    let outputs: unknown;
+    try {
+      outputs = program(spec);
+    } catch (err) {
+      // Let what the program declared before it threw finish on this run's monitor; otherwise
+      // it lands on the next run's and fails there as an unknown resource.
+      await waitForRPCs().catch(() => undefined);
+      throw err;
+    }
     await waitForRPCs();
     const seen = new Set<string>();
     for (const r of resources) {

@@ -185,13 +185,8 @@ export class AppStack extends pulumi.ComponentResource {
     // before any backend replica is replaced. Re-runs whenever the backend image changes.
     const backendDeps: pulumi.Resource[] = [...dependsOnState];
     if (app.backend.migrationCommand) {
-      const envFile = pulumi
-        .all(envs)
-        .apply((lines) => {
-          const multiLine = lines.find((l) => l.includes("\n"));
-          if (multiLine) throw new Error(`${app.id}: environment variable ${multiLine.split("=")[0]} spans several lines; docker env files cannot carry it`);
-          return `${lines.join("\n")}\n`;
-        });
+      // One KEY=value per line: validateArgs has refused values with a newline.
+      const envFile = pulumi.all(envs).apply((lines) => `${lines.join("\n")}\n`);
       const mountArgs = pulumi
         .all(app.backend.volumes.map((v) => volumes[v.name]!.name))
         .apply((names) => names.flatMap((n, i) => ["-v", `${n}:${app.backend.volumes[i]!.mountPath}`]));
@@ -346,6 +341,13 @@ function validateArgs({ app, secrets }: AppStackArgs): void {
   for (const s of app.backend.secretEnv) {
     if (s.name in app.backend.env) {
       throw new Error(`\`app.backend.env.${s.name}\` is a secret variable: it must not be set as plain environment`);
+    }
+  }
+  // Migrations read the environment from a docker env file, one KEY=value per line.
+  const values: [string, string][] = [...Object.entries(app.backend.env), ...Object.entries(app.externalSecrets)];
+  for (const [key, value] of values) {
+    if (/[\r\n]/.test(value)) {
+      throw new Error(`\`${key}\` of ${app.id} spans several lines, which a docker env file cannot carry; give it base64-encoded`);
     }
   }
   for (const name of Object.keys(secrets.env)) {

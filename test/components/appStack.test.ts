@@ -281,5 +281,13 @@ describe("AppStack under mocks", () => {
       new AppStack("fdts", { app: { ...app, backend: { ...app.backend, env: { ...app.backend.env, JWT_SECRET: "oops" } } }, secrets });
     });
     await expect(plain).rejects.toThrow("`app.backend.env.JWT_SECRET` is a secret variable: it must not be set as plain environment");
+    const handwork = stagingSpec.apps.find((a) => a.id === "handwork")!;
+    const multiLine = runUnderMocks(stagingSpec, "bad3", () => {
+      const withKey = { ...handwork, externalSecrets: { STRIPE_SECRET_KEY: "line one\nline two" } };
+      const secrets = new AppSecrets("handwork-secrets", { app: withKey });
+      new AppStack("handwork", { app: withKey, secrets });
+    });
+    await expect(multiLine).rejects.toThrow("`STRIPE_SECRET_KEY` of handwork spans several lines, which a docker env file cannot carry; give it base64-encoded");
+    await expect(multiLine).rejects.not.toThrow("line one");
   });
 });
