@@ -70,7 +70,8 @@ export function planDocument(stack: string, environment: string, resources: read
       },
       inputs: redactInputs(r.wireInputs),
     })),
-    violations,
+    // The documented shape; descriptions live in the text report and the SARIF rules.
+    violations: violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, message: v.message, ...(v.urn && { urn: v.urn }) })),
     warnings,
   };
 }

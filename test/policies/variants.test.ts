@@ -76,6 +76,7 @@ describe("whole stacks under the policy pack", () => {
     expect([...new Set(violations.map((v) => v.policy))]).toEqual([policy]);
     expect(violations.every((v) => v.enforcementLevel === "mandatory")).toBe(true);
     expect(violations.length).toBeGreaterThanOrEqual(1);
+    for (const v of violations) expect(Object.keys(v).sort()).toEqual(["enforcementLevel", "message", "policy", "urn"]);
   });
 
   it("prints violations grouped by policy, with the resource and the runbook requirement", async () => {
