@@ -34,6 +34,27 @@ function withValue(path: string, value: unknown): Record<string, unknown> {
   return cfg;
 }
 
+const paths = [
+  "environment",
+  "apps.fdts.backend.tag",
+  "apps.fdts.backend.replicas",
+  "apps.fairlens.backend.limits.cpus",
+  "apps.lms.backend.limits.memoryMb",
+  "apps.lms.workers.rq.replicas",
+  "apps.handwork.proxy.rateLimit.burst",
+  "apps.reference.proxy.httpPort",
+  "apps.fdts.logRotation.maxFile",
+  "apps.fairlens.cache.enabled",
+];
+/** Values no key above accepts: wrong types, or numbers far out of every range. */
+const wrong = fc.oneof(
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { minKeys: 1, maxKeys: 2 }),
+  fc.integer({ min: -1_000_000, max: -1 }),
+  fc.double({ min: 1e7, max: 1e9, noNaN: true }),
+);
+
 describe("stack config validation", () => {
   it("accepts the committed prod and staging stacks", () => {
     expect(problemsOf(rawStackConfig("prod"))).toEqual([]);
@@ -133,27 +154,6 @@ describe("stack config properties", () => {
     );
   });
 
-  const paths = [
-    "environment",
-    "apps.fdts.backend.tag",
-    "apps.fdts.backend.replicas",
-    "apps.fairlens.backend.limits.cpus",
-    "apps.lms.backend.limits.memoryMb",
-    "apps.lms.workers.rq.replicas",
-    "apps.handwork.proxy.rateLimit.burst",
-    "apps.reference.proxy.httpPort",
-    "apps.fdts.logRotation.maxFile",
-    "apps.fairlens.cache.enabled",
-  ];
-  /** Values no key above accepts: wrong types, or numbers far out of every range. */
-  const wrong = fc.oneof(
-    fc.constant(null),
-    fc.array(fc.integer(), { maxLength: 3 }),
-    fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { minKeys: 1, maxKeys: 2 }),
-    fc.integer({ min: -1_000_000, max: -1 }),
-    fc.double({ min: 1e7, max: 1e9, noNaN: true }),
-  );
-
   it("reports a broken value at the exact key path it was put", () => {
     fc.assert(
       fc.property(fc.constantFrom(...paths), wrong, (path, value) => {
@@ -167,6 +167,30 @@ describe("stack config properties", () => {
 });
 
 describe("the plan refuses bad stack files", () => {
+  it("exits 2 naming the broken key for any randomly broken stack file, never crashing", async () => {
+    const { stringify } = await import("yaml");
+    const { runPlan } = await import("../../plan/cli");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-prop-"));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...paths), wrong, async (keyPath, value) => {
+          const cfg = withValue(keyPath, value);
+          const doc = { config: Object.fromEntries(Object.entries(cfg).map(([k, v]) => [`runbook:${k}`, v])) };
+          const file = path.join(dir, "Pulumi.random.yaml");
+          fs.writeFileSync(file, stringify(doc));
+          const outcome = await runPlan({ configFile: file, json: true, cwd: dir });
+          expect(outcome.exitCode).toBe(2);
+          expect(outcome.stdout).toBe("");
+          expect(outcome.stderr).toContain(`runbook:${keyPath}`);
+          expect(outcome.stderr).not.toMatch(/\n\s+at /);
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("exits 2 with one line per problem and no stack trace", () => {
     const file = [
       "config:",
