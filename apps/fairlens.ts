@@ -1,3 +1,4 @@
+import { postgres, redis } from "./shared";
 import type { AppDefinition } from "./types";
 
 /** FairLens, from ../shared/runbooks/000_3328d0061f3c45ca.txt. */
@@ -34,25 +35,10 @@ export const fairlens: AppDefinition = {
     limits: { cpus: 0.5, memoryMb: 256 },
     env: {},
   },
-  database: {
-    engine: "postgres",
-    image: "postgres",
-    tag: "16.4-alpine",
-    // "pg_dump -U fairlens_user fairlens".
-    database: "fairlens",
-    user: "fairlens_user",
-    port: 5432,
-    limits: { cpus: 1, memoryMb: 2048 },
-  },
-  cache: {
-    engine: "redis",
-    image: "redis",
-    tag: "7.4-alpine",
-    port: 6379,
-    limits: { cpus: 0.5, memoryMb: 512 },
-    // "Redis | 6379 | Caching (optional)".
-    optional: true,
-  },
+  // "pg_dump -U fairlens_user fairlens".
+  database: postgres("fairlens", "fairlens_user"),
+  // "Redis | 6379 | Caching (optional)".
+  cache: redis(true),
   workers: [],
   routes: [
     { path: "/api/", service: "backend" },

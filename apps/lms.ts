@@ -1,3 +1,4 @@
+import { postgres, redis } from "./shared";
 import type { AppDefinition } from "./types";
 
 /** Fraction Ball LMS, from ../shared/runbooks/003_3d538838f653fe3e.txt. */
@@ -37,26 +38,10 @@ export const lms: AppDefinition = {
     // "web: deploy: replicas: 3".
     replicas: 3,
   },
-  database: {
-    engine: "postgres",
-    image: "postgres",
-    tag: "16.4-alpine",
-    // "REINDEX DATABASE fractionball".
-    database: "fractionball",
-    user: "fractionball",
-    port: 5432,
-    // "db: limits memory 8G, reservations memory 4G".
-    limits: { cpus: 2, memoryMb: 8192, memoryReservationMb: 4096 },
-  },
-  cache: {
-    engine: "redis",
-    image: "redis",
-    tag: "7.4-alpine",
-    port: 6379,
-    limits: { cpus: 0.5, memoryMb: 512 },
-    // Sessions, cache and the RQ queue live here.
-    optional: false,
-  },
+  // PostgreSQL 16; "REINDEX DATABASE fractionball"; "db: limits memory 8G, reservations memory 4G".
+  database: postgres("fractionball", "fractionball", { cpus: 2, memoryMb: 8192, memoryReservationMb: 4096 }),
+  // Redis 7: sessions, cache and the RQ queue live here.
+  cache: redis(false),
   workers: [
     {
       // "Queue: Redis Queue (RQ) for background jobs".

@@ -1,3 +1,4 @@
+import { postgres } from "./shared";
 import type { AppDefinition } from "./types";
 
 /** The FastAPI + React reference app, from ../shared/runbooks/002_2739fce9e55fe86f.txt. */
@@ -29,15 +30,8 @@ export const reference: AppDefinition = {
     limits: { cpus: 0.5, memoryMb: 256 },
     env: {},
   },
-  database: {
-    engine: "postgres",
-    image: "postgres",
-    tag: "16.4-alpine",
-    database: "app",
-    user: "app",
-    port: 5432,
-    limits: { cpus: 1, memoryMb: 2048 },
-  },
+  // "Use database-specific tools (e.g., pg_dump for PostgreSQL)".
+  database: postgres("app", "app"),
   workers: [],
   routes: [
     { path: "/api/", service: "backend" },

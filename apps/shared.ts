@@ -1,0 +1,16 @@
+/**
+ * Infrastructure services several apps run the same way: the pinned images live here, so a
+ * PostgreSQL or Redis upgrade is one edit for the whole catalog.
+ */
+import type { PostgresDefinition, RedisDefinition, ResourceLimits } from "./types";
+
+export const POSTGRES_IMAGE = { image: "postgres", tag: "16.4-alpine" } as const;
+export const REDIS_IMAGE = { image: "redis", tag: "7.4-alpine" } as const;
+
+export function postgres(database: string, user: string, limits: ResourceLimits = { cpus: 1, memoryMb: 2048 }): PostgresDefinition {
+  return { engine: "postgres", ...POSTGRES_IMAGE, database, user, port: 5432, limits };
+}
+
+export function redis(optional: boolean, limits: ResourceLimits = { cpus: 0.5, memoryMb: 512 }): RedisDefinition {
+  return { engine: "redis", ...REDIS_IMAGE, port: 6379, limits, optional };
+}
