@@ -4,8 +4,8 @@
  */
 import type { PostgresDefinition, RedisDefinition, ResourceLimits } from "./types";
 
-export const POSTGRES_IMAGE = { image: "postgres", tag: "16.4-alpine" } as const;
-export const REDIS_IMAGE = { image: "redis", tag: "7.4-alpine" } as const;
+const POSTGRES_IMAGE = { image: "postgres", tag: "16.4-alpine" } as const;
+const REDIS_IMAGE = { image: "redis", tag: "7.4-alpine" } as const;
 
 export function postgres(database: string, user: string, limits: ResourceLimits = { cpus: 1, memoryMb: 2048 }): PostgresDefinition {
   return { engine: "postgres", ...POSTGRES_IMAGE, database, user, port: 5432, limits };

@@ -137,9 +137,14 @@ describe("AppStack under mocks", () => {
       const onPublic = containersOf(prod, app.id).filter((c) => c.dependencies.includes(publicUrn)).map((c) => c.name);
       expect(onPublic).toEqual([`${app.id}-proxy`]);
     }
-    for (const name of ["fdts-db", "lms-db", "lms-redis"].filter((n) => prod.some((r) => r.name === n))) {
-      const nets = inputs(named(prod, name))["networksAdvanced"] as unknown[];
-      expect(nets, name).toHaveLength(1);
+    // Databases and caches sit on the internal network only: no egress, no public side.
+    const stateful = byType(prod, CONTAINER).filter((c) => /-(db|redis)$/.test(c.name));
+    expect(stateful.map((c) => c.name).sort()).toEqual(["fairlens-db", "fairlens-redis", "lms-db", "lms-redis", "reference-db"]);
+    for (const c of stateful) {
+      const app = c.name.split("-")[0]!;
+      expect(inputs(c)["networksAdvanced"], c.name).toEqual([
+        { name: expect.stringMatching(new RegExp(`^${app}-internal-`)), aliases: [c.name.endsWith("-db") ? "db" : "redis"] },
+      ]);
     }
     // egress only where the runbook calls third-party services
     expect(byType(prod, NETWORK).filter((n) => n.name.endsWith("-egress")).map((n) => n.name).sort()).toEqual(["fairlens-egress", "handwork-egress", "lms-egress"]);

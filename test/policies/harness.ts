@@ -2,7 +2,9 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { resolvePolicyConfig } from "../../plan/policyRunner";
 
-export const CONTAINER = "docker:index/container:Container";
+import { CONTAINER } from "../helpers";
+
+export { CONTAINER };
 
 export function configFor(policy: ResourceValidationPolicy | StackValidationPolicy, config: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...resolvePolicyConfig([policy], "mandatory", { [policy.name]: config }).get(policy.name)!.config };
