@@ -16,10 +16,12 @@ export const lms: AppDefinition = {
     limits: { cpus: 2, memoryMb: 4096, memoryReservationMb: 2048 },
     env: {
       DEBUG: "false",
-      ALLOWED_HOSTS: "localhost",
-      SECURE_SSL_REDIRECT: "true",
-      SESSION_COOKIE_SECURE: "true",
-      CSRF_COOKIE_SECURE: "true",
+      // "ALLOWED_HOSTS=yourdomain.com"; "SECURE_SSL_REDIRECT=true": from the stack's domain and TLS,
+      // so a stack without TLS does not redirect every request to an https that is not there.
+      ALLOWED_HOSTS: "{{domain}}",
+      SECURE_SSL_REDIRECT: "{{tls}}",
+      SESSION_COOKIE_SECURE: "{{tls}}",
+      CSRF_COOKIE_SECURE: "{{tls}}",
       SECURE_HSTS_SECONDS: "31536000",
       THROTTLE_ANON: "100/hour",
       THROTTLE_USER: "1000/hour",

@@ -49,7 +49,10 @@ export interface HttpServiceDefinition {
   readonly healthPath: string;
   readonly runtime: ServiceRuntime;
   readonly limits: ResourceLimits;
-  /** Non-secret environment. */
+  /**
+   * Non-secret environment. A value may hold `{{domain}}` (the stack's public host name) or `{{tls}}`
+   * (`true` when the proxy terminates TLS), filled in per stack (config/resolve.ts `fillEnv`).
+   */
   readonly env: Readonly<Record<string, string>>;
 }
 

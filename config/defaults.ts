@@ -7,6 +7,8 @@ export const PROJECT = "runbook";
 export const DEFAULTS = {
   /** The local Docker socket. */
   host: "unix:///var/run/docker.sock",
+  /** Host name health probes send when a stack names no `domain`. */
+  publicHost: "localhost",
   /** Docker's json-file log rotation (FairLens runbook: "Log rotation to prevent disk space issues"). */
   logRotation: { maxSize: "10m", maxFile: 3 },
   proxy: {

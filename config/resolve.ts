@@ -63,7 +63,7 @@ function mergeLimits(base: ResourceLimits, override: LimitsOverride): ResourceLi
   return { ...base, ...Object.fromEntries(Object.entries(override ?? {}).filter(([, v]) => v !== undefined)) };
 }
 
-export function parseHost(url: string): HostSpec {
+export function parseHost(url: string, hostKey?: string): HostSpec {
   const parsed = new URL(url);
   if (parsed.protocol === "ssh:") {
     return {
@@ -72,9 +72,29 @@ export function parseHost(url: string): HostSpec {
       user: decodeURIComponent(parsed.username),
       host: parsed.hostname,
       port: parsed.port ? Number(parsed.port) : 22,
+      ...(hostKey !== undefined && { hostKey }),
     };
   }
   return { kind: "local", dockerHost: url };
+}
+
+/**
+ * Catalog env values may name what only a deployment knows: `{{domain}}` (the public host name) and
+ * `{{tls}}` (`true` when the proxy terminates TLS). The LMS derives ALLOWED_HOSTS and
+ * SECURE_SSL_REDIRECT from them, so a stack without TLS never redirects to an https that is not there.
+ */
+export function fillEnv(env: Readonly<Record<string, string>>, deployment: { domain: string; tls: boolean }): Record<string, string> {
+  const values: Record<string, string> = { domain: deployment.domain, tls: String(deployment.tls) };
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      v.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+        const value = values[name];
+        if (value === undefined) throw new Error(`env ${k}: unknown placeholder ${whole}; known are {{domain}} and {{tls}}`);
+        return value;
+      }),
+    ]),
+  );
 }
 
 function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSpec {
@@ -82,12 +102,15 @@ function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSp
   const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
   const cacheEnabled = def.cache !== undefined && (app.cache?.enabled ?? !def.cache.optional);
   const proxy = app.proxy ?? {};
+  const publicHost = app.domain ?? DEFAULTS.publicHost;
+  const deployment = { domain: publicHost, tls: proxy.tls !== undefined };
   return {
     id: def.id,
     displayName: def.displayName,
     runbook: def.runbook,
     environment: cfg.environment,
-    host: parseHost(app.host ?? DEFAULTS.host),
+    host: parseHost(app.host ?? DEFAULTS.host, app.hostKey),
+    publicHost,
     protectState: PROTECTED_ENVIRONMENTS.includes(cfg.environment),
     logRotation: app.logRotation ?? DEFAULTS.logRotation,
     backend: {
@@ -96,7 +119,7 @@ function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSp
       healthPath: def.backend.healthPath,
       runtime: def.backend.runtime,
       limits: mergeLimits(def.backend.limits, app.backend.limits),
-      env: { ...def.backend.env, ...app.backend.env },
+      env: fillEnv({ ...def.backend.env, ...app.backend.env }, deployment),
       replicas: app.backend.replicas ?? def.backend.replicas,
       ...(def.backend.metricsPath !== undefined && { metricsPath: def.backend.metricsPath }),
       ...(def.backend.migrationCommand !== undefined && { migrationCommand: def.backend.migrationCommand }),

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { catalog, catalogIds } from "../apps";
 import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
+import { cpusProblem } from "./dockerCpus";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -25,7 +26,15 @@ const mebibytes = z
   .max(1_048_576, { error: "must be at most 1048576 (1 TiB)" });
 
 const limits = z.strictObject({
-  cpus: z.number({ error: "must be a number of CPUs" }).positive({ error: "must be more than 0" }).max(64, { error: "must be at most 64" }).optional(),
+  cpus: z
+    .number({ error: "must be a number of CPUs" })
+    .positive({ error: "must be more than 0" })
+    .max(64, { error: "must be at most 64" })
+    .superRefine((cpus, ctx) => {
+      const problem = cpusProblem(cpus);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
   memoryMb: mebibytes.min(16, { error: "must be at least 16 (MiB)" }).optional(),
   memoryReservationMb: mebibytes.min(0, { error: "must be at least 0" }).optional(),
 });
@@ -50,8 +59,21 @@ const env = z.record(
 /** Present only so that asking for it gets a clear refusal instead of "unknown key". */
 const publishPort = z.unknown().optional();
 
+/** A DNS name: labels of letters, digits and '-', dot-separated (the proxy's public host name). */
+const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** One public host key as ssh-keyscan and known_hosts print it, without the host name: `<type> <base64>`. */
+export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
+
 const appConfig = z.strictObject({
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
+  hostKey: z
+    .string({ error: "must be the host's public key as a string" })
+    .regex(HOST_KEY, { error: "must be one public host key, `<type> <base64>` as ssh-keyscan prints it (e.g. ssh-ed25519 AAAA...), without the host name" })
+    .optional(),
+  domain: z
+    .string({ error: "must be a host name string" })
+    .regex(DOMAIN, { error: "must be a DNS host name such as app.example.com (no scheme, port or path)" })
+    .optional(),
   backend: z.strictObject(
     {
       tag,
@@ -171,6 +193,14 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     if (host !== undefined) {
       const problem = hostProblem(host);
       if (problem) add(at("host"), problem);
+    }
+    const isSsh = host?.startsWith("ssh://") ?? false;
+    if (isSsh && prod && app["hostKey"] === undefined) {
+      add(at("hostKey"), "is required for an ssh:// host in prod: deploy steps verify the host against it (take it from the host itself: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` there, and compare with `ssh-keyscan -t ed25519 <host>`)");
+    }
+    if (!isSsh && app["hostKey"] !== undefined) add(at("hostKey"), "applies to ssh:// hosts only; this app's host is the local Docker socket");
+    if (objectAt(app, "proxy", "tls") !== undefined && app["domain"] === undefined) {
+      add(at("domain"), "is required with proxy.tls: the certificate is issued for a name, and health probes must send it as the Host");
     }
     if (def.frontend && objectAt(app, "frontend")?.["tag"] === undefined) {
       add(at("frontend", "tag"), `is required: ${def.displayName} has a frontend image`);

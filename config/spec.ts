@@ -21,6 +21,8 @@ export type HostSpec =
       readonly user: string;
       readonly host: string;
       readonly port: number;
+      /** The host's pinned public key (`<type> <base64>`); remote.Command checks none without it. */
+      readonly hostKey?: string;
     };
 
 export interface LogRotationSpec {
@@ -109,6 +111,11 @@ export interface AppSpec {
   readonly runbook: string;
   readonly environment: Environment;
   readonly host: HostSpec;
+  /**
+   * The public host name the proxy serves (`apps.<id>.domain`), `localhost` when none is set. Health
+   * probes send it as the Host header, as a browser would: a Django ALLOWED_HOSTS refuses anything else.
+   */
+  readonly publicHost: string;
   /** Volumes of state are protected and retained on delete (prod). */
   readonly protectState: boolean;
   readonly logRotation: LogRotationSpec;

@@ -107,6 +107,7 @@ describe("stack config validation", () => {
     expect(problems.map((p) => p.split(":").slice(0, 2).join(":"))).toEqual([
       "runbook:apps.fdts.backend.replicas",
       "runbook:apps.fdts.host",
+      "runbook:apps.fdts.hostKey",
       "runbook:apps.lms.database.publishPort",
     ]);
     expect(problemsOf(cfg)).toEqual(problems);
@@ -215,11 +216,12 @@ describe("the plan refuses bad stack files", () => {
     expect(res.status).toBe(2);
     expect(res.stdout).toBe("");
     const lines = res.stderr.trim().split("\n");
-    expect(lines[0]).toBe("invalid stack config (5 problems):");
+    expect(lines[0]).toBe("invalid stack config (6 problems):");
     expect(lines.slice(1).map((l) => l.trim().split(": ")[0])).toEqual([
       "runbook:apps.fdts.backend.replicas",
       "runbook:apps.fdts.backend.tag",
       "runbook:apps.fdts.host",
+      "runbook:apps.fdts.hostKey",
       "runbook:apps.lms.database.publishPort",
       "runbook:apps.wordpress",
     ]);
