@@ -3,8 +3,16 @@
  * docker-compose, plus the deploy steps an operator used to type (migrations, health check).
  *
  * Layout: an internal network for everything (no route out), a public network only the proxy
- * joins, an egress network for backends that call third-party APIs. Only the proxy publishes
- * host ports; an admin UI binds 127.0.0.1.
+ * joins, an egress network for backends that call third-party APIs, and for an admin UI a network
+ * of its own (Docker publishes no port for a container on internal networks only). Only the proxy
+ * publishes public host ports; an admin UI binds 127.0.0.1.
+ *
+ * Replacement: pulumi-docker declares every container delete-before-replace
+ * (pulumi/pulumi-docker provider/resources.go, `DeleteBeforeReplace: true` for docker_container).
+ * Containers that publish no host port and own no data directory (backend replicas, workers, the
+ * public frontend) override it: the replacement starts and turns healthy first. The proxy and an
+ * admin UI hold host ports, and PostgreSQL and Redis must never run twice on one data volume: those
+ * are replaced delete-first, and say so explicitly.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,25 +20,18 @@ import type { AppSpec } from "../../config/spec";
 import type { AppSecrets } from "../secrets/appSecrets";
 import { shellJoin } from "../shared/shell";
 import {
-  RESTART_POLICY,
   httpHealthcheck,
-  logOptions,
+  longRunningSettings,
   postgresHealthcheck,
+  probeHeaders,
   redisHealthcheck,
   shellHealthcheck,
-  type HealthcheckSpec,
 } from "./containerDefaults";
 import { deployCommand, type DeployCommand } from "./deployCommand";
-import { renderHealthGateScript } from "./healthGate";
-import {
-  ALIASES,
-  PROXY_PATHS,
-  backendAlias,
-  maintenanceOpenEndpoints,
-  proxyNginxSpec,
-  renderMaintenancePage,
-  renderNginxConfig,
-} from "./nginxConfig";
+import { ALIASES } from "./nginxConfig";
+import { deployProxy } from "./proxy";
+
+export { ROLE_LABEL, type ContainerRole } from "./containerDefaults";
 
 export interface AppStackArgs {
   /** The app, fully resolved from the catalog and the stack config. */
@@ -47,24 +48,22 @@ export interface AppStackArgs {
 /** Mount path of the PostgreSQL and Redis data volumes. */
 const DATA_PATHS = { postgres: "/var/lib/postgresql/data", redis: "/data" } as const;
 
-/** Label naming a container's role; the policy pack reads it. */
-export const ROLE_LABEL = "runbook.role";
-
-export type ContainerRole = "proxy" | "backend" | "frontend" | "admin" | "database" | "cache" | "worker";
-
 /**
  * Containers whose environment carries secrets keep `envs` secret in the state's outputs too
  * (the policy pack checks for it: CrossGuard cannot see whether an input was a secret).
  */
 const SECRET_ENV: pulumi.CustomResourceOptions = { additionalSecretOutputs: ["envs"] };
 
-/** How long `pulumi up` waits for a new container to report healthy before it fails. */
-const WAIT_TIMEOUT_SECONDS = 180;
+/** No host port, no data directory of its own: start the replacement first (zero downtime). */
+export const REPLACE_FIRST = { deleteBeforeReplace: false } as const;
+/** A host port or a data directory that two containers cannot share: remove the old one first. */
+export const DELETE_FIRST = { deleteBeforeReplace: true } as const;
 
 export class AppStack extends pulumi.ComponentResource {
   public readonly internalNetwork: docker.Network;
   public readonly publicNetwork: docker.Network;
   public readonly egressNetwork?: docker.Network;
+  public readonly adminNetwork?: docker.Network;
   public readonly volumes: Readonly<Record<string, docker.Volume>>;
   public readonly database?: docker.Container;
   public readonly cache?: docker.Container;
@@ -73,11 +72,12 @@ export class AppStack extends pulumi.ComponentResource {
   public readonly frontend?: docker.Container;
   public readonly workers: readonly docker.Container[];
   public readonly proxy: docker.Container;
-  public readonly proxyReload: DeployCommand;
+  /** Delivers the rendered nginx.conf to the running proxy and reloads it. */
+  public readonly proxyConfig: DeployCommand;
   public readonly healthGate: DeployCommand;
-  /** The proxy's nginx.conf, as rendered. */
-  public readonly nginxConfig: string;
-  /** Public URL of the app on its host. */
+  /** The proxy's nginx.conf, as delivered (it names the containers of this release). */
+  public readonly nginxConfig: pulumi.Output<string>;
+  /** Public URL of the app. */
   public readonly endpoint: string;
   /** The images this release runs: the record a rollback returns to. */
   public readonly release: Readonly<Record<string, string>>;
@@ -87,27 +87,21 @@ export class AppStack extends pulumi.ComponentResource {
     validateArgs(args);
     const { app } = args;
 
-    const provider = new docker.Provider(`${name}-docker`, { host: app.host.dockerHost }, { parent: this });
+    const provider = new docker.Provider(
+      `${name}-docker`,
+      // ssh never accepts an unknown host key for the provider either: the key must be in known_hosts.
+      { host: app.host.dockerHost, ...(app.host.kind === "ssh" && { sshOpts: ["-o", "StrictHostKeyChecking=yes"] }) },
+      { parent: this },
+    );
     const child = { parent: this, provider };
     const stateOpts: pulumi.CustomResourceOptions = { ...child, protect: app.protectState, retainOnDelete: app.protectState };
-    const logging = logOptions(app.logRotation);
     const labels = [
       { label: "runbook.app", value: app.id },
       { label: "runbook.environment", value: app.environment },
     ];
-    const longRunning = (role: ContainerRole, health: HealthcheckSpec, limits: AppSpec["backend"]["limits"]) => ({
-      healthcheck: health,
-      restart: RESTART_POLICY,
-      memory: limits.memoryMb,
-      ...(limits.memoryReservationMb !== undefined && { memoryReservation: limits.memoryReservationMb }),
-      cpus: String(limits.cpus),
-      ...logging,
-      // The role tells the policy pack what a container is (only a `proxy` publishes ports).
-      labels: [...labels, { label: ROLE_LABEL, value: role }],
-      // `pulumi up` waits until the container reports healthy: a broken release stops here.
-      wait: true,
-      waitTimeout: WAIT_TIMEOUT_SECONDS,
-    });
+    const common = { labels, logRotation: app.logRotation };
+    // What the app's own checks send: its public name, and https where the proxy terminates TLS.
+    const probe = probeHeaders(app);
 
     // Networks.
     this.internalNetwork = new docker.Network(`${name}-internal`, { internal: true, labels }, child);
@@ -115,7 +109,11 @@ export class AppStack extends pulumi.ComponentResource {
     if (app.backend.needsEgress) {
       this.egressNetwork = new docker.Network(`${name}-egress`, { internal: false, labels }, child);
     }
+    if (app.frontend?.adminPort !== undefined) {
+      this.adminNetwork = new docker.Network(`${name}-admin`, { internal: false, labels }, child);
+    }
     const internal = (aliases: string[] = []) => ({ name: this.internalNetwork.name, ...(aliases.length && { aliases }) });
+    const egress = this.egressNetwork ? [{ name: this.egressNetwork.name }] : [];
 
     // Volumes of state: protected and kept on delete in prod.
     const volumes: Record<string, docker.Volume> = {};
@@ -148,9 +146,9 @@ export class AppStack extends pulumi.ComponentResource {
           envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${password}`)],
           volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.postgres }],
           networksAdvanced: [internal([ALIASES.database])],
-          ...longRunning("database", postgresHealthcheck(db.user, db.database), db.limits),
+          ...longRunningSettings({ ...common, role: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
         },
-        { ...child, ...SECRET_ENV },
+        { ...child, ...SECRET_ENV, ...DELETE_FIRST },
       );
       dependsOnState.push(this.database);
       secretEnv.push([
@@ -169,17 +167,14 @@ export class AppStack extends pulumi.ComponentResource {
           command: ["redis-server", "--appendonly", "yes"],
           volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.redis }],
           networksAdvanced: [internal([ALIASES.cache])],
-          ...longRunning("cache", redisHealthcheck(), app.cache.limits),
+          ...longRunningSettings({ ...common, role: "cache", health: redisHealthcheck(), limits: app.cache.limits }),
         },
-        child,
+        { ...child, ...DELETE_FIRST },
       );
       dependsOnState.push(this.cache);
       backendEnv.push(`REDIS_URL=redis://${ALIASES.cache}:${app.cache.port}/0`);
     }
-    const envs: pulumi.Input<string>[] = [
-      ...backendEnv,
-      ...secretEnv.map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`)),
-    ];
+    const envs: pulumi.Input<string>[] = [...backendEnv, ...secretEnv.map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`))];
 
     // Migrations: a one-off container of the new image, after the database is healthy and
     // before any backend replica is replaced. Re-runs whenever the backend image changes.
@@ -207,10 +202,8 @@ export class AppStack extends pulumi.ComponentResource {
       backendDeps.push(this.migration);
     }
 
-    // Backend replicas: no host port, so the provider's create-before-delete replacement keeps
-    // the old replica serving until the new one is healthy.
-    const egress = this.egressNetwork ? [{ name: this.egressNetwork.name }] : [];
-    const backendNetworks = (i: number) => [internal([ALIASES.backend, backendAlias(i)]), ...egress];
+    // Backend replicas: reached by the proxy by container name; `backend` is the alias every
+    // replica shares (for anything that wants one of them, such as a metrics scrape by DNS).
     this.backendReplicas = Array.from({ length: app.backend.replicas }, (_, i) =>
       new docker.Container(
         `${name}-backend-${i}`,
@@ -218,10 +211,15 @@ export class AppStack extends pulumi.ComponentResource {
           image: backendImage.imageId,
           envs,
           volumes: backendMounts,
-          networksAdvanced: backendNetworks(i),
-          ...longRunning("backend", httpHealthcheck(app.backend.runtime, app.backend.port, app.backend.healthPath), app.backend.limits),
+          networksAdvanced: [internal([ALIASES.backend]), ...egress],
+          ...longRunningSettings({
+            ...common,
+            role: "backend",
+            health: httpHealthcheck(app.backend.runtime, app.backend.port, app.backend.healthPath, probe),
+            limits: app.backend.limits,
+          }),
         },
-        { ...child, ...SECRET_ENV, dependsOn: backendDeps },
+        { ...child, ...SECRET_ENV, ...REPLACE_FIRST, dependsOn: backendDeps },
       ),
     );
 
@@ -236,89 +234,62 @@ export class AppStack extends pulumi.ComponentResource {
             envs,
             volumes: backendMounts,
             networksAdvanced: [internal(), ...egress],
-            ...longRunning("worker", shellHealthcheck(w.healthcheck), w.limits),
+            ...longRunningSettings({ ...common, role: "worker", health: shellHealthcheck(w.healthcheck), limits: w.limits }),
           },
-          { ...child, ...SECRET_ENV, dependsOn: backendDeps },
+          { ...child, ...SECRET_ENV, ...REPLACE_FIRST, dependsOn: backendDeps },
         ),
       ),
     );
 
-    // Frontend: behind the proxy, or (an admin UI) on 127.0.0.1 only.
+    // Frontend: behind the proxy, or (an admin UI) on 127.0.0.1 only, through its own network.
     if (app.frontend) {
       const fe = app.frontend;
+      const admin = fe.adminPort !== undefined;
       this.frontend = new docker.Container(
         `${name}-frontend`,
         {
           image: image("frontend", fe.image).imageId,
           envs: Object.entries(fe.env).map(([k, v]) => `${k}=${v}`),
-          networksAdvanced: [internal([ALIASES.frontend])],
-          ...(fe.adminPort !== undefined && { ports: [{ internal: fe.port, external: fe.adminPort, ip: "127.0.0.1" }] }),
-          ...longRunning(fe.adminPort !== undefined ? "admin" : "frontend", httpHealthcheck(fe.runtime, fe.port, fe.healthPath), fe.limits),
+          networksAdvanced: [internal([ALIASES.frontend]), ...(this.adminNetwork ? [{ name: this.adminNetwork.name }] : [])],
+          ...(admin && { ports: [{ internal: fe.port, external: fe.adminPort, ip: "127.0.0.1" }] }),
+          ...longRunningSettings({
+            ...common,
+            role: admin ? "admin" : "frontend",
+            health: httpHealthcheck(fe.runtime, fe.port, fe.healthPath, probe),
+            limits: fe.limits,
+          }),
         },
-        child,
+        { ...child, ...(admin ? DELETE_FIRST : REPLACE_FIRST) },
       );
     }
 
-    // Proxy: the only container that publishes host ports.
-    this.nginxConfig = renderNginxConfig(proxyNginxSpec(app));
-    const tls = app.proxy.tls;
-    this.proxy = new docker.Container(
-      `${name}-proxy`,
-      {
-        image: image("proxy", app.proxy.image).imageId,
-        uploads: [
-          { file: PROXY_PATHS.config, content: this.nginxConfig },
-          { file: `${PROXY_PATHS.maintenanceRoot}/maintenance.html`, content: renderMaintenancePage(app.displayName) },
-        ],
-        ports: [
-          { internal: 80, external: app.proxy.httpPort },
-          ...(tls ? [{ internal: 443, external: app.proxy.httpsPort }] : []),
-        ],
-        ...(tls && {
-          volumes: [
-            { hostPath: tls.certificateFile, containerPath: PROXY_PATHS.tlsCertificate, readOnly: true },
-            { hostPath: tls.keyFile, containerPath: PROXY_PATHS.tlsKey, readOnly: true },
-          ],
-        }),
-        networksAdvanced: [{ name: this.publicNetwork.name }, internal()],
-        ...longRunning("proxy", httpHealthcheck("nginx", 80, PROXY_PATHS.selfHealth), app.proxy.limits),
-      },
-      // A published host port cannot be bound twice: the old proxy goes first.
-      { ...child, deleteBeforeReplace: true, dependsOn: [...this.backendReplicas, ...(this.frontend ? [this.frontend] : [])] },
-    );
-
-    // nginx resolves replica aliases when it loads its config: reload it once replicas change.
-    const replicaIds = this.backendReplicas.map((c) => c.id);
-    this.proxyReload = deployCommand(
-      `${name}-proxy-reload`,
-      {
-        host: app.host,
-        create: this.proxy.name.apply((proxyName) => shellJoin(["docker", "exec", proxyName, "nginx", "-s", "reload"])),
-        triggers: [this.proxy.id, ...replicaIds],
-      },
-      { parent: this, dependsOn: [this.proxy, ...this.backendReplicas] },
-    );
-
-    // Health gate: every health endpoint through the proxy, bounded retries; failure fails `pulumi up`.
-    const scheme = tls ? "https" : "http";
-    const gatePort = tls ? app.proxy.httpsPort : app.proxy.httpPort;
-    const gateScript = renderHealthGateScript({
-      appName: app.id,
-      baseUrl: `${scheme}://127.0.0.1:${gatePort}`,
-      endpoints: app.proxy.maintenance ? maintenanceOpenEndpoints(app.proxy) : app.proxy.healthEndpoints,
-      attempts: app.healthGate.attempts,
-      intervalSeconds: app.healthGate.intervalSeconds,
-      insecureTls: Boolean(tls),
+    const publicFrontend = this.frontend && app.frontend?.adminPort === undefined ? this.frontend : undefined;
+    const proxy = deployProxy(name, {
+      app,
+      parent: this,
+      provider,
+      image: image("proxy", app.proxy.image).imageId,
+      networks: [this.publicNetwork.name, this.internalNetwork.name],
+      common,
+      backends: this.backendReplicas,
+      ...(publicFrontend && { frontend: publicFrontend }),
+      others: [
+        ...(this.database ? [this.database] : []),
+        ...(this.cache ? [this.cache] : []),
+        ...this.workers,
+        ...(this.frontend && !publicFrontend ? [this.frontend] : []),
+      ],
     });
-    this.healthGate = deployCommand(
-      `${name}-health-gate`,
-      { host: app.host, create: gateScript, triggers: [this.proxy.id, this.proxyReload.id, ...replicaIds] },
-      { parent: this, dependsOn: [this.proxy, this.proxyReload] },
-    );
+    this.proxy = proxy.container;
+    this.proxyConfig = proxy.config;
+    this.healthGate = proxy.healthGate;
+    this.nginxConfig = proxy.nginxConfig;
 
     this.volumes = volumes;
-    const hostName = app.host.kind === "ssh" ? app.host.host : "localhost";
-    this.endpoint = `${scheme}://${hostName}:${gatePort}`;
+    const scheme = app.proxy.tls ? "https" : "http";
+    const port = app.proxy.tls ? app.proxy.httpsPort : app.proxy.httpPort;
+    const defaultPort = (scheme === "https" && port === 443) || (scheme === "http" && port === 80);
+    this.endpoint = `${scheme}://${app.publicHost}${defaultPort ? "" : `:${port}`}`;
     this.release = {
       backend: app.backend.image,
       ...(app.frontend && { frontend: app.frontend.image }),

@@ -30,7 +30,12 @@ export function deployCommand(name: string, args: DeployCommandArgs, opts: pulum
   if (args.host.kind === "ssh") {
     return new command.remote.Command(
       name,
-      { ...common, connection: { host: args.host.host, user: args.host.user, port: args.host.port } },
+      {
+        ...common,
+        // Without hostKey, remote.Command accepts any host key (@pulumi/command types/input.d.ts:
+        // "If not provided, the host key will be ignored"), and migrations send secrets over it.
+        connection: { host: args.host.host, user: args.host.user, port: args.host.port, ...(args.host.hostKey !== undefined && { hostKey: args.host.hostKey }) },
+      },
       opts,
     );
   }

@@ -3,3 +3,6 @@ export * from "./containerDefaults";
 export * from "./deployCommand";
 export * from "./healthGate";
 export * from "./nginxConfig";
+export * from "./proxy";
+export * from "./proxyConfigScript";
+export * from "./tlsMounts";

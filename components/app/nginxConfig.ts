@@ -31,8 +31,6 @@ export interface NginxConfigSpec {
 export const PROXY_PATHS = {
   config: "/etc/nginx/nginx.conf",
   maintenanceRoot: "/usr/share/nginx/maintenance",
-  tlsCertificate: "/etc/nginx/tls/fullchain.pem",
-  tlsKey: "/etc/nginx/tls/privkey.pem",
   /** Answers 200 to 127.0.0.1 only: the container's own health check. */
   selfHealth: "/nginx-health",
 } as const;
@@ -185,23 +183,63 @@ export function renderMaintenancePage(displayName: string): string {
 /** Network aliases services are reached by, inside an app's internal network. */
 export const ALIASES = { database: "db", cache: "redis", frontend: "frontend", backend: "backend" } as const;
 
-/** Where the backend replica `i` is reached by the proxy. */
-export const backendAlias = (i: number) => `${ALIASES.backend}-${i}`;
+/**
+ * The containers behind the proxy, by their Docker names. Names, not shared aliases: a replaced
+ * replica and its replacement share every alias while both exist, and nginx (1.22 has no upstream
+ * `resolve`) would keep the old one's address after it is gone. A container name is unique to one
+ * container, so a config naming the new containers sends nothing to the old ones.
+ */
+export interface ProxyUpstreams {
+  readonly backends: readonly string[];
+  readonly frontend?: string;
+}
 
-/** The proxy settings of one app, as AppStack deploys them: replicas by alias, container paths. */
-export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" | "proxy">): NginxConfigSpec {
+/** The proxy settings of one app, as AppStack deploys them: containers by name, certificate paths as on the host. */
+export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" | "proxy">, upstreams: ProxyUpstreams): NginxConfigSpec {
   const publicFrontend = app.frontend !== undefined && app.frontend.adminPort === undefined;
+  if (publicFrontend && upstreams.frontend === undefined) throw new Error("`upstreams.frontend` must name the frontend container");
   return {
     appName: app.id,
-    backendServers: Array.from({ length: app.backend.replicas }, (_, i) => `${backendAlias(i)}:${app.backend.port}`),
-    ...(publicFrontend && { frontendServers: [`${ALIASES.frontend}:${app.frontend!.port}`] }),
+    backendServers: upstreams.backends.map((name) => `${name}:${app.backend.port}`),
+    ...(publicFrontend && { frontendServers: [`${upstreams.frontend}:${app.frontend!.port}`] }),
     routes: app.proxy.routes,
     healthEndpoints: app.proxy.healthEndpoints,
     maintenance: app.proxy.maintenance,
     rateLimit: app.proxy.rateLimit,
     clientMaxBodyMb: app.proxy.clientMaxBodyMb,
     listen: { http: 80, ...(app.proxy.tls && { https: 443 }) },
-    ...(app.proxy.tls && { tls: { certificate: PROXY_PATHS.tlsCertificate, key: PROXY_PATHS.tlsKey } }),
+    // The certificate directory is mounted at its own path (tlsMounts.ts), so nginx reads the live
+    // paths, symlinks and all, and a renewal plus a reload serves the new certificate.
+    ...(app.proxy.tls && { tls: { certificate: app.proxy.tls.certificateFile, key: app.proxy.tls.keyFile } }),
     maintenanceRoot: PROXY_PATHS.maintenanceRoot,
   };
+}
+
+/**
+ * What the proxy container starts with, before the deploy step delivers the app's config: its own
+ * health endpoint and the maintenance page for everything else. It never changes, so the proxy
+ * container is never recreated for a config change.
+ */
+export function renderBootstrapNginxConfig(appName: string, runtime: NginxConfigSpec["runtime"] = {}): string {
+  const listen = runtime.listenAddress ? `${runtime.listenAddress}:80` : 80;
+  const main: NginxDirective[] = [
+    ...(runtime.user === "" ? [] : [d("user", runtime.user ?? "nginx")]),
+    d("worker_processes", 1),
+    d("pid", runtime.pidFile ?? "/var/run/nginx.pid"),
+    d("error_log", "stderr", "warn"),
+    block("events", [], [d("worker_connections", 256)]),
+    block("http", [], [
+      d("server_tokens", "off"),
+      d("access_log", "off"),
+      block("server", [], [
+        d("listen", listen, "default_server"),
+        d("server_name", "_"),
+        d("error_page", 503, "/maintenance.html"),
+        block("location", ["=", "/maintenance.html"], [d("root", PROXY_PATHS.maintenanceRoot), d("internal")]),
+        block("location", ["=", PROXY_PATHS.selfHealth], [d("access_log", "off"), d("allow", "127.0.0.1"), d("deny", "all"), d("return", 200, "ok\n")]),
+        block("location", ["/"], [d("return", 503)]),
+      ]),
+    ]),
+  ];
+  return `# Bootstrap nginx.conf for ${appName}: the deploy step replaces it with the app's config.\n${serializeNginx(main)}`;
 }

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { AppSecrets, AppStack } from "../../components";
 import type { StackSpec } from "../../config/spec";
 import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
+import { nanoCpus, readBackCpus } from "../../config/dockerCpus";
 import { CONTAINER, byType, inputs, isSecretWire, named, stackSpec } from "../helpers";
 
 const VOLUME = "docker:index/volume:Volume";
@@ -55,11 +56,21 @@ describe("AppStack under mocks", () => {
 
   it("takes resource limits from the runbook: LMS web 2 CPUs / 4 GiB (2 GiB reserved), db 8 GiB (4 GiB reserved)", () => {
     for (const web of containersOf(prod, "lms").filter((c) => c.name.startsWith("lms-backend-"))) {
-      expect(inputs(web)).toMatchObject({ cpus: "2", memory: 4096, memoryReservation: 2048 });
+      expect(inputs(web)).toMatchObject({ cpus: "2.0", memory: 4096, memoryReservation: 2048 });
     }
-    expect(inputs(named(prod, "lms-db"))).toMatchObject({ memory: 8192, memoryReservation: 4096 });
+    expect(inputs(named(prod, "lms-db"))).toMatchObject({ cpus: "2.0", memory: 8192, memoryReservation: 4096 });
     // staging overrides them
-    expect(inputs(named(staging, "lms-backend-0"))).toMatchObject({ cpus: "1", memory: 1024, memoryReservation: 512 });
+    expect(inputs(named(staging, "lms-backend-0"))).toMatchObject({ cpus: "1.0", memory: 1024, memoryReservation: 512 });
+  });
+
+  it("spells every CPU limit as Docker reads it back, so no container is replaced on every update", () => {
+    for (const resources of [prod, staging]) {
+      for (const c of byType(resources, CONTAINER)) {
+        const cpus = String(inputs(c)["cpus"]);
+        expect(readBackCpus(nanoCpus(Number(cpus))!), c.name).toBe(cpus);
+      }
+    }
+    expect(inputs(named(prod, "fairlens-redis"))["cpus"]).toBe("0.5");
   });
 
   it("never publishes a database, cache, backend or worker port on the host", () => {
@@ -91,10 +102,18 @@ describe("AppStack under mocks", () => {
     expect(stagingPorts).toEqual([8001, 8002, 8003, 8004, 8005]);
   });
 
-  it("replaces backend replicas create-before-delete (zero downtime) and the port-bound proxy delete-before-replace", () => {
-    for (const c of byType(prod, CONTAINER)) {
-      expect(c.options.deleteBeforeReplace, c.name).toBe(c.name.endsWith("-proxy"));
+  it("replaces replicas, workers and public frontends create-before-delete; port holders and databases delete first, explicitly", () => {
+    const roleOf = (c: PlannedResource) => (inputs(c)["labels"] as { label: string; value: string }[]).find((l) => l.label === "runbook.role")!.value;
+    const seen = new Set<string>();
+    for (const resources of [prod, staging]) {
+      for (const c of byType(resources, CONTAINER)) {
+        const role = roleOf(c);
+        seen.add(role);
+        const deleteFirst = ["proxy", "admin", "database", "cache"].includes(role);
+        expect(c.options.deleteBeforeReplace, `${c.name} (${role})`).toBe(deleteFirst);
+      }
     }
+    expect([...seen].sort()).toEqual(["admin", "backend", "cache", "database", "frontend", "proxy", "worker"]);
   });
 
   it("orders migrations after the steps given to the pre-deploy seam (beforeMigrations)", async () => {
@@ -122,11 +141,66 @@ describe("AppStack under mocks", () => {
     expect(containersOf(prod, "lms").filter((c) => c.name.startsWith("lms-worker-rq-")).length).toBe(2);
   });
 
-  it("upstreams the proxy to every replica by network alias", () => {
-    const upload = (inputs(named(prod, "lms-proxy"))["uploads"] as { file: string; content: string }[]).find((u) => u.file === "/etc/nginx/nginx.conf")!;
-    expect(upload.content.match(/server backend-\d:8000 /g)).toEqual(["server backend-0:8000 ", "server backend-1:8000 ", "server backend-2:8000 "]);
-    const aliases = (inputs(named(prod, "lms-backend-2"))["networksAdvanced"] as { aliases?: string[] }[])[0]!.aliases;
-    expect(aliases).toEqual(["backend", "backend-2"]);
+  it("delivers the proxy's config by a deploy step that names every replica and the frontend by container name", () => {
+    for (const app of prodSpec.apps) {
+      const config = named(prod, `${app.id}-proxy-config`);
+      const conf = String(inputs(config)["stdin"]);
+      const servers = conf.match(new RegExp(`server ${app.id}-backend-\\d-[0-9a-f]{7}:${app.backend.port} `, "g"));
+      expect(servers, app.id).toHaveLength(app.backend.replicas);
+      const upstreams = containersOf(prod, app.id).filter((c) => /-backend-\d+$/.test(c.name) || (c.name.endsWith("-frontend") && !app.frontend?.adminPort));
+      for (const c of upstreams) expect(config.dependencies, `${config.name} waits for ${c.name}`).toContain(c.urn);
+      if (app.frontend && app.frontend.adminPort === undefined) expect(conf).toMatch(new RegExp(`server ${app.id}-frontend-[0-9a-f]{7}:${app.frontend.port} `));
+      expect(String(inputs(config)["create"])).toContain(`docker exec -i ${app.id}-proxy-`);
+      const triggers = inputs(config)["triggers"] as string[];
+      expect(triggers[0]).toBe(`${app.id}-proxy-id`); // a new proxy container gets the config again
+      expect(triggers[1]).toMatch(/^[0-9a-f]{64}$/); // so does a new config
+    }
+    // Replicas share the `backend` alias only: a per-replica alias would point at two containers during a replacement.
+    expect((inputs(named(prod, "lms-backend-2"))["networksAdvanced"] as { aliases?: string[] }[])[0]!.aliases).toEqual(["backend"]);
+  });
+
+  it("never recreates the proxy for a config change: its container holds only the fixed bootstrap config", async () => {
+    const variant = (change: (a: StackSpec["apps"][number]) => StackSpec["apps"][number]) => ({ ...prodSpec, apps: prodSpec.apps.map((a) => (a.id === "fairlens" ? change(a) : a)) });
+    const maintenanceOn = await runUnderMocks(variant((a) => ({ ...a, proxy: { ...a.proxy, maintenance: true, rateLimit: { requestsPerSecond: 3, burst: 1 } } })), "maint");
+    const fewerReplicas = await runUnderMocks(variant((a) => ({ ...a, backend: { ...a.backend, replicas: 1 } })), "fewer");
+    const base = inputs(named(prod, "fairlens-proxy"));
+    for (const run of [maintenanceOn, fewerReplicas]) {
+      expect(inputs(named(run.resources, "fairlens-proxy"))).toEqual(base);
+      expect(inputs(named(run.resources, "fairlens-proxy-config"))["stdin"]).not.toEqual(inputs(named(prod, "fairlens-proxy-config"))["stdin"]);
+    }
+    const uploads = base["uploads"] as { file: string; content: string }[];
+    expect(uploads.map((u) => u.file)).toEqual(["/etc/nginx/nginx.conf", "/usr/share/nginx/maintenance/maintenance.html"]);
+    expect(uploads[0]!.content).not.toContain("upstream");
+  });
+
+  it("mounts the certificate directory read-only at its own path, so renewals reach nginx", () => {
+    expect(inputs(named(prod, "lms-proxy"))["volumes"]).toEqual([{ hostPath: "/etc/letsencrypt", containerPath: "/etc/letsencrypt", readOnly: true }]);
+    expect(inputs(named(staging, "lms-proxy"))["volumes"]).toBeUndefined();
+  });
+
+  it("publishes the admin UI on 127.0.0.1 through a non-internal network that nothing else joins", () => {
+    const admin = named(prod, "handwork-admin");
+    expect(inputs(admin)["internal"]).toBe(false);
+    const onAdmin = byType(prod, CONTAINER).filter((c) => c.dependencies.includes(admin.urn)).map((c) => c.name);
+    expect(onAdmin).toEqual(["handwork-frontend"]);
+    expect(byType(prod, NETWORK).filter((n) => n.name.endsWith("-admin")).map((n) => n.name)).toEqual(["handwork-admin"]);
+  });
+
+  it("probes every HTTP service with the app's public host name, and https where the proxy terminates TLS", () => {
+    for (const [spec, resources] of [[prodSpec, prod], [stagingSpec, staging]] as const) {
+      for (const app of spec.apps) {
+        for (const c of containersOf(resources, app.id).filter((x) => /-(backend-\d+|frontend)$/.test(x.name))) {
+          const test = (inputs(c)["healthcheck"] as { tests: string[] }).tests.join(" ");
+          expect(test, c.name).toContain(app.publicHost);
+          expect(test, c.name).toContain(app.proxy.tls ? "https" : "http");
+        }
+      }
+    }
+    const lms = inputs(named(prod, "lms-backend-0"));
+    expect((lms["healthcheck"] as { tests: string[] }).tests.at(-1)).toContain('headers={"Host":"lms.example.com","X-Forwarded-Proto":"https"}');
+    expect(lms["envs"]).toEqual(expect.arrayContaining(["ALLOWED_HOSTS=lms.example.com", "SECURE_SSL_REDIRECT=true"]));
+    // staging has no TLS: the LMS must not redirect to an https that is not there
+    expect(inputs(named(staging, "lms-backend-0"))["envs"]).toEqual(expect.arrayContaining(["ALLOWED_HOSTS=lms.staging.example.com", "SECURE_SSL_REDIRECT=false"]));
   });
 
   it("keeps the backend network internal and puts only the proxy on the public one", () => {
@@ -193,21 +267,27 @@ describe("AppStack under mocks", () => {
     expect(prod.some((r) => r.name === "fdts-migrate" || r.name === "reference-migrate")).toBe(false);
   });
 
-  it("runs the health gate after the proxy and its reload, polling each runbook health endpoint", () => {
-    for (const app of prodSpec.apps) {
-      const gate = named(prod, `${app.id}-health-gate`);
-      const proxy = named(prod, `${app.id}-proxy`);
-      const reload = named(prod, `${app.id}-proxy-reload`);
-      expect(gate.dependencies).toContain(proxy.urn);
-      expect(gate.dependencies).toContain(reload.urn);
-      expect(proxy.options.deleteBeforeReplace).toBe(true);
-      const script = String(inputs(gate)["create"]);
-      for (const endpoint of app.proxy.healthEndpoints) expect(script).toContain(`check ${endpoint} || failed=1`);
-      expect(script).toContain("base_url=https://127.0.0.1:443");
+  it("runs the health gate after the proxy config and every container of the app, checking each container's health and each runbook endpoint", () => {
+    for (const [spec, resources] of [[prodSpec, prod], [stagingSpec, staging]] as const) {
+      for (const app of spec.apps) {
+        const gate = named(resources, `${app.id}-health-gate`);
+        const config = named(resources, `${app.id}-proxy-config`);
+        expect(gate.dependencies).toContain(config.urn);
+        const script = String(inputs(gate)["create"]);
+        const triggers = inputs(gate)["triggers"] as string[];
+        for (const c of containersOf(resources, app.id)) {
+          expect(gate.dependencies, `${app.id} gate after ${c.name}`).toContain(c.urn);
+          // Any replaced container (a new id) re-runs the gate, a frontend-only release included.
+          expect(triggers, `${app.id} gate triggered by ${c.name}`).toContain(`${c.name}-id`);
+          expect(script).toMatch(new RegExp(`check_container ${c.name}-[0-9a-f]{7} \\|\\| failed=1`));
+        }
+        for (const endpoint of app.proxy.healthEndpoints) expect(script).toContain(`check_endpoint ${endpoint} || failed=1`);
+        const base = app.proxy.tls ? `https://${app.publicHost}:443` : `http://${app.publicHost}:${app.proxy.httpPort}`;
+        expect(script).toContain(`base_url=${base}`);
+      }
     }
-    expect(String(inputs(named(prod, "lms-health-gate"))["create"])).toContain("check /api/healthz/ || failed=1");
-    expect(String(inputs(named(prod, "fdts-health-gate"))["create"])).toContain("check /api/health || failed=1");
-    expect(String(inputs(named(staging, "fdts-health-gate"))["create"])).toContain("base_url=http://127.0.0.1:8002");
+    expect(String(inputs(named(prod, "lms-health-gate"))["create"])).toContain("--resolve lms.example.com:443:127.0.0.1");
+    expect(String(inputs(named(staging, "fdts-health-gate"))["create"])).toContain("base_url=http://localhost:8002");
   });
 
   it("passes secret environment only as Pulumi secrets, plain settings stay readable", () => {
@@ -257,7 +337,12 @@ describe("AppStack under mocks", () => {
     expect(migrate.type).toBe("command:remote:Command");
     const connection = migrate.wireInputs["connection"] as { value: Record<string, unknown> };
     expect(isSecretWire(connection)).toBe(true);
-    expect(connection.value).toMatchObject({ host: "lms-prod.example.com", user: "deploy", port: 22 });
+    expect(connection.value).toMatchObject({ host: "lms-prod.example.com", user: "deploy", port: 22, hostKey: prodSpec.apps.find((a) => a.id === "lms")!.host.kind === "ssh" ? expect.stringMatching(/^ssh-ed25519 AAAA/) : undefined });
+    for (const step of byType(prod, "command:remote:Command")) {
+      expect((step.wireInputs["connection"] as { value: Record<string, unknown> }).value["hostKey"], step.name).toMatch(/^ssh-ed25519 /);
+    }
+    // Provider inputs travel JSON-encoded.
+    expect(JSON.parse(String(inputs(named(prod, "lms-docker"))["sshOpts"]))).toEqual(["-o", "StrictHostKeyChecking=yes"]);
     expect(inputs(named(prod, "lms-docker"))["host"]).toBe("ssh://deploy@lms-prod.example.com");
 
     const app = stagingSpec.apps.find((a) => a.id === "lms")!;
@@ -266,7 +351,7 @@ describe("AppStack under mocks", () => {
       const secrets = new AppSecrets("lms-secrets", { app: local });
       new AppStack("lms", { app: local, secrets });
     });
-    for (const step of ["lms-migrate", "lms-proxy-reload", "lms-health-gate"]) {
+    for (const step of ["lms-migrate", "lms-proxy-config", "lms-health-gate"]) {
       const r = named(run.resources, step);
       expect(r.type, step).toBe("command:local:Command");
       expect(inputs(r)["environment"], step).toEqual({ DOCKER_HOST: "unix:///var/run/docker.sock" });

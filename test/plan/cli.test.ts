@@ -15,7 +15,7 @@ describe("npm run plan", () => {
       expect(doc.violations).toEqual([]);
       const names = new Set(doc.resources.map((r) => r.name));
       for (const app of APPS) {
-        for (const suffix of ["internal", "public", "proxy", "backend-0", "health-gate", "proxy-reload"]) {
+        for (const suffix of ["internal", "public", "proxy", "backend-0", "health-gate", "proxy-config"]) {
           expect(names.has(`${app}-${suffix}`), `${stack}: ${app}-${suffix}`).toBe(true);
         }
       }

@@ -189,21 +189,25 @@ describe("app-deploy-steps-ordered", () => {
   const p = app.deployStepsOrdered;
   const CMD = "command:remote:Command";
   const role = (value: string) => ({ labels: [{ label: "runbook.role", value }] });
+  const containers = ["lms-db", "lms-backend-0", "lms-worker-rq-0", "lms-frontend", "lms-proxy"];
   const appStack = (overrides: Record<string, { deps?: string[] } | null> = {}) => {
     const base: Record<string, { type: string; props?: Record<string, unknown>; deps?: string[] }> = {
       "lms-db": { type: CONTAINER, props: role("database") },
       "lms-migrate": { type: CMD, deps: ["lms-db"] },
       "lms-backend-0": { type: CONTAINER, props: role("backend"), deps: ["lms-db", "lms-migrate"] },
       "lms-worker-rq-0": { type: CONTAINER, props: role("worker"), deps: ["lms-migrate"] },
-      "lms-proxy": { type: CONTAINER, props: role("proxy"), deps: ["lms-backend-0"] },
-      "lms-health-gate": { type: CMD, deps: ["lms-proxy"] },
+      "lms-frontend": { type: CONTAINER, props: role("frontend") },
+      "lms-proxy": { type: CONTAINER, props: role("proxy") },
+      "lms-proxy-config": { type: CMD, deps: ["lms-proxy", "lms-backend-0", "lms-frontend"] },
+      "lms-health-gate": { type: CMD, deps: ["lms-proxy-config", ...containers] },
     };
     const entries = Object.entries(base)
       .filter(([name]) => overrides[name] !== null)
       .map(([name, e]) => ({ name, ...e, ...(overrides[name] ?? {}), parent: "lms" }));
     return stack([{ name: "lms", type: "runbook:app:AppStack" }, ...entries]);
   };
-  it("accepts migrations before replicas and the health gate after the proxy", async () => expect(await checkStack(p, appStack())).toEqual([]));
+  it("accepts migrations before replicas, the proxy config after its upstreams, and the health gate after everything", async () =>
+    expect(await checkStack(p, appStack())).toEqual([]));
   it("refuses a replica that does not wait for migrations", async () => {
     expect(await checkStack(p, appStack({ "lms-backend-0": { deps: ["lms-db"] } }))).toEqual([
       "App lms: lms-backend-0 does not wait for lms-migrate; a replica must start only after migrations.",
@@ -217,14 +221,24 @@ describe("app-deploy-steps-ordered", () => {
   it("refuses migrations that do not wait for the database", async () => {
     expect(await checkStack(p, appStack({ "lms-migrate": { deps: [] } }))).toEqual(["App lms: lms-migrate does not wait for lms-db; migrations need a healthy database."]);
   });
+  it("refuses a proxy config that does not wait for the frontend it names (a frontend-only release)", async () => {
+    expect(await checkStack(p, appStack({ "lms-proxy-config": { deps: ["lms-proxy", "lms-backend-0"] } }))).toEqual([
+      "App lms: lms-proxy-config does not wait for lms-frontend; the proxy must be pointed at a container only once it is healthy.",
+    ]);
+  });
   it("refuses an app without a health gate", async () => {
     expect(await checkStack(p, appStack({ "lms-health-gate": null }))).toEqual([
       "App lms has no health gate; add a deploy step that polls the health endpoints through the proxy.",
     ]);
   });
   it("refuses a health gate that does not run after the proxy", async () => {
-    expect(await checkStack(p, appStack({ "lms-health-gate": { deps: [] } }))).toEqual([
+    expect(await checkStack(p, appStack({ "lms-health-gate": { deps: ["lms-proxy-config", "lms-db", "lms-backend-0", "lms-worker-rq-0", "lms-frontend"] } }))).toEqual([
       "App lms: lms-health-gate does not run after lms-proxy; the health gate must poll through the proxy.",
+    ]);
+  });
+  it("refuses a health gate that does not follow a change to a worker", async () => {
+    expect(await checkStack(p, appStack({ "lms-health-gate": { deps: ["lms-proxy-config", "lms-db", "lms-backend-0", "lms-frontend", "lms-proxy"] } }))).toEqual([
+      "App lms: lms-health-gate does not run after lms-worker-rq-0; the health gate must follow every change to the app.",
     ]);
   });
   it("accepts an app without migrations (FDTS names none)", async () => {

@@ -53,8 +53,19 @@ const variants: [string, string, Mutation][] = [
     "a health gate that runs before the proxy",
     "app-deploy-steps-ordered",
     onName("fdts-health-gate", (p, o) => {
+      p["create"] = "exit 0";
       p["triggers"] = [];
       o.dependsOn = [];
+    }),
+  ],
+  [
+    "a proxy config delivered before the frontend it names is up",
+    "app-deploy-steps-ordered",
+    onName("fairlens-proxy-config", (p, o, seen) => {
+      const frontend = seen.get("fairlens-frontend");
+      p["stdin"] = "events {}";
+      p["triggers"] = [];
+      o.dependsOn = (o.dependsOn as pulumi.Resource[]).filter((r) => r !== frontend);
     }),
   ],
 ];

@@ -2,13 +2,12 @@
  * The proxy's nginx.conf, checked by the real nginx: `nginx -t` on every app's rendered config, and
  * a live nginx on 127.0.0.1 in front of two small backends.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proxyNginxSpec, renderHealthGateScript, renderMaintenancePage, renderNginxConfig, type NginxConfigSpec } from "../../components/app";
 import { stackSpec } from "../helpers";
-import { freePort, get, nginxTest, requireTool, selfSignedCertificate, startBackend, startNginx, tempDir, type RunningNginx, type TestServer } from "./realTools";
+import { freePort, get, nginxTest, runScript, selfSignedCertificate, startBackend, startNginx, tempDir, type RunningNginx, type TestServer } from "./realTools";
 
 const dir = tempDir("nginx-test");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +30,7 @@ describe("nginx -t on every app's rendered proxy config", () => {
     it(`accepts the ${stack} config of each app`, async () => {
       const cert = tls();
       for (const app of stackSpec(stack).apps) {
-        const spec = proxyNginxSpec(app);
+        const spec = proxyNginxSpec(app, { backends: Array.from({ length: app.backend.replicas }, (_, i) => `${app.id}-backend-${i}`), frontend: `${app.id}-frontend` });
         // Only addresses and file paths change: nginx -t resolves upstream names, and this host has no Docker DNS.
         const local = onTestHost(spec, {
           port: await freePort(),
@@ -66,7 +65,7 @@ describe("a live nginx with the rendered config", () => {
     // nginx workers run unprivileged: the page must be readable, as it is in the proxy container.
     fs.chmodSync(dir, 0o755);
     fs.writeFileSync(path.join(dir, "maintenance.html"), renderMaintenancePage(app.displayName), { mode: 0o644 });
-    const base = proxyNginxSpec({ ...app, proxy: { ...app.proxy, tls: undefined } });
+    const base = proxyNginxSpec({ ...app, proxy: { ...app.proxy, tls: undefined } }, { backends: ["a", "b"], frontend: "fe" });
     const upstreams = { backendServers: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], frontendServers: [`127.0.0.1:${fe.port}`] };
     const p1 = await freePort();
     proxy = await startNginx(renderNginxConfig(onTestHost(base, { port: p1, ...upstreams, rateLimit: { requestsPerSecond: 1000, burst: 1000 } })), p1, dir);
@@ -125,21 +124,14 @@ describe("a live nginx with the rendered config", () => {
   });
 
   it("the health gate passes through the proxy and fails naming the endpoint and its last status", async () => {
-    const sh = requireTool("sh");
-    // Asynchronous: the backends live in this process and must keep answering while the gate runs.
     const run = (port: number, endpoints: string[]) =>
-      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-        const script = renderHealthGateScript({ appName: "fairlens", baseUrl: `http://127.0.0.1:${port}`, endpoints, attempts: 2, intervalSeconds: 0 });
-        execFile(sh, ["-c", script], { timeout: 30_000 }, (err, stdout, stderr) =>
-          resolve({ status: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-        );
-      });
+      runScript(renderHealthGateScript({ appName: "fairlens", scheme: "http", host: "fairlens.test", port, endpoints, attempts: 2, intervalSeconds: 0, containers: [] }));
     const ok = await run(proxy.port, app.proxy.healthEndpoints as string[]);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain("health gate: /healthz answered 200 (attempt 1 of 2)");
     expect(ok.stdout).toContain("health gate: / answered 200 (attempt 1 of 2)");
     const down = await run(maintenance.port, ["/healthz", "/"]);
     expect(down.status).toBe(1);
-    expect(down.stderr.trim()).toBe(`health gate: http://127.0.0.1:${maintenance.port}/ never answered 2xx; last status 503 after 2 attempts`);
+    expect(down.stderr.trim()).toBe(`health gate: http://fairlens.test:${maintenance.port}/ never answered 2xx; last status 503 after 2 attempts`);
   });
 });

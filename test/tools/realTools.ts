@@ -1,5 +1,5 @@
 /** Helpers for tests that run real tools (nginx, shellcheck, openssl) on generated files. */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -44,14 +44,21 @@ export interface TestServer {
 }
 
 /** A small HTTP backend on 127.0.0.1 that answers 200 with its name and a JSON body. */
-export async function startBackend(name: string): Promise<TestServer> {
+export function startBackend(name: string): Promise<TestServer> {
+  return startServer((req, res) => {
+    const body = JSON.stringify({ backend: name, path: req.url, padding: "x".repeat(1024) });
+    res.writeHead(200, { "content-type": "application/json", "x-backend": name });
+    res.end(body);
+  });
+}
+
+/** An HTTP server on 127.0.0.1 with the given handler; `hits` counts its requests. */
+export async function startServer(handler: http.RequestListener): Promise<TestServer> {
   let hits = 0;
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     hits += 1;
-    const body = JSON.stringify({ backend: name, path: req.url, padding: "x".repeat(1024) });
-    res.writeHead(200, { "content-type": "application/json", "x-backend": name });
-    res.end(body);
+    handler(req, res);
   });
   server.on("connection", (s) => {
     sockets.add(s);
@@ -141,4 +148,68 @@ export function selfSignedCertificate(dir: string): { certificate: string; key: 
   );
   if (res.status !== 0) throw new Error(`openssl failed: ${res.stderr}`);
   return { certificate, key };
+}
+
+export interface LoopResult {
+  readonly total: number;
+  readonly failed: number;
+  /** What failed, first few: a network error or a status the caller did not expect. */
+  readonly failures: readonly string[];
+  /** Which backend (x-backend header) answered, in order. */
+  readonly answeredBy: readonly string[];
+}
+
+/**
+ * Requests `paths` in a loop from `workers` concurrent clients, each request on a new connection,
+ * until `stop()` is called or `maxRequests` is reached (bounded: never runs away).
+ * `ok(path, status)` decides which statuses count as served.
+ */
+export function requestLoop(port: number, paths: readonly string[], ok: (path: string, status: number) => boolean, workers = 4, maxRequests = 20_000) {
+  let stopped = false;
+  let total = 0;
+  const failures: string[] = [];
+  const answeredBy: string[] = [];
+  const worker = async (w: number) => {
+    for (let i = 0; !stopped && total < maxRequests; i++) {
+      const p = paths[(i + w) % paths.length]!;
+      total += 1;
+      try {
+        const r = await get(port, p);
+        if (!ok(p, r.status)) failures.push(`${p}: ${r.status}`);
+        const by = r.headers["x-backend"];
+        if (typeof by === "string") answeredBy.push(by);
+      } catch (err) {
+        failures.push(`${p}: ${(err as Error).message}`);
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+  return {
+    stop: async (): Promise<LoopResult> => {
+      stopped = true;
+      await done;
+      return { total, failed: failures.length, failures: failures.slice(0, 10), answeredBy };
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ScriptResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a rendered sh script asynchronously (servers of the test process must keep answering while
+ * it runs), with `stdin` on its standard input and `env` added to the environment.
+ */
+export function runScript(script: string, stdin = "", env: Record<string, string> = {}): Promise<ScriptResult> {
+  return new Promise((resolve) => {
+    const child = execFile(requireTool("sh"), ["-c", script], { timeout: 60_000, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ status: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(stdin);
+  });
 }

@@ -1,31 +1,33 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { renderHealthGateScript } from "../../components/app/healthGate";
+import { appHealthGateSpec, renderHealthGateScript } from "../../components/app/healthGate";
+import { renderProxyConfigScript } from "../../components/app/proxyConfigScript";
 import { stackSpec } from "../helpers";
 import { requireTool } from "./realTools";
 
+function shellcheck(script: string) {
+  return spawnSync(requireTool("shellcheck"), ["--shell=sh", "--severity=style", "-"], { input: script, encoding: "utf8" });
+}
+
 describe("shellcheck on generated scripts", () => {
-  it("passes every app's health gate script, TLS or not", () => {
-    const shellcheck = requireTool("shellcheck");
+  it("passes every app's health gate and proxy config scripts, TLS or not", () => {
     for (const stack of ["prod", "staging"]) {
       for (const app of stackSpec(stack).apps) {
-        const script = renderHealthGateScript({
-          appName: app.id,
-          baseUrl: `http://127.0.0.1:${app.proxy.httpPort}`,
-          endpoints: app.proxy.healthEndpoints,
-          attempts: app.healthGate.attempts,
-          intervalSeconds: app.healthGate.intervalSeconds,
-          insecureTls: Boolean(app.proxy.tls),
-        });
-        const res = spawnSync(shellcheck, ["--shell=sh", "--severity=style", "-"], { input: script, encoding: "utf8" });
-        expect(res.stdout, `${stack}/${app.id}`).toBe("");
-        expect(res.status).toBe(0);
+        const scripts = {
+          gate: renderHealthGateScript(appHealthGateSpec(app, [`${app.id}-backend-0-1a2b3c4`, `${app.id}-proxy-5d6e7f8`])),
+          config: renderProxyConfigScript({ appName: app.id, exec: ["docker", "exec", "-i", `${app.id}-proxy-5d6e7f8`], configPath: "/etc/nginx/nginx.conf" }),
+        };
+        for (const [kind, script] of Object.entries(scripts)) {
+          const res = shellcheck(script);
+          expect(res.stdout, `${stack}/${app.id} ${kind}`).toBe("");
+          expect(res.status).toBe(0);
+        }
       }
     }
   });
 
   it("finds a problem in a script that has one (the check can fail)", () => {
-    const res = spawnSync(requireTool("shellcheck"), ["--shell=sh", "-"], { input: "#!/bin/sh\necho $1\n", encoding: "utf8" });
+    const res = shellcheck("#!/bin/sh\necho $1\n");
     expect(res.status).not.toBe(0);
     expect(res.stdout).toContain("SC2086");
   });
