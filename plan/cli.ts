@@ -15,6 +15,7 @@ import type { StackSpec } from "../config/spec";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policies/pack";
 import { runUnderMocks } from "./mockRuntime";
 import { PolicyConfigError, resolvePolicyConfig, runPolicies, type PolicyConfigFile } from "./policyRunner";
+import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { renderSarif } from "./sarif";
 import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
 
@@ -93,6 +94,10 @@ function loadPolicyLevels(options: PlanOptions, environment: string) {
   return { file, levels: resolvePolicyConfig(policies, PACK_ENFORCEMENT_LEVEL, content) };
 }
 
+/** The plan's second line: what a real deploy of this program needs. */
+export const cliRequirement = () =>
+  `Deploying it needs Pulumi CLI ${MIN_PULUMI_CLI_VERSION} or later (Pulumi.yaml declares config of type object); this offline plan needs no CLI.`;
+
 export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) => unknown): Promise<PlanOutcome> {
   const file = options.configFile ? path.resolve(options.cwd, options.configFile) : path.join(options.cwd, `Pulumi.${options.stack}.yaml`);
   const stack = options.stack ?? stackNameOf(file);
@@ -140,6 +145,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   const counts = countByType(run.resources);
   const text = [
     `Offline plan of stack ${stack} (${spec.environment}): ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
+    cliRequirement(),
     "",
     renderTree(run.resources),
     "",

@@ -3,6 +3,7 @@
  * Secret inputs never leave as values: they become the string "[secret]".
  */
 import type { PlannedResource } from "./mockRuntime";
+import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { RESOURCE_SIG, SECRET_SIG, SPECIAL_SIG_KEY, UNKNOWN_VALUE } from "./pulumiInternals";
 
 export const REDACTED = "[secret]";
@@ -20,6 +21,8 @@ export interface Violation {
 export interface PlanDocument {
   readonly stack: string;
   readonly environment: string;
+  /** The oldest Pulumi CLI that can deploy this program (plan/pulumiCli.ts). */
+  readonly minPulumiCliVersion: string;
   readonly resources: readonly {
     readonly type: string;
     readonly name: string;
@@ -56,6 +59,7 @@ export function planDocument(stack: string, environment: string, resources: read
   return {
     stack,
     environment,
+    minPulumiCliVersion: MIN_PULUMI_CLI_VERSION,
     resources: resources.map((r) => ({
       type: r.type,
       name: r.name,
