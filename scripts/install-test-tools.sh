@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests run on generated files: nginx (nginx -t and a live proxy
-# on 127.0.0.1), shellcheck, openssl (a throwaway certificate) and curl (the health gate).
+# on 127.0.0.1), shellcheck, openssl (a throwaway certificate), curl (the health gate) and the
+# OpenSSH client (the workflow's known_hosts step is run against `ssh -G`).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends nginx-light shellcheck openssl curl ca-certificates >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends nginx-light shellcheck openssl curl ca-certificates openssh-client >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
 $SUDO service nginx stop >/dev/null 2>&1 || true
 echo "test tools: $(nginx -v 2>&1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), $(openssl version | cut -d' ' -f1-2)"
