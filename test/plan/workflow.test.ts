@@ -38,6 +38,15 @@ describe("the pull-request workflow", () => {
     expect(action.with).toMatchObject({ command: "preview", policyPacks: "policies", policyPackConfigs: "policies/config/${{ matrix.stack }}.json" });
   });
 
+  it("uploads SARIF with security-events: write and actions: read, and skips the upload on pull requests from forks", () => {
+    const plan = workflow.jobs["plan"]!;
+    expect(plan.permissions).toMatchObject({ "security-events": "write", actions: "read" });
+    const upload = plan.steps.find((s) => s.uses?.startsWith("github/codeql-action/upload-sarif"))!;
+    const condition = upload.if!.replace(/\s+/g, " ");
+    expect(condition).toContain("always()");
+    expect(condition).toContain("(github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository)");
+  });
+
   it("writes a pinned known_hosts from the DEPLOY_SSH_KNOWN_HOSTS secret before the preview dials the Docker hosts", () => {
     const steps = workflow.jobs["preview"]!.steps;
     const step = knownHostsStep();
