@@ -23,7 +23,8 @@ export interface PlannedResource {
   readonly dependencies: readonly string[];
   readonly options: {
     readonly protect: boolean;
-    readonly deleteBeforeReplace: boolean;
+    /** As the program declared it; undefined when it did not (the provider's default applies). */
+    readonly deleteBeforeReplace?: boolean;
     readonly retainOnDelete: boolean;
     readonly ignoreChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
@@ -51,7 +52,7 @@ function installCapture(): void {
       dependencies: [...new Set(req.getDependenciesList())],
       options: {
         protect: req.hasProtect() ? req.getProtect() : false,
-        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ...(req.getDeletebeforereplacedefined() && { deleteBeforeReplace: req.getDeletebeforereplace() }),
         retainOnDelete: req.getRetainondelete(),
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

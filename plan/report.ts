@@ -3,6 +3,7 @@
  * Secret inputs never leave as values: they become the string "[secret]".
  */
 import type { PlannedResource } from "./mockRuntime";
+import { deleteBeforeReplaceOf } from "./providerDefaults";
 import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { RESOURCE_SIG, SECRET_SIG, SPECIAL_SIG_KEY, UNKNOWN_VALUE } from "./pulumiInternals";
 
@@ -31,7 +32,8 @@ export interface PlanDocument {
     readonly dependencies: readonly string[];
     readonly options: {
       readonly protect: boolean;
-      readonly deleteBeforeReplace: boolean;
+      /** What the program declared; absent when it declared nothing (the provider's default applies). */
+      readonly deleteBeforeReplace?: boolean;
       readonly retainOnDelete: boolean;
       readonly ignoreChanges: readonly string[];
     };
@@ -68,7 +70,7 @@ export function planDocument(stack: string, environment: string, resources: read
       dependencies: r.dependencies,
       options: {
         protect: r.options.protect,
-        deleteBeforeReplace: r.options.deleteBeforeReplace,
+        ...(r.options.deleteBeforeReplace !== undefined && { deleteBeforeReplace: r.options.deleteBeforeReplace }),
         retainOnDelete: r.options.retainOnDelete,
         ignoreChanges: r.options.ignoreChanges,
       },
@@ -87,10 +89,12 @@ export function countByType(resources: readonly PlannedResource[]): [string, num
 }
 
 function flags(r: PlannedResource): string {
+  const dbr = deleteBeforeReplaceOf(r);
   const f = [
     r.options.protect && "protect",
     r.options.retainOnDelete && "retainOnDelete",
-    r.options.deleteBeforeReplace && "deleteBeforeReplace",
+    dbr === "declared" && "deleteBeforeReplace",
+    dbr === "provider default" && "deleteBeforeReplace (provider default)",
   ].filter(Boolean);
   return f.length ? `  [${f.join(", ")}]` : "";
 }

@@ -91,9 +91,10 @@ describe("AppStack under mocks", () => {
     expect(stagingPorts).toEqual([8001, 8002, 8003, 8004, 8005]);
   });
 
-  it("replaces backend replicas create-before-delete (zero downtime) and the port-bound proxy delete-before-replace", () => {
+  it("declares delete-before-replace on the port-bound proxy; other containers declare nothing, so the provider's default applies", () => {
+    // undefined is "not declared": pulumi-docker then deletes first (plan/providerDefaults.ts).
     for (const c of byType(prod, CONTAINER)) {
-      expect(c.options.deleteBeforeReplace, c.name).toBe(c.name.endsWith("-proxy"));
+      expect(c.options.deleteBeforeReplace, c.name).toBe(c.name.endsWith("-proxy") ? true : undefined);
     }
   });
 

@@ -79,6 +79,15 @@ describe("the in-process policy runner", () => {
     expect(opts[0]).toMatchObject({ protect: true, deleteBeforeReplace: true, retainOnDelete: true, ignoreChanges: ["labels"], additionalSecretOutputs: ["envs"], parent: "urn:p" });
   });
 
+  it("passes deleteBeforeReplace to policies only when the program declared it, as the analyzer does", async () => {
+    const opts: Record<string, unknown>[] = [];
+    const spy: ResourceValidationPolicy = { name: "test-spy-dbr", description: "Records options. A test policy.", validateResource: (a) => void opts.push({ ...a.opts }) };
+    const undeclared = resource("c", {}, { options: { protect: false, retainOnDelete: false, ignoreChanges: [], additionalSecretOutputs: [] } });
+    await run([undeclared, resource("d", {})], [spy]);
+    expect("deleteBeforeReplace" in opts[0]!).toBe(false);
+    expect(opts[1]!["deleteBeforeReplace"]).toBe(false);
+  });
+
   it("links stack policies' resources to their parents and dependencies", async () => {
     const links: string[] = [];
     const spy: StackValidationPolicy = {
