@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "./errors";
 import type { RawConfig } from "./resolve";
@@ -23,12 +23,7 @@ export function readStackFile(path: string, project: string): RawConfig {
   } catch (err) {
     throw new ConfigError([{ path, message: `cannot read the stack file (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError([{ path, message: `is not valid YAML: ${(err as Error).message.split("\n")[0]}` }]);
-  }
+  const doc = parseStackYaml(path, text);
   if (doc === null || typeof doc !== "object" || !("config" in doc) || typeof doc.config !== "object" || doc.config === null) {
     throw new ConfigError([{ path, message: "has no `config:` map" }]);
   }
@@ -40,6 +35,25 @@ export function readStackFile(path: string, project: string): RawConfig {
     raw[sep < 0 ? fullKey : fullKey.slice(sep + 1)] = maskSecure(value);
   }
   return raw;
+}
+
+/**
+ * Parses a stack file's YAML. Every syntax error is a problem at `file:line:column` (the `yaml`
+ * library's LineCounter), so an editor or a terminal jumps to it; no source text is echoed, as the
+ * line could hold a secret typed in by mistake.
+ */
+export function parseStackYaml(path: string, text: string): unknown {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const { line, col } = lines.linePos(e.pos[0]);
+        return { path: `${path}:${line}:${col}`, message: `is not valid YAML: ${e.message.split("\n")[0]}` };
+      }),
+    );
+  }
+  return doc.toJS();
 }
 
 function maskSecure(value: unknown): unknown {
