@@ -28,13 +28,29 @@ export function readStackFile(path: string, project: string): RawConfig {
     throw new ConfigError([{ path, message: "has no `config:` map" }]);
   }
   const raw: Record<string, unknown> = {};
+  const problems: { path: string; message: string }[] = [];
   for (const [fullKey, value] of Object.entries(doc.config as Record<string, unknown>)) {
-    const sep = fullKey.indexOf(":");
-    const ns = sep < 0 ? project : fullKey.slice(0, sep);
-    if (ns !== project) continue;
-    raw[sep < 0 ? fullKey : fullKey.slice(sep + 1)] = maskSecure(value);
+    const key = parseConfigKey(fullKey);
+    if (!key) {
+      problems.push({ path: fullKey, message: `is not a config key the Pulumi CLI accepts: keys are <namespace>:<name> (here \`${project}:${fullKey.split(":").pop()}\`)` });
+    } else if (key.namespace === project) {
+      raw[key.name] = maskSecure(value);
+    }
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return raw;
+}
+
+/**
+ * A stack config key as the Pulumi CLI parses it (sdk/go/common/resource/config/key.go `ParseKey`):
+ * `<namespace>:<name>`, or the old `<namespace>:config:<name>`; anything else the CLI refuses
+ * ("could not parse ... as a configuration key"), so the plan refuses it too.
+ */
+export function parseConfigKey(fullKey: string): { namespace: string; name: string } | undefined {
+  const parts = fullKey.split(":");
+  if (parts.length === 2 && parts[0] && parts[1]) return { namespace: parts[0], name: parts[1] };
+  if (parts.length === 3 && parts[1] === "config" && parts[0] && parts[2]) return { namespace: parts[0], name: parts[2] };
+  return undefined;
 }
 
 /**

@@ -50,6 +50,16 @@ describe("reading a stack file offline", () => {
   });
 });
 
+describe("stack config keys, as strict as the Pulumi CLI", () => {
+  it("refuses a key without a namespace, which the CLI cannot parse, and accepts <ns>:config:<name>", () => {
+    const file = stackFile("config:\n  environment: prod\n  runbook:config:apps: {}\n");
+    expect(() => readStackFile(file, "runbook")).toThrow(
+      "environment: is not a config key the Pulumi CLI accepts: keys are <namespace>:<name> (here `runbook:environment`)",
+    );
+    expect(readStackFile(stackFile("config:\n  runbook:config:environment: prod\n"), "runbook")).toEqual({ environment: "prod" });
+  });
+});
+
 describe("a YAML error in a stack file", () => {
   const problems = (text: string) => {
     try {
