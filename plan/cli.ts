@@ -1,18 +1,18 @@
 /**
- * `npm run plan -- --stack <name> | --config-file <path> [--json] [--sarif <file>] [--policy-config <file>]`
+ * `npm run plan -- --stack <name> | --config-file <path> [--json [file]] [--sarif <file>] [--policy-config <file>]`
  * The offline plan: runs the program under Pulumi's mock runtime with a stack's config and prints
  * what `pulumi up` would create. Exit codes: 0 clean; 1 a mandatory policy violation; 2 invalid
  * config or a program error (one line per problem, no stack trace).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { PROJECT } from "../config/defaults";
 import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/resolve";
 import { readStackFile } from "../config/sources";
 import type { StackSpec } from "../config/spec";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policies/pack";
+import type { PlanOptions } from "./args";
 import { runUnderMocks } from "./mockRuntime";
 import { PolicyConfigError, resolvePolicyConfig, runPolicies, type PolicyConfigFile } from "./policyRunner";
 import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
@@ -20,56 +20,15 @@ import { renderSarif } from "./sarif";
 import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
 
 export const EXIT = { ok: 0, violation: 1, invalid: 2 } as const;
+export { parsePlanArgs, USAGE, type PlanOptions } from "./args";
 
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "package.json"), "utf8")) as { version: string }).version;
-
-export interface PlanOptions {
-  readonly stack?: string;
-  readonly configFile?: string;
-  readonly json: boolean;
-  /** Write SARIF 2.1.0 here. */
-  readonly sarif?: string;
-  /** The policy pack config; default policies/config/<environment>.json. */
-  readonly policyConfig?: string;
-  readonly cwd: string;
-}
 
 export interface PlanOutcome {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
   readonly document?: PlanDocument;
-}
-
-export function parsePlanArgs(argv: readonly string[], cwd: string): PlanOptions | string {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        stack: { type: "string" },
-        "config-file": { type: "string" },
-        json: { type: "boolean", default: false },
-        sarif: { type: "string" },
-        "policy-config": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    return (err as Error).message;
-  }
-  const { stack, "config-file": configFile, json, sarif, "policy-config": policyConfig } = parsed.values;
-  if (!stack && !configFile) return "name a stack (--stack prod) or a stack file (--config-file path/to/Pulumi.x.yaml)";
-  if (stack && !/^[A-Za-z0-9_.-]+$/.test(stack)) return `--stack: \`${stack}\` is not a stack name`;
-  return {
-    ...(stack && { stack }),
-    ...(configFile && { configFile }),
-    json: json ?? false,
-    ...(sarif && { sarif }),
-    ...(policyConfig && { policyConfig }),
-    cwd,
-  };
 }
 
 /** The stack name a config file stands for: Pulumi.<stack>.yaml, else the file's base name. */
@@ -141,7 +100,9 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
     });
     fs.writeFileSync(path.resolve(options.cwd, options.sarif), `${JSON.stringify(sarif, null, 2)}\n`);
   }
-  if (options.json) return { exitCode, stdout: `${JSON.stringify(document, null, 2)}\n`, stderr: "", document };
+  const json = `${JSON.stringify(document, null, 2)}\n`;
+  if (options.jsonFile) fs.writeFileSync(path.resolve(options.cwd, options.jsonFile), json);
+  else if (options.json) return { exitCode, stdout: json, stderr: "", document };
   const counts = countByType(run.resources);
   const text = [
     `Offline plan of stack ${stack} (${spec.environment}): ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,

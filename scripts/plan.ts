@@ -1,4 +1,4 @@
-import { EXIT, parsePlanArgs, runPlan } from "../plan/cli";
+import { EXIT, USAGE, parsePlanArgs, runPlan } from "../plan/cli";
 
 /** Exits only once stdout and stderr have drained: a piped JSON document is never cut short. */
 function finish(code: number, stdout = "", stderr = ""): void {
@@ -20,9 +20,11 @@ process.setSourceMapsEnabled(false);
 // An error raised inside an `apply` surfaces as an unhandled rejection: report it, exit 2.
 process.on("unhandledRejection", fail);
 
-const options = parsePlanArgs(process.argv.slice(2), process.cwd());
-if (typeof options === "string") {
-  finish(EXIT.invalid, "", `plan: ${options}\nusage: npm run plan -- --stack <name> | --config-file <path> [--json] [--sarif <file>] [--policy-config <file>]\n`);
+const args = parsePlanArgs(process.argv.slice(2), process.cwd());
+if (args.kind === "help") {
+  finish(EXIT.ok, USAGE);
+} else if (args.kind === "error") {
+  finish(EXIT.invalid, "", `plan: ${args.message}\n${USAGE}`);
 } else {
-  runPlan(options).then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
+  runPlan(args.options).then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
 }
