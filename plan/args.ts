@@ -20,6 +20,8 @@ export interface PlanOptions {
   readonly sarif?: string;
   /** The policy pack config; default policies/config/<environment>.json. */
   readonly policyConfig?: string;
+  /** Plan as a first `pulumi preview`: provider outputs unknown. */
+  readonly preview?: boolean;
   readonly cwd: string;
 }
 
@@ -34,6 +36,8 @@ create, and runs the policy pack over it. Needs no cloud account, Docker host or
                           (under npm, give a file: npm prints its own lines on stdout)
   --sarif <file>          write the policy results as SARIF 2.1.0
   --policy-config <file>  the policy pack config (default: policies/config/<environment>.json)
+  --preview               plan as a first \`pulumi preview\` would: provider outputs unknown; lists the
+                          policies that then cannot run (advisory "can't run policy during preview")
   -h, --help              print this help and exit
 
 Exit codes: 0 clean (advisory violations are printed); 1 a mandatory policy violation;
@@ -58,6 +62,7 @@ export function parsePlanArgs(argv: readonly string[], cwd: string): ParsedArgs 
         json: { type: "string" },
         sarif: { type: "string" },
         "policy-config": { type: "string" },
+        preview: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -66,7 +71,7 @@ export function parsePlanArgs(argv: readonly string[], cwd: string): ParsedArgs 
   } catch (err) {
     return { kind: "error", message: (err as Error).message };
   }
-  const { stack, "config-file": configFile, json, sarif, "policy-config": policyConfig, help } = parsed.values;
+  const { stack, "config-file": configFile, json, sarif, "policy-config": policyConfig, preview, help } = parsed.values;
   if (help) return { kind: "help" };
   if (!stack && !configFile) return { kind: "error", message: "name a stack (--stack prod) or a stack file (--config-file path/to/Pulumi.x.yaml)" };
   if (stack && !/^[A-Za-z0-9_.-]+$/.test(stack)) return { kind: "error", message: `--stack: \`${stack}\` is not a stack name` };
@@ -79,6 +84,7 @@ export function parsePlanArgs(argv: readonly string[], cwd: string): ParsedArgs 
       ...(json !== undefined && json !== "-" && { jsonFile: json }),
       ...(sarif && { sarif }),
       ...(policyConfig && { policyConfig }),
+      ...(preview && { preview }),
       cwd,
     },
   };

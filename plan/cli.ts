@@ -53,6 +53,14 @@ function loadPolicyLevels(options: PlanOptions, environment: string) {
   return { file, levels: resolvePolicyConfig(policies, PACK_ENFORCEMENT_LEVEL, content) };
 }
 
+const PREVIEW_NOTE =
+  "Provider outputs (ids, image digests, generated names and passwords) are unknown, as in a first `pulumi preview`; a policy that reads one cannot run then (advisory).";
+
+function renderCannotRun(names: readonly string[]): string {
+  if (names.length === 0) return "Every policy can run during a first preview.";
+  return ["Policies that cannot run during a first preview (advisory, not enforced until `pulumi up`):", ...names.map((n) => `  - ${n}`)].join("\n");
+}
+
 /** The plan's second line: what a real deploy of this program needs. */
 export const cliRequirement = () =>
   `Deploying it needs Pulumi CLI ${MIN_PULUMI_CLI_VERSION} or later (Pulumi.yaml declares config of type object); this offline plan needs no CLI.`;
@@ -77,7 +85,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   let run;
   let violations: Violation[];
   try {
-    run = await runUnderMocks(spec, stack, program);
+    run = await runUnderMocks(spec, stack, program, { preview: options.preview ?? false });
     violations = (await runPolicies(run.resources, policies, levels)).violations;
   } catch (err) {
     return { exitCode: EXIT.invalid, stdout: "", stderr: `program error: ${(err as Error).message}\n` };
@@ -87,7 +95,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
       (name) => `${app.id}: external secret ${name} is not set; the backend starts without it (pulumi config set --secret --path 'secrets.${app.id}.${name}')`,
     ),
   );
-  const document = planDocument(stack, spec.environment, run.resources, violations, warnings);
+  const document = planDocument(stack, spec.environment, run.resources, violations, warnings, options.preview ?? false);
   const exitCode = violations.some((v) => v.enforcementLevel === "mandatory") ? EXIT.violation : EXIT.ok;
   if (options.sarif) {
     const sarif = renderSarif({
@@ -104,9 +112,11 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   if (options.jsonFile) fs.writeFileSync(path.resolve(options.cwd, options.jsonFile), json);
   else if (options.json) return { exitCode, stdout: json, stderr: "", document };
   const counts = countByType(run.resources);
+  const mode = options.preview ? ", as a first preview" : "";
   const text = [
-    `Offline plan of stack ${stack} (${spec.environment}): ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
+    `Offline plan of stack ${stack} (${spec.environment})${mode}: ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
     cliRequirement(),
+    ...(options.preview ? [PREVIEW_NOTE] : []),
     "",
     renderTree(run.resources),
     "",
@@ -115,6 +125,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
     "",
     ...(warnings.length ? ["Warnings:", ...warnings.map((w) => `  - ${w}`), ""] : []),
     renderViolations(violations),
+    ...(options.preview ? ["", renderCannotRun(document.cannotRunDuringPreview)] : []),
     "",
   ].join("\n");
   return { exitCode, stdout: text, stderr: "", document };

@@ -41,7 +41,14 @@ export interface PlanDocument {
   }[];
   readonly violations: readonly Violation[];
   readonly warnings: readonly string[];
+  /** Planned as a first preview (`--preview`): provider outputs unknown. */
+  readonly preview: boolean;
+  /** Policies that reported "can't run policy ... during preview" (always empty without --preview). */
+  readonly cannotRunDuringPreview: readonly string[];
 }
+
+/** The analyzer's message for a policy that met an unknown value (@pulumi/policy server.js). */
+export const CANNOT_RUN_DURING_PREVIEW = /^can't run policy '([^']+)' during preview/;
 
 /** Wire-format inputs to plain JSON: secrets redacted, unknowns marked, resource references as URNs. */
 export function redactInputs(value: unknown): unknown {
@@ -57,7 +64,14 @@ export function redactInputs(value: unknown): unknown {
   return value;
 }
 
-export function planDocument(stack: string, environment: string, resources: readonly PlannedResource[], violations: readonly Violation[], warnings: readonly string[]): PlanDocument {
+export function planDocument(
+  stack: string,
+  environment: string,
+  resources: readonly PlannedResource[],
+  violations: readonly Violation[],
+  warnings: readonly string[],
+  preview = false,
+): PlanDocument {
   return {
     stack,
     environment,
@@ -79,6 +93,8 @@ export function planDocument(stack: string, environment: string, resources: read
     // The documented shape; descriptions live in the text report and the SARIF rules.
     violations: violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, message: v.message, ...(v.urn && { urn: v.urn }) })),
     warnings,
+    preview,
+    cannotRunDuringPreview: [...new Set(violations.map((v) => CANNOT_RUN_DURING_PREVIEW.exec(v.message)?.[1]).filter((n): n is string => n !== undefined))].sort(),
   };
 }
 
