@@ -110,6 +110,59 @@ describe("the in-process policy runner", () => {
   });
 });
 
+describe("disabled policies", () => {
+  const bad = [resource("web", { restart: "no" })];
+  const spies = () => {
+    const calls = { stack: 0, validate: 0, remediate: 0 };
+    const stackSpy: StackValidationPolicy = {
+      name: "test-stack-spy",
+      description: "Reports every stack. A test policy.",
+      validateStack: (_args, report) => {
+        calls.stack++;
+        report("stack reported");
+      },
+    };
+    const resourceSpy: ResourceValidationPolicy = {
+      name: "test-resource-spy",
+      description: "Reports every resource. A test policy.",
+      remediateResource: (args) => {
+        calls.remediate++;
+        return args.props;
+      },
+      validateResource: (_args, report) => {
+        calls.validate++;
+        report("resource reported");
+      },
+    };
+    return { calls, policies: [stackSpy, resourceSpy] as Policies };
+  };
+
+  it("never runs a disabled stack policy", async () => {
+    const { calls, policies: ps } = spies();
+    const result = await run(bad, ps, { "test-stack-spy": "disabled" });
+    expect(calls.stack).toBe(0);
+    expect(result.violations.map((v) => v.policy)).toEqual(["test-resource-spy"]);
+    await run(bad, ps, { "test-stack-spy": { enforcementLevel: "disabled" } });
+    expect(calls.stack).toBe(0);
+    await run(bad, ps);
+    expect(calls.stack).toBe(1);
+  });
+
+  it("never runs a disabled resource policy's validation or remediation", async () => {
+    const { calls, policies: ps } = spies();
+    const result = await run(bad, ps, { "test-resource-spy": "disabled" });
+    expect([calls.validate, calls.remediate]).toEqual([0, 0]);
+    expect(result.violations.map((v) => v.policy)).toEqual(["test-stack-spy"]);
+  });
+
+  it("runs nothing when the pack's level is disabled and the config names no policy", async () => {
+    const { calls, policies: ps } = spies();
+    const result = await runPolicies(bad, ps, resolvePolicyConfig(ps, "disabled", {}), false);
+    expect(calls).toEqual({ stack: 0, validate: 0, remediate: 0 });
+    expect(result.violations).toEqual([]);
+  });
+});
+
 describe("policy config validation", () => {
   const problems = (file: Record<string, unknown>) => {
     try {
