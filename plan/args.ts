@@ -9,6 +9,8 @@
  */
 import { parseArgs } from "node:util";
 
+export const EXIT = { ok: 0, violation: 1, invalid: 2 } as const;
+
 export interface PlanOptions {
   readonly stack?: string;
   readonly configFile?: string;

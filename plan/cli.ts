@@ -12,15 +12,14 @@ import { parseStackConfig } from "../config/resolve";
 import { readStackFile } from "../config/sources";
 import type { StackSpec } from "../config/spec";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policies/pack";
-import type { PlanOptions } from "./args";
+import { EXIT, type PlanOptions } from "./args";
 import { runUnderMocks } from "./mockRuntime";
 import { PolicyConfigError, resolvePolicyConfig, runPolicies, type PolicyConfigFile } from "./policyRunner";
 import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { renderSarif } from "./sarif";
 import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
 
-export const EXIT = { ok: 0, violation: 1, invalid: 2 } as const;
-export { parsePlanArgs, USAGE, type PlanOptions } from "./args";
+export { EXIT, parsePlanArgs, USAGE, type PlanOptions } from "./args";
 
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "package.json"), "utf8")) as { version: string }).version;
 

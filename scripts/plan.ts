@@ -1,4 +1,5 @@
-import { EXIT, USAGE, parsePlanArgs, runPlan } from "../plan/cli";
+// The argument parser alone: --help and bad arguments answer without loading Pulumi and the program.
+import { EXIT, USAGE, parsePlanArgs } from "../plan/args";
 
 /** Exits only once stdout and stderr have drained: a piped JSON document is never cut short. */
 function finish(code: number, stdout = "", stderr = ""): void {
@@ -26,5 +27,7 @@ if (args.kind === "help") {
 } else if (args.kind === "error") {
   finish(EXIT.invalid, "", `plan: ${args.message}\n${USAGE}`);
 } else {
-  runPlan(args.options).then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
+  import("../plan/cli")
+    .then(({ runPlan }) => runPlan(args.options))
+    .then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
 }

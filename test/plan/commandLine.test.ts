@@ -21,8 +21,10 @@ function npm(args: readonly string[]) {
 }
 
 describe("the plan's command line", () => {
-  it.each([["--help"], ["-h"]])("%s prints the usage on stdout and exits 0", (flag) => {
-    const res = runPlanCli([flag]);
+  it("-h is --help", () => expect(parsePlanArgs(["-h"], "/x")).toEqual({ kind: "help" }));
+
+  it("--help prints the usage on stdout and exits 0", () => {
+    const res = runPlanCli(["--help"]);
     expect(res.status).toBe(0);
     expect(res.stdout).toBe(USAGE);
     expect(res.stderr).toBe("");

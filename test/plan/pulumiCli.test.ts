@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { PlanDocument } from "../../plan/report";
 import { MIN_PULUMI_CLI_VERSION, compareVersions } from "../../plan/pulumiCli";
-import { ROOT, runPlanCli } from "../helpers";
+import { runPlan } from "../../plan/cli";
+import { ROOT } from "../helpers";
 import { projectProblems } from "../program/projectConfigRules";
 
 interface Step { uses?: string; with?: Record<string, unknown> }
@@ -37,14 +38,14 @@ describe(`the minimum Pulumi CLI (${MIN_PULUMI_CLI_VERSION})`, () => {
     expect((parse(read("Pulumi.yaml")) as { requiredPulumiVersion: string }).requiredPulumiVersion).toBe(`>=${MIN_PULUMI_CLI_VERSION}`);
   });
 
-  it("is printed by the plan: the text header and the JSON's minPulumiCliVersion", () => {
-    const text = runPlanCli(["--stack", "staging"]);
-    expect(text.status, text.stderr).toBe(0);
-    expect(text.stdout.split("\n")[1]).toBe(
+  it("is printed by the plan: the text header and the JSON's minPulumiCliVersion", async () => {
+    const outcome = await runPlan({ stack: "staging", json: false, cwd: ROOT });
+    expect(outcome.exitCode, outcome.stderr).toBe(0);
+    expect(outcome.stdout.split("\n")[1]).toBe(
       `Deploying it needs Pulumi CLI ${MIN_PULUMI_CLI_VERSION} or later (Pulumi.yaml declares config of type object); this offline plan needs no CLI.`,
     );
-    const json = runPlanCli(["--stack", "staging", "--json"]);
-    expect((JSON.parse(json.stdout) as PlanDocument).minPulumiCliVersion).toBe(MIN_PULUMI_CLI_VERSION);
+    const document = JSON.parse(JSON.stringify(outcome.document)) as PlanDocument;
+    expect(document.minPulumiCliVersion).toBe(MIN_PULUMI_CLI_VERSION);
   });
 
   it.each([

@@ -8,8 +8,9 @@ import * as random from "@pulumi/random";
 import { describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../plan/mockRuntime";
 import { PROVIDER_DELETE_BEFORE_REPLACE, deleteBeforeReplaceOf } from "../../plan/providerDefaults";
-import { planDocument, renderTree, type PlanDocument } from "../../plan/report";
-import { CONTAINER, runPlanCli, stackSpec } from "../helpers";
+import { runPlan } from "../../plan/cli";
+import { planDocument, renderTree } from "../../plan/report";
+import { CONTAINER, ROOT, stackSpec } from "../helpers";
 
 describe("replacement in the plan", () => {
   it("says what the program declared and marks delete-first replacements, provider defaults included", async () => {
@@ -43,9 +44,10 @@ describe("replacement in the plan", () => {
     expect(deleteBeforeReplaceOf({ type: "docker:index/network:Network", options: { protect: false, retainOnDelete: false, ignoreChanges: [], additionalSecretOutputs: [] } })).toBeUndefined();
   });
 
-  it("marks, for the committed prod stack, exactly the containers that delete first", () => {
-    const json = JSON.parse(runPlanCli(["--stack", "prod", "--json"]).stdout) as PlanDocument;
-    const text = runPlanCli(["--stack", "prod"]).stdout;
+  it("marks, for the committed prod stack, exactly the containers that delete first", async () => {
+    const outcome = await runPlan({ stack: "prod", json: false, cwd: ROOT });
+    const json = outcome.document!;
+    const text = outcome.stdout;
     for (const r of json.resources) {
       const tree = text.split("\n").find((l) => l.includes(`${r.type}  ${r.name}`))!;
       const declared = r.options.deleteBeforeReplace;
