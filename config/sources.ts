@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { ConfigError } from "./errors";
 import type { RawConfig } from "./resolve";
@@ -23,23 +23,53 @@ export function readStackFile(path: string, project: string): RawConfig {
   } catch (err) {
     throw new ConfigError([{ path, message: `cannot read the stack file (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError([{ path, message: `is not valid YAML: ${(err as Error).message.split("\n")[0]}` }]);
-  }
+  const doc = parseStackYaml(path, text);
   if (doc === null || typeof doc !== "object" || !("config" in doc) || typeof doc.config !== "object" || doc.config === null) {
     throw new ConfigError([{ path, message: "has no `config:` map" }]);
   }
   const raw: Record<string, unknown> = {};
+  const problems: { path: string; message: string }[] = [];
   for (const [fullKey, value] of Object.entries(doc.config as Record<string, unknown>)) {
-    const sep = fullKey.indexOf(":");
-    const ns = sep < 0 ? project : fullKey.slice(0, sep);
-    if (ns !== project) continue;
-    raw[sep < 0 ? fullKey : fullKey.slice(sep + 1)] = maskSecure(value);
+    const key = parseConfigKey(fullKey);
+    if (!key) {
+      problems.push({ path: fullKey, message: `is not a config key the Pulumi CLI accepts: keys are <namespace>:<name> (here \`${project}:${fullKey.split(":").pop()}\`)` });
+    } else if (key.namespace === project) {
+      raw[key.name] = maskSecure(value);
+    }
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return raw;
+}
+
+/**
+ * A stack config key as the Pulumi CLI parses it (sdk/go/common/resource/config/key.go `ParseKey`):
+ * `<namespace>:<name>`, or the old `<namespace>:config:<name>`; anything else the CLI refuses
+ * ("could not parse ... as a configuration key"), so the plan refuses it too.
+ */
+export function parseConfigKey(fullKey: string): { namespace: string; name: string } | undefined {
+  const parts = fullKey.split(":");
+  if (parts.length === 2 && parts[0] && parts[1]) return { namespace: parts[0], name: parts[1] };
+  if (parts.length === 3 && parts[1] === "config" && parts[0] && parts[2]) return { namespace: parts[0], name: parts[2] };
+  return undefined;
+}
+
+/**
+ * Parses a stack file's YAML. Every syntax error is a problem at `file:line:column` (the `yaml`
+ * library's LineCounter), so an editor or a terminal jumps to it; no source text is echoed, as the
+ * line could hold a secret typed in by mistake.
+ */
+export function parseStackYaml(path: string, text: string): unknown {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const { line, col } = lines.linePos(e.pos[0]);
+        return { path: `${path}:${line}:${col}`, message: `is not valid YAML: ${e.message.split("\n")[0]}` };
+      }),
+    );
+  }
+  return doc.toJS();
 }
 
 function maskSecure(value: unknown): unknown {

@@ -1,74 +1,33 @@
 /**
- * `npm run plan -- --stack <name> | --config-file <path> [--json] [--sarif <file>] [--policy-config <file>]`
+ * `npm run plan -- --stack <name> | --config-file <path> [--json [file]] [--sarif <file>] [--policy-config <file>]`
  * The offline plan: runs the program under Pulumi's mock runtime with a stack's config and prints
  * what `pulumi up` would create. Exit codes: 0 clean; 1 a mandatory policy violation; 2 invalid
  * config or a program error (one line per problem, no stack trace).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { PROJECT } from "../config/defaults";
 import { ConfigError } from "../config/errors";
 import { parseStackConfig } from "../config/resolve";
 import { readStackFile } from "../config/sources";
 import type { StackSpec } from "../config/spec";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policies/pack";
+import { EXIT, type PlanOptions } from "./args";
 import { runUnderMocks } from "./mockRuntime";
 import { PolicyConfigError, resolvePolicyConfig, runPolicies, type PolicyConfigFile } from "./policyRunner";
+import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { renderSarif } from "./sarif";
 import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
 
-export const EXIT = { ok: 0, violation: 1, invalid: 2 } as const;
+export { EXIT, parsePlanArgs, USAGE, type PlanOptions } from "./args";
 
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "package.json"), "utf8")) as { version: string }).version;
-
-export interface PlanOptions {
-  readonly stack?: string;
-  readonly configFile?: string;
-  readonly json: boolean;
-  /** Write SARIF 2.1.0 here. */
-  readonly sarif?: string;
-  /** The policy pack config; default policies/config/<environment>.json. */
-  readonly policyConfig?: string;
-  readonly cwd: string;
-}
 
 export interface PlanOutcome {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
   readonly document?: PlanDocument;
-}
-
-export function parsePlanArgs(argv: readonly string[], cwd: string): PlanOptions | string {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        stack: { type: "string" },
-        "config-file": { type: "string" },
-        json: { type: "boolean", default: false },
-        sarif: { type: "string" },
-        "policy-config": { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    return (err as Error).message;
-  }
-  const { stack, "config-file": configFile, json, sarif, "policy-config": policyConfig } = parsed.values;
-  if (!stack && !configFile) return "name a stack (--stack prod) or a stack file (--config-file path/to/Pulumi.x.yaml)";
-  if (stack && !/^[A-Za-z0-9_.-]+$/.test(stack)) return `--stack: \`${stack}\` is not a stack name`;
-  return {
-    ...(stack && { stack }),
-    ...(configFile && { configFile }),
-    json: json ?? false,
-    ...(sarif && { sarif }),
-    ...(policyConfig && { policyConfig }),
-    cwd,
-  };
 }
 
 /** The stack name a config file stands for: Pulumi.<stack>.yaml, else the file's base name. */
@@ -93,6 +52,18 @@ function loadPolicyLevels(options: PlanOptions, environment: string) {
   return { file, levels: resolvePolicyConfig(policies, PACK_ENFORCEMENT_LEVEL, content) };
 }
 
+const PREVIEW_NOTE =
+  "Provider outputs (ids, image digests, generated names and passwords) are unknown, as in a first `pulumi preview`; a policy that reads one cannot run then (advisory).";
+
+function renderCannotRun(names: readonly string[]): string {
+  if (names.length === 0) return "Every policy can run during a first preview.";
+  return ["Policies that cannot run during a first preview (advisory, not enforced until `pulumi up`):", ...names.map((n) => `  - ${n}`)].join("\n");
+}
+
+/** The plan's second line: what a real deploy of this program needs. */
+export const cliRequirement = () =>
+  `Deploying it needs Pulumi CLI ${MIN_PULUMI_CLI_VERSION} or later (Pulumi.yaml declares config of type object); this offline plan needs no CLI.`;
+
 export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) => unknown): Promise<PlanOutcome> {
   const file = options.configFile ? path.resolve(options.cwd, options.configFile) : path.join(options.cwd, `Pulumi.${options.stack}.yaml`);
   const stack = options.stack ?? stackNameOf(file);
@@ -113,7 +84,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   let run;
   let violations: Violation[];
   try {
-    run = await runUnderMocks(spec, stack, program);
+    run = await runUnderMocks(spec, stack, program, { preview: options.preview ?? false });
     violations = (await runPolicies(run.resources, policies, levels)).violations;
   } catch (err) {
     return { exitCode: EXIT.invalid, stdout: "", stderr: `program error: ${(err as Error).message}\n` };
@@ -123,7 +94,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
       (name) => `${app.id}: external secret ${name} is not set; the backend starts without it (pulumi config set --secret --path 'secrets.${app.id}.${name}')`,
     ),
   );
-  const document = planDocument(stack, spec.environment, run.resources, violations, warnings);
+  const document = planDocument(stack, spec.environment, run.resources, violations, warnings, options.preview ?? false);
   const exitCode = violations.some((v) => v.enforcementLevel === "mandatory") ? EXIT.violation : EXIT.ok;
   if (options.sarif) {
     const sarif = renderSarif({
@@ -136,10 +107,15 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
     });
     fs.writeFileSync(path.resolve(options.cwd, options.sarif), `${JSON.stringify(sarif, null, 2)}\n`);
   }
-  if (options.json) return { exitCode, stdout: `${JSON.stringify(document, null, 2)}\n`, stderr: "", document };
+  const json = `${JSON.stringify(document, null, 2)}\n`;
+  if (options.jsonFile) fs.writeFileSync(path.resolve(options.cwd, options.jsonFile), json);
+  else if (options.json) return { exitCode, stdout: json, stderr: "", document };
   const counts = countByType(run.resources);
+  const mode = options.preview ? ", as a first preview" : "";
   const text = [
-    `Offline plan of stack ${stack} (${spec.environment}): ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
+    `Offline plan of stack ${stack} (${spec.environment})${mode}: ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
+    cliRequirement(),
+    ...(options.preview ? [PREVIEW_NOTE] : []),
     "",
     renderTree(run.resources),
     "",
@@ -148,6 +124,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
     "",
     ...(warnings.length ? ["Warnings:", ...warnings.map((w) => `  - ${w}`), ""] : []),
     renderViolations(violations),
+    ...(options.preview ? ["", renderCannotRun(document.cannotRunDuringPreview)] : []),
     "",
   ].join("\n");
   return { exitCode, stdout: text, stderr: "", document };

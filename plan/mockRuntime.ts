@@ -23,7 +23,8 @@ export interface PlannedResource {
   readonly dependencies: readonly string[];
   readonly options: {
     readonly protect: boolean;
-    readonly deleteBeforeReplace: boolean;
+    /** As the program declared it; undefined when it did not (the provider's default applies). */
+    readonly deleteBeforeReplace?: boolean;
     readonly retainOnDelete: boolean;
     readonly ignoreChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
@@ -51,7 +52,7 @@ function installCapture(): void {
       dependencies: [...new Set(req.getDependenciesList())],
       options: {
         protect: req.hasProtect() ? req.getProtect() : false,
-        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ...(req.getDeletebeforereplacedefined() && { deleteBeforeReplace: req.getDeletebeforereplace() }),
         retainOnDelete: req.getRetainondelete(),
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
@@ -81,12 +82,56 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   }
 }
 
+const noFunctions = (args: pulumi.runtime.MockCallArgs): never => {
+  throw new Error(`the offline plan has no mock for the function ${args.token}`);
+};
+
 export const mocks: pulumi.runtime.Mocks = {
   newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
-  call: (args) => {
-    throw new Error(`the offline plan has no mock for the function ${args.token}`);
-  },
+  call: noFunctions,
 };
+
+/**
+ * A first `pulumi preview`: nothing exists yet, so the engine hands back each resource's inputs and
+ * leaves what the provider would compute unknown (ids, image digests, generated names, passwords).
+ * Under the mock runtime with `preview = true`, an output the mock does not return is unknown and an
+ * empty id is unknown (runtime/resource.js, rpc.js `deserializeProperty`).
+ */
+export const firstPreviewMocks: pulumi.runtime.Mocks = {
+  newResource: (args) => ({ id: undefined, state: { ...args.inputs } }),
+  call: noFunctions,
+};
+
+export interface RunOptions {
+  /** Run as a first preview would: provider outputs unknown, `apply` callbacks on them never run. */
+  readonly preview?: boolean;
+  /**
+   * How long the program may take to finish its registrations. In preview an output awaited by
+   * hand never resolves; the run then fails with a message instead of hanging.
+   */
+  readonly timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, preview: boolean): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `the program's resources did not finish registering within ${ms / 1000} s${
+              preview ? " in preview mode: something awaits an output that stays unknown in a preview (an apply that never runs)" : ""
+            }`,
+          ),
+        ),
+      ms,
+    );
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface PlanRun {
   readonly resources: readonly PlannedResource[];
@@ -101,12 +146,14 @@ export async function runUnderMocks(
   spec: StackSpec,
   stack: string,
   program: (spec: StackSpec) => unknown = deployStack,
+  options: RunOptions = {},
 ): Promise<PlanRun> {
   installCapture();
   const resources: PlannedResource[] = [];
   recorder = (r) => resources.push(r);
+  const preview = options.preview ?? false;
   try {
-    await pulumi.runtime.setMocks(mocks, spec.project, stack, false);
+    await pulumi.runtime.setMocks(preview ? firstPreviewMocks : mocks, spec.project, stack, preview);
     let outputs: unknown;
     try {
       outputs = program(spec);
@@ -116,7 +163,7 @@ export async function runUnderMocks(
       await waitForRPCs().catch(() => undefined);
       throw err;
     }
-    await waitForRPCs();
+    await withTimeout(waitForRPCs(), options.timeoutMs ?? DEFAULT_TIMEOUT_MS, preview);
     const seen = new Set<string>();
     for (const r of resources) {
       if (seen.has(r.urn)) throw new Error(`two resources share the URN ${r.urn}`);

@@ -123,7 +123,8 @@ function optionsOf(r: PlannedResource): PolicyResourceOptions & { retainOnDelete
     aliases: [],
     customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
     additionalSecretOutputs: [...r.options.additionalSecretOutputs],
-    deleteBeforeReplace: r.options.deleteBeforeReplace,
+    // Only when declared, as the analyzer does (@pulumi/policy server.js: `if (opts.getDeletebeforereplacedefined())`).
+    ...(r.options.deleteBeforeReplace !== undefined && { deleteBeforeReplace: r.options.deleteBeforeReplace }),
     ...(r.parent && { parent: r.parent }),
     // Not passed by the Pulumi CLI today; policies must treat it as optional.
     retainOnDelete: r.options.retainOnDelete,

@@ -16,6 +16,11 @@ export interface RegisterResourceRequestLike {
   getProtect(): boolean;
   hasProtect(): boolean;
   getDeletebeforereplace(): boolean;
+  /**
+   * Whether the program gave `deleteBeforeReplace` at all (resource.js sets it to
+   * `opts.deleteBeforeReplace !== undefined`): `getDeletebeforereplace()` is false either way.
+   */
+  getDeletebeforereplacedefined(): boolean;
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];

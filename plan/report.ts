@@ -3,6 +3,8 @@
  * Secret inputs never leave as values: they become the string "[secret]".
  */
 import type { PlannedResource } from "./mockRuntime";
+import { deleteBeforeReplaceOf } from "./providerDefaults";
+import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { RESOURCE_SIG, SECRET_SIG, SPECIAL_SIG_KEY, UNKNOWN_VALUE } from "./pulumiInternals";
 
 export const REDACTED = "[secret]";
@@ -20,6 +22,8 @@ export interface Violation {
 export interface PlanDocument {
   readonly stack: string;
   readonly environment: string;
+  /** The oldest Pulumi CLI that can deploy this program (plan/pulumiCli.ts). */
+  readonly minPulumiCliVersion: string;
   readonly resources: readonly {
     readonly type: string;
     readonly name: string;
@@ -28,7 +32,8 @@ export interface PlanDocument {
     readonly dependencies: readonly string[];
     readonly options: {
       readonly protect: boolean;
-      readonly deleteBeforeReplace: boolean;
+      /** What the program declared; absent when it declared nothing (the provider's default applies). */
+      readonly deleteBeforeReplace?: boolean;
       readonly retainOnDelete: boolean;
       readonly ignoreChanges: readonly string[];
     };
@@ -36,7 +41,14 @@ export interface PlanDocument {
   }[];
   readonly violations: readonly Violation[];
   readonly warnings: readonly string[];
+  /** Planned as a first preview (`--preview`): provider outputs unknown. */
+  readonly preview: boolean;
+  /** Policies that reported "can't run policy ... during preview" (always empty without --preview). */
+  readonly cannotRunDuringPreview: readonly string[];
 }
+
+/** The analyzer's message for a policy that met an unknown value (@pulumi/policy server.js). */
+export const CANNOT_RUN_DURING_PREVIEW = /^can't run policy '([^']+)' during preview/;
 
 /** Wire-format inputs to plain JSON: secrets redacted, unknowns marked, resource references as URNs. */
 export function redactInputs(value: unknown): unknown {
@@ -52,10 +64,18 @@ export function redactInputs(value: unknown): unknown {
   return value;
 }
 
-export function planDocument(stack: string, environment: string, resources: readonly PlannedResource[], violations: readonly Violation[], warnings: readonly string[]): PlanDocument {
+export function planDocument(
+  stack: string,
+  environment: string,
+  resources: readonly PlannedResource[],
+  violations: readonly Violation[],
+  warnings: readonly string[],
+  preview = false,
+): PlanDocument {
   return {
     stack,
     environment,
+    minPulumiCliVersion: MIN_PULUMI_CLI_VERSION,
     resources: resources.map((r) => ({
       type: r.type,
       name: r.name,
@@ -64,7 +84,7 @@ export function planDocument(stack: string, environment: string, resources: read
       dependencies: r.dependencies,
       options: {
         protect: r.options.protect,
-        deleteBeforeReplace: r.options.deleteBeforeReplace,
+        ...(r.options.deleteBeforeReplace !== undefined && { deleteBeforeReplace: r.options.deleteBeforeReplace }),
         retainOnDelete: r.options.retainOnDelete,
         ignoreChanges: r.options.ignoreChanges,
       },
@@ -73,6 +93,8 @@ export function planDocument(stack: string, environment: string, resources: read
     // The documented shape; descriptions live in the text report and the SARIF rules.
     violations: violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, message: v.message, ...(v.urn && { urn: v.urn }) })),
     warnings,
+    preview,
+    cannotRunDuringPreview: [...new Set(violations.map((v) => CANNOT_RUN_DURING_PREVIEW.exec(v.message)?.[1]).filter((n): n is string => n !== undefined))].sort(),
   };
 }
 
@@ -83,10 +105,12 @@ export function countByType(resources: readonly PlannedResource[]): [string, num
 }
 
 function flags(r: PlannedResource): string {
+  const dbr = deleteBeforeReplaceOf(r);
   const f = [
     r.options.protect && "protect",
     r.options.retainOnDelete && "retainOnDelete",
-    r.options.deleteBeforeReplace && "deleteBeforeReplace",
+    dbr === "declared" && "deleteBeforeReplace",
+    dbr === "provider default" && "deleteBeforeReplace (provider default)",
   ].filter(Boolean);
   return f.length ? `  [${f.join(", ")}]` : "";
 }

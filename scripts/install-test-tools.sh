@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests run on generated files: nginx (nginx -t and a live proxy
-# on 127.0.0.1), shellcheck, openssl (a throwaway certificate), curl (the health gate) and busybox
-# (the wget that alpine images, and so the frontend and proxy health checks, run).
+# on 127.0.0.1), shellcheck, openssl (a throwaway certificate), curl (the health gate), busybox
+# (the wget that alpine images, and so the frontend and proxy health checks, run) and the OpenSSH
+# client (the workflow's known_hosts step is run against `ssh -G`).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends nginx-light shellcheck openssl curl ca-certificates busybox >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends nginx-light shellcheck openssl curl ca-certificates busybox openssh-client >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
 $SUDO service nginx stop >/dev/null 2>&1 || true
 echo "test tools: $(nginx -v 2>&1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), $(openssl version | cut -d' ' -f1-2)"

@@ -1,4 +1,5 @@
-import { EXIT, parsePlanArgs, runPlan } from "../plan/cli";
+// The argument parser alone: --help and bad arguments answer without loading Pulumi and the program.
+import { EXIT, USAGE, parsePlanArgs } from "../plan/args";
 
 /** Exits only once stdout and stderr have drained: a piped JSON document is never cut short. */
 function finish(code: number, stdout = "", stderr = ""): void {
@@ -20,9 +21,13 @@ process.setSourceMapsEnabled(false);
 // An error raised inside an `apply` surfaces as an unhandled rejection: report it, exit 2.
 process.on("unhandledRejection", fail);
 
-const options = parsePlanArgs(process.argv.slice(2), process.cwd());
-if (typeof options === "string") {
-  finish(EXIT.invalid, "", `plan: ${options}\nusage: npm run plan -- --stack <name> | --config-file <path> [--json] [--sarif <file>] [--policy-config <file>]\n`);
+const args = parsePlanArgs(process.argv.slice(2), process.cwd());
+if (args.kind === "help") {
+  finish(EXIT.ok, USAGE);
+} else if (args.kind === "error") {
+  finish(EXIT.invalid, "", `plan: ${args.message}\n${USAGE}`);
 } else {
-  runPlan(options).then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
+  import("../plan/cli")
+    .then(({ runPlan }) => runPlan(args.options))
+    .then((outcome) => finish(outcome.exitCode, outcome.stdout, outcome.stderr), fail);
 }

@@ -79,6 +79,15 @@ describe("the in-process policy runner", () => {
     expect(opts[0]).toMatchObject({ protect: true, deleteBeforeReplace: true, retainOnDelete: true, ignoreChanges: ["labels"], additionalSecretOutputs: ["envs"], parent: "urn:p" });
   });
 
+  it("passes deleteBeforeReplace to policies only when the program declared it, as the analyzer does", async () => {
+    const opts: Record<string, unknown>[] = [];
+    const spy: ResourceValidationPolicy = { name: "test-spy-dbr", description: "Records options. A test policy.", validateResource: (a) => void opts.push({ ...a.opts }) };
+    const undeclared = resource("c", {}, { options: { protect: false, retainOnDelete: false, ignoreChanges: [], additionalSecretOutputs: [] } });
+    await run([undeclared, resource("d", {})], [spy]);
+    expect("deleteBeforeReplace" in opts[0]!).toBe(false);
+    expect(opts[1]!["deleteBeforeReplace"]).toBe(false);
+  });
+
   it("links stack policies' resources to their parents and dependencies", async () => {
     const links: string[] = [];
     const spy: StackValidationPolicy = {
@@ -98,6 +107,59 @@ describe("the in-process policy runner", () => {
   it("reports a policy that throws, naming the policy and the resource", async () => {
     const broken: ResourceValidationPolicy = { name: "test-broken", description: "Throws. A test policy.", validateResource: () => { throw new Error("boom"); } };
     await expect(run(bad, [broken])).rejects.toThrow(`policy test-broken failed on ${bad[0]!.urn}: boom`);
+  });
+});
+
+describe("disabled policies", () => {
+  const bad = [resource("web", { restart: "no" })];
+  const spies = () => {
+    const calls = { stack: 0, validate: 0, remediate: 0 };
+    const stackSpy: StackValidationPolicy = {
+      name: "test-stack-spy",
+      description: "Reports every stack. A test policy.",
+      validateStack: (_args, report) => {
+        calls.stack++;
+        report("stack reported");
+      },
+    };
+    const resourceSpy: ResourceValidationPolicy = {
+      name: "test-resource-spy",
+      description: "Reports every resource. A test policy.",
+      remediateResource: (args) => {
+        calls.remediate++;
+        return args.props;
+      },
+      validateResource: (_args, report) => {
+        calls.validate++;
+        report("resource reported");
+      },
+    };
+    return { calls, policies: [stackSpy, resourceSpy] as Policies };
+  };
+
+  it("never runs a disabled stack policy", async () => {
+    const { calls, policies: ps } = spies();
+    const result = await run(bad, ps, { "test-stack-spy": "disabled" });
+    expect(calls.stack).toBe(0);
+    expect(result.violations.map((v) => v.policy)).toEqual(["test-resource-spy"]);
+    await run(bad, ps, { "test-stack-spy": { enforcementLevel: "disabled" } });
+    expect(calls.stack).toBe(0);
+    await run(bad, ps);
+    expect(calls.stack).toBe(1);
+  });
+
+  it("never runs a disabled resource policy's validation or remediation", async () => {
+    const { calls, policies: ps } = spies();
+    const result = await run(bad, ps, { "test-resource-spy": "disabled" });
+    expect([calls.validate, calls.remediate]).toEqual([0, 0]);
+    expect(result.violations.map((v) => v.policy)).toEqual(["test-stack-spy"]);
+  });
+
+  it("runs nothing when the pack's level is disabled and the config names no policy", async () => {
+    const { calls, policies: ps } = spies();
+    const result = await runPolicies(bad, ps, resolvePolicyConfig(ps, "disabled", {}), false);
+    expect(calls).toEqual({ stack: 0, validate: 0, remediate: 0 });
+    expect(result.violations).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import { isConfigSecret } from "../../config/sources";
@@ -34,6 +35,11 @@ describe("Pulumi internals the plan relies on", () => {
     expect(wire["unknownValue"]).toBe(UNKNOWN_VALUE);
   });
 
+  it("still has RegisterResourceRequest.getDeletebeforereplacedefined, and the SDK still sets it from the option", () => {
+    const proto = resourcePb as unknown as { RegisterResourceRequest: { prototype: Record<string, unknown> } };
+    expect(typeof proto.RegisterResourceRequest.prototype["getDeletebeforereplacedefined"]).toBe("function");
+  });
+
   it("records resource options, parents, dependencies and secret markers from the register request", async () => {
     const run = await runUnderMocks(stackSpec("staging"), "internals", () => {
       const parent = new pulumi.ComponentResource("test:index:Parent", "p");
@@ -43,12 +49,16 @@ describe("Pulumi internals the plan relies on", () => {
         { image: "img", envs: [pulumi.secret("A=1")], volumes: [{ volumeName: vol.name, containerPath: "/d" }] },
         { parent, deleteBeforeReplace: true },
       );
+      new docker.Container("p-c2", { image: "img" }, { parent, deleteBeforeReplace: false });
     });
-    const [parent, vol, container] = run.resources;
+    const byName = (name: string) => run.resources.find((r) => r.name === name);
+    const [parent, vol, container, declaredFalse] = ["p", "p-vol", "p-c", "p-c2"].map(byName);
     expect(parent!.custom).toBe(false);
     expect(vol!.parent).toBe(parent!.urn);
-    expect(vol!.options).toEqual({ protect: true, deleteBeforeReplace: false, retainOnDelete: true, ignoreChanges: ["labels"], additionalSecretOutputs: [] });
+    // Not declared: no deleteBeforeReplace at all (getDeletebeforereplacedefined() is false).
+    expect(vol!.options).toEqual({ protect: true, retainOnDelete: true, ignoreChanges: ["labels"], additionalSecretOutputs: [] });
     expect(container!.options.deleteBeforeReplace).toBe(true);
+    expect(declaredFalse!.options.deleteBeforeReplace).toBe(false);
     expect(container!.dependencies).toContain(vol!.urn);
     expect((container!.wireInputs["envs"] as unknown[])[0]).toEqual({ [SPECIAL_SIG_KEY]: SECRET_SIG, value: "A=1" });
   });
