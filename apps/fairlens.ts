@@ -16,8 +16,11 @@ export const fairlens: AppDefinition = {
     env: { ALGORAND_NETWORK: "testnet" },
     // "docker-compose exec backend alembic upgrade head".
     migrationCommand: ["alembic", "upgrade", "head"],
+    // "Monitoring Setup": Prometheus scrapes `backend:8000` at its default metrics path.
+    metricsPath: "/metrics",
     secretEnv: [
-      { name: "JWT_SECRET", source: "generated", length: 64 },
+      // The runbook does not say how: 64 random bytes, base64, as the FDTS runbook makes its JWT secret.
+      { name: "JWT_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 } },
       { name: "ALGORAND_API_KEY", source: "external", description: "Algorand API key (runbook: 'Algorand API keys')." },
     ],
     volumes: [],
@@ -34,11 +37,13 @@ export const fairlens: AppDefinition = {
     runtime: "nginx",
     limits: { cpus: 0.5, memoryMb: 256 },
     env: {},
+    // "Frontend: Multiple instances behind load balancer".
+    replicas: 2,
   },
   // "pg_dump -U fairlens_user fairlens".
   database: postgres("fairlens", "fairlens_user"),
   // "Redis | 6379 | Caching (optional)".
-  cache: redis(true),
+  cache: redis(true, false),
   workers: [],
   routes: [
     { path: "/api/", service: "backend" },
@@ -46,4 +51,18 @@ export const fairlens: AppDefinition = {
     { path: "/", service: "frontend" },
   ],
   healthEndpoints: ["/healthz", "/"],
+  requirements: {
+    replicas: {
+      backend: { value: 2, source: { section: "Horizontal Scaling", line: 271, quote: "**Backend**: Multiple instances with shared database" } },
+      frontend: { value: 2, source: { section: "Horizontal Scaling", line: 270, quote: "**Frontend**: Multiple instances behind load balancer" } },
+    },
+    health: {
+      backend: { value: { port: 8000, path: "/healthz" }, source: { section: "Initial Deployment", line: 73, quote: "curl http://localhost:8000/healthz" } },
+    },
+    healthEndpoints: { value: ["/healthz"], source: { section: "Health Checks", line: 158, quote: "API Health: `GET /healthz`" } },
+    migration: { value: { command: ["alembic", "upgrade", "head"] }, source: { section: "Initial Deployment", line: 67, quote: "docker-compose exec backend alembic upgrade head" } },
+    database: { value: { engine: "postgres" }, source: { section: "Ports and Services", line: 29, quote: "| Database | 5432 | PostgreSQL |" } },
+    cacheOnly: { value: ["cache"], source: { section: "Ports and Services", line: 30, quote: "| Redis | 6379 | Caching (optional) |" } },
+    metricsNotPublic: { value: "/metrics", source: { section: "Monitoring Setup", line: 310, quote: "targets: ['backend:8000']" } },
+  },
 };

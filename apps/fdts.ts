@@ -15,9 +15,9 @@ export const fdts: AppDefinition = {
     env: { NODE_ENV: "production", DATABASE_PATH: "/app/data/database.sqlite", UPLOAD_DIR: "/app/uploads" },
     // The runbook names no migration command: the app migrates its SQLite schema itself.
     secretEnv: [
-      // "NEW_JWT_SECRET=$(openssl rand -base64 64)".
-      { name: "JWT_SECRET", source: "generated", length: 64 },
-      { name: "JWT_REFRESH_SECRET", source: "generated", length: 64 },
+      // "NEW_JWT_SECRET=$(openssl rand -base64 64)": 64 random bytes, base64.
+      { name: "JWT_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 } },
+      { name: "JWT_REFRESH_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 } },
     ],
     // "/app/data/database.sqlite" and "/app/uploads".
     volumes: [
@@ -31,4 +31,16 @@ export const fdts: AppDefinition = {
   workers: [],
   routes: [{ path: "/", service: "backend" }],
   healthEndpoints: ["/api/health"],
+  requirements: {
+    health: {
+      backend: { value: { port: 3001, path: "/api/health" }, source: { section: "Application Down - Critical", line: 43, quote: "curl -f http://localhost:3001/api/health" } },
+    },
+    healthEndpoints: { value: ["/api/health"], source: { section: "Daily Health Check", line: 141, quote: "curl -f http://localhost:3001/api/health" } },
+    tls: { value: true, source: { section: "Security Incident - Critical", line: 90, quote: "ufw deny 443" } },
+    database: { value: { engine: "sqlite" }, source: { section: "Database Corruption - Critical", line: 62, quote: 'sqlite3 /app/data/database.sqlite "PRAGMA integrity_check;"' } },
+    secrets: {
+      JWT_SECRET: { value: { encoding: "base64", bytes: 64 }, source: { section: "Security Incident - Critical", line: 105, quote: "NEW_JWT_SECRET=$(openssl rand -base64 64)" } },
+      JWT_REFRESH_SECRET: { value: { encoding: "base64", bytes: 64 }, source: { section: "Security Incident - Critical", line: 106, quote: "NEW_JWT_REFRESH_SECRET=$(openssl rand -base64 64)" } },
+    },
+  },
 };

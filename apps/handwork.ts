@@ -16,8 +16,8 @@ export const handwork: AppDefinition = {
     // "docker-compose ... run backend alembic upgrade head".
     migrationCommand: ["alembic", "upgrade", "head"],
     secretEnv: [
-      // "NEW_SECRET=$(openssl rand -hex 32)".
-      { name: "JWT_SECRET_KEY", source: "generated", length: 64 },
+      // "NEW_SECRET=$(openssl rand -hex 32)": 32 random bytes, hex.
+      { name: "JWT_SECRET_KEY", source: "generated", format: { encoding: "hex", bytes: 32 } },
       { name: "STRIPE_SECRET_KEY", source: "external", description: "Stripe secret key." },
       { name: "PAYPAL_CLIENT_SECRET", source: "external", description: "PayPal client secret." },
       { name: "TWILIO_AUTH_TOKEN", source: "external", description: "Twilio auth token." },
@@ -42,9 +42,26 @@ export const handwork: AppDefinition = {
     limits: { cpus: 0.5, memoryMb: 256 },
     env: {},
     adminPort: 8081,
+    replicas: 1,
   },
   database: { engine: "sqlite", path: "/app/data/handwork_marketplace.db", volume: "data", walMode: true },
   workers: [],
   routes: [{ path: "/", service: "backend" }],
   healthEndpoints: ["/health"],
+  requirements: {
+    health: {
+      backend: { value: { path: "/health" }, source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },
+    },
+    healthEndpoints: { value: ["/health"], source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },
+    migration: {
+      value: { command: ["alembic", "upgrade", "head"] },
+      source: { section: "During Maintenance", line: 318, quote: "docker-compose -f docker-compose.prod.yml run backend alembic upgrade head" },
+    },
+    tls: { value: true, source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },
+    database: { value: { engine: "sqlite" }, source: { section: "Components", line: 22, quote: "**Database**: SQLite with WAL mode" } },
+    private: { value: ["backend"], source: { section: "Service Dependencies", line: 31, quote: "Mobile App → Nginx → Backend API → SQLite Database" } },
+    secrets: {
+      JWT_SECRET_KEY: { value: { encoding: "hex", bytes: 32 }, source: { section: "Security Incident Response", line: 492, quote: "NEW_SECRET=$(openssl rand -hex 32)" } },
+    },
+  },
 };

@@ -1,6 +1,9 @@
 import { postgres, redis } from "./shared";
 import type { AppDefinition } from "./types";
 
+/** The runbook's own staging check: over https, on the health endpoint. */
+const STAGING_CHECK = { section: "Staging Deployment", line: 116, quote: "curl https://staging.yourdomain.com/api/healthz/" };
+
 /** Fraction Ball LMS, from ../shared/runbooks/003_3d538838f653fe3e.txt. */
 export const lms: AppDefinition = {
   id: "lms",
@@ -27,10 +30,12 @@ export const lms: AppDefinition = {
       THROTTLE_USER: "1000/hour",
       THROTTLE_LIBRARY: "500/hour",
     },
-    // "python manage.py migrate" then "python manage.py collectstatic --noinput".
-    migrationCommand: ["sh", "-c", "python manage.py migrate --noinput && python manage.py collectstatic --noinput"],
+    // "python manage.py migrate", then the release task "python manage.py collectstatic --noinput".
+    migrationCommand: ["python", "manage.py", "migrate", "--noinput"],
+    releaseTask: ["python", "manage.py", "collectstatic", "--noinput"],
     secretEnv: [
-      { name: "SECRET_KEY", source: "generated", length: 50 },
+      // Django's own generator makes 50 characters; the runbook does not say how.
+      { name: "SECRET_KEY", source: "generated", format: { encoding: "alphanumeric", length: 50 } },
       { name: "FIREBASE_CREDENTIALS_JSON", source: "external", description: "Firebase service account key (runbook: 'Rotate Firebase credentials')." },
       { name: "SLACK_WEBHOOK_URL", source: "external", description: "Slack webhook for alerts (runbook: 'SLACK_WEBHOOK_URL')." },
     ],
@@ -42,8 +47,8 @@ export const lms: AppDefinition = {
   },
   // PostgreSQL 16; "REINDEX DATABASE fractionball"; "db: limits memory 8G, reservations memory 4G".
   database: postgres("fractionball", "fractionball", { cpus: 2, memoryMb: 8192, memoryReservationMb: 4096 }),
-  // Redis 7: sessions, cache and the RQ queue live here.
-  cache: redis(false),
+  // Redis 7: sessions, cache and the RQ queue live here, so it persists.
+  cache: redis(false, true),
   workers: [
     {
       // "Queue: Redis Queue (RQ) for background jobs".
@@ -56,4 +61,27 @@ export const lms: AppDefinition = {
   ],
   routes: [{ path: "/", service: "backend" }],
   healthEndpoints: ["/api/healthz/"],
+  requirements: {
+    serviceNames: { backend: "web", database: "db", cache: "redis", "worker:rq": "rq worker" },
+    replicas: { backend: { value: 3, source: { section: "Horizontal Scaling", line: 397, quote: "replicas: 3" } } },
+    limits: {
+      backend: { value: { cpus: 2, memoryMb: 4096 }, source: { section: "Vertical Scaling", line: 378, quote: "memory: 4G" } },
+      database: { value: { memoryMb: 8192 }, source: { section: "Vertical Scaling", line: 386, quote: "memory: 8G" } },
+    },
+    health: { backend: { value: { path: "/api/healthz/" }, source: { section: "Rollback Procedure", line: 151, quote: "curl https://yourdomain.com/api/healthz/" } } },
+    healthEndpoints: {
+      value: ["/api/healthz/"],
+      source: { section: "Rollback Procedure", line: 151, quote: "curl https://yourdomain.com/api/healthz/" },
+      staging: ["/api/healthz/"],
+      stagingSource: STAGING_CHECK,
+    },
+    migration: {
+      value: { command: ["python", "manage.py", "migrate"], then: ["python", "manage.py", "collectstatic", "--noinput"] },
+      source: { section: "Production Deployment", line: 127, quote: "docker-compose -f docker-compose.prod.yml exec web python manage.py migrate" },
+    },
+    // Staging is reached over https too.
+    tls: { value: true, source: { section: "Production-Specific", line: 73, quote: "SECURE_SSL_REDIRECT=true" }, staging: true, stagingSource: STAGING_CHECK },
+    database: { value: { engine: "postgres", majorVersion: 16 }, source: { section: "Architecture", line: 19, quote: "**Database:** PostgreSQL 16" } },
+    private: { value: ["database", "cache", "backend", "worker:rq"], source: { section: "Horizontal Scaling", line: 402, quote: '- "80:80"' } },
+  },
 };

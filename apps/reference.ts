@@ -16,7 +16,8 @@ export const reference: AppDefinition = {
     limits: { cpus: 1, memoryMb: 1024 },
     env: {},
     // The runbook names no migration command.
-    secretEnv: [{ name: "SECRET_KEY", source: "generated", length: 64 }],
+    // The runbook does not say how: 64 random bytes, base64.
+    secretEnv: [{ name: "SECRET_KEY", source: "generated", format: { encoding: "base64", bytes: 64 } }],
     volumes: [],
     needsEgress: false,
     // "Both FastAPI and React ... stateless, allowing easy horizontal scaling".
@@ -29,6 +30,8 @@ export const reference: AppDefinition = {
     runtime: "node",
     limits: { cpus: 0.5, memoryMb: 256 },
     env: {},
+    // "Both FastAPI and React ... stateless, allowing easy horizontal scaling".
+    replicas: 1,
   },
   // "Use database-specific tools (e.g., pg_dump for PostgreSQL)".
   database: postgres("app", "app"),
@@ -40,4 +43,11 @@ export const reference: AppDefinition = {
   ],
   // "curl -f http://localhost/health (or via Nginx if configured)".
   healthEndpoints: ["/health", "/"],
+  requirements: {
+    health: {
+      backend: { value: { port: 8000, path: "/health" }, source: { section: "1.1 Application Not Starting (Docker Compose)", line: 35, quote: "(`/health` for backend) is accessible and returns `200 OK`" } },
+    },
+    healthEndpoints: { value: ["/health"], source: { section: "2.2 Deploying a New Version", line: 97, quote: "curl -f http://localhost/health" } },
+    metricsNotPublic: { value: "/metrics", source: { section: "1.3 Monitoring Data Not Appearing (Prometheus/Grafana)", line: 63, quote: "`/metrics` endpoint is accessible" } },
+  },
 };

@@ -11,6 +11,11 @@ export function postgres(database: string, user: string, limits: ResourceLimits 
   return { engine: "postgres", ...POSTGRES_IMAGE, database, user, port: 5432, limits };
 }
 
-export function redis(optional: boolean, limits: ResourceLimits = { cpus: 0.5, memoryMb: 512 }): RedisDefinition {
-  return { engine: "redis", ...REDIS_IMAGE, port: 6379, limits, optional };
+/**
+ * @param optional the runbook calls Redis optional: off unless a stack turns it on
+ * @param persistent Redis holds data the app needs after a restart (sessions, a job queue); a cache
+ *   only when false
+ */
+export function redis(optional: boolean, persistent: boolean, limits: ResourceLimits = { cpus: 0.5, memoryMb: 512 }): RedisDefinition {
+  return { engine: "redis", ...REDIS_IMAGE, port: 6379, limits, optional, persistent };
 }

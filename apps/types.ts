@@ -1,3 +1,5 @@
+import type { AppRequirements, SecretFormat } from "./requirements";
+
 /**
  * The app catalog's types: what a runbook says about an application, as data.
  * Nothing here reads config or declares a resource; a stack's settings are layered on top
@@ -23,8 +25,12 @@ export type SecretEnvDefinition =
       readonly name: string;
       /** Made by the program (random), never typed by a person. */
       readonly source: "generated";
-      /** Length of the generated value. */
-      readonly length: number;
+      /**
+       * How it is made, as the runbook's command makes it: `openssl rand -base64 64` is 64 random
+       * bytes, base64-encoded; `openssl rand -hex 32` is 32 bytes, hex. The length is in bytes of
+       * randomness, not characters of text.
+       */
+      readonly format: SecretFormat;
     }
   | {
       readonly name: string;
@@ -61,6 +67,12 @@ export interface BackendDefinition extends HttpServiceDefinition {
   readonly metricsPath?: string;
   /** The migration command, as the runbook gives it; absent where the runbook names none. */
   readonly migrationCommand?: readonly string[];
+  /**
+   * A release task the runbook runs after migrations and before the new release serves
+   * (Django's collectstatic, seeding reference data): its own deploy step, in a one-off container
+   * of the new image.
+   */
+  readonly releaseTask?: readonly string[];
   readonly secretEnv: readonly SecretEnvDefinition[];
   /** Volumes of state the backend owns (SQLite file, uploads). */
   readonly volumes: readonly StateVolume[];
@@ -76,6 +88,8 @@ export interface FrontendDefinition extends HttpServiceDefinition {
    * reach it through an ssh tunnel.
    */
   readonly adminPort?: number;
+  /** Default replica count of a public frontend (an admin UI holds a fixed port: always one). */
+  readonly replicas: number;
 }
 
 export interface PostgresDefinition {
@@ -108,6 +122,11 @@ export interface RedisDefinition {
   readonly limits: ResourceLimits;
   /** The runbook calls Redis optional: off unless the stack turns it on. */
   readonly optional: boolean;
+  /**
+   * Redis keeps data the app needs after a restart (sessions, a job queue): append-only file on a
+   * protected volume. `false` for a cache only: no volume, nothing persisted.
+   */
+  readonly persistent: boolean;
 }
 
 export interface WorkerDefinition {
@@ -142,4 +161,6 @@ export interface AppDefinition {
   readonly routes: readonly ProxyRoute[];
   /** Endpoints the health gate polls through the proxy, exactly as the runbook names them. */
   readonly healthEndpoints: readonly string[];
+  /** What the runbook requires, with the line each requirement comes from (enforced by the policy pack). */
+  readonly requirements: AppRequirements;
 }

@@ -6,21 +6,32 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
+import requirements from "./requirements.json";
+import { runbookPolicies, type RequirementsData } from "./runbook";
 
 export const PACK_NAME = "runbook-policies";
 
 /** A policy no stack config mentions is mandatory: a runbook requirement, unless a stack relaxes it. */
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
 
-export const policies: Policies = [
-  app.healthcheckRequired,
-  app.restartPolicyRequired,
-  app.memoryLimitRequired,
-  app.logRotationRequired,
-  app.imageTagPinned,
-  app.databasePortNotPublished,
-  app.hostPortProxyOnly,
-  app.volumeProtected,
-  app.secretEnv,
-  app.deployStepsOrdered,
-];
+/** Each catalog app's runbook requirements, generated from the catalog (`npm run generate:requirements`). */
+export const REQUIREMENTS: RequirementsData = requirements as RequirementsData;
+
+/** The general rules every app follows, then each app's own runbook requirements. */
+export function buildPolicies(data: RequirementsData): Policies {
+  return [
+    app.healthcheckRequired,
+    app.restartPolicyRequired,
+    app.memoryLimitRequired,
+    app.logRotationRequired,
+    app.imageTagPinned,
+    app.databasePortNotPublished,
+    app.hostPortProxyOnly,
+    app.volumeProtected,
+    app.secretEnv,
+    app.deployStepsOrdered,
+    ...runbookPolicies(data),
+  ];
+}
+
+export const policies: Policies = buildPolicies(REQUIREMENTS);

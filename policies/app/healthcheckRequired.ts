@@ -7,6 +7,8 @@ const configSchema: PolicyConfigSchema = {
   },
 };
 
+const NO_OPS = new Set(["true", ":", "exit 0", "/bin/true", "/usr/bin/true", "echo ok", "sh -c true", "sh -c exit 0"]);
+
 /** Every runbook checks service health ("docker compose ps ... healthy", "curl -f .../health"). */
 export const healthcheckRequired: ResourceValidationPolicy = {
   name: "app-container-healthcheck-required",
@@ -16,8 +18,14 @@ export const healthcheckRequired: ResourceValidationPolicy = {
   validateResource: forContainers((props, args, report) => {
     const { maxIntervalSeconds } = settings<{ maxIntervalSeconds: number }>(configSchema, args);
     const tests = props.healthcheck?.tests ?? [];
-    if (tests.length < 2 || tests[0] === "NONE") {
+    const command = tests.slice(1).join(" ").trim();
+    if (tests.length < 2 || tests[0] === "NONE" || command === "") {
       report(`Container ${args.name} has no health check; give it a test command (CMD or CMD-SHELL).`);
+      return;
+    }
+    // A check that always passes reports a broken service as healthy.
+    if (NO_OPS.has(command.replace(/;$/, ""))) {
+      report(`Container ${args.name} has a health check that always passes (\`${command}\`); make it probe the service.`);
       return;
     }
     const interval = durationSeconds(props.healthcheck?.interval);

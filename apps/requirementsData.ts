@@ -1,0 +1,32 @@
+/**
+ * The catalog's runbook requirements as the policy pack ships them (policies/requirements.json):
+ * one entry per app, with the names of every secret variable its containers carry. Pure; written
+ * to disk by `npm run generate:requirements`, and kept in step by test/apps/requirements.test.ts.
+ */
+import type { AppRequirementsEntry, RequirementsData } from "./requirements";
+import type { AppDefinition } from "./types";
+
+/** Where the pack reads it, relative to the repository root. */
+export const REQUIREMENTS_FILE = "policies/requirements.json";
+export const REGENERATE_COMMAND = "npm run generate:requirements";
+
+/** Every secret variable an app's containers carry: its own, and those the program makes (PostgreSQL's). */
+export function secretEnvNames(app: AppDefinition): string[] {
+  const own = app.backend.secretEnv.map((s) => s.name);
+  return [...own, ...(app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD"] : [])].sort();
+}
+
+export function requirementsData(catalog: Readonly<Record<string, AppDefinition>>): RequirementsData {
+  const entries = Object.keys(catalog)
+    .sort()
+    .map((id): [string, AppRequirementsEntry] => {
+      const app = catalog[id]!;
+      return [id, { displayName: app.displayName, runbook: app.runbook, secretEnv: secretEnvNames(app), requirements: app.requirements }];
+    });
+  return Object.fromEntries(entries);
+}
+
+/** The file's text: stable key order, so a diff shows only what changed. */
+export function renderRequirementsFile(catalog: Readonly<Record<string, AppDefinition>>): string {
+  return `${JSON.stringify(requirementsData(catalog), null, 2)}\n`;
+}
