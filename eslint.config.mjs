@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     // Plain CommonJS scripts preloaded into other Node processes (the language host's).
     files: ["**/*.cjs"],
-    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly" } },
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", module: "writable", __dirname: "readonly", Buffer: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

@@ -97,7 +97,8 @@ export function fillEnv(env: Readonly<Record<string, string>>, deployment: { dom
   );
 }
 
-function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSpec {
+/** One app of the catalog (or any valid AppDefinition) under a stack's settings. */
+export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSpec {
   const secrets = cfg.secrets?.[def.id] ?? {};
   const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
   const cacheEnabled = def.cache !== undefined && (app.cache?.enabled ?? !def.cache.optional);
@@ -123,6 +124,7 @@ function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSp
       replicas: app.backend.replicas ?? def.backend.replicas,
       ...(def.backend.metricsPath !== undefined && { metricsPath: def.backend.metricsPath }),
       ...(def.backend.migrationCommand !== undefined && { migrationCommand: def.backend.migrationCommand }),
+      ...(def.backend.releaseTask !== undefined && { releaseTask: def.backend.releaseTask }),
       secretEnv: def.backend.secretEnv,
       volumes: def.backend.volumes,
       needsEgress: def.backend.needsEgress,
@@ -135,6 +137,7 @@ function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSp
         runtime: def.frontend.runtime,
         limits: mergeLimits(def.frontend.limits, app.frontend?.limits),
         env: def.frontend.env,
+        replicas: app.frontend?.replicas ?? def.frontend.replicas,
         ...(def.frontend.adminPort !== undefined && { adminPort: def.frontend.adminPort }),
       },
     }),
@@ -155,6 +158,7 @@ function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSp
           image: `${def.cache.image}:${app.cache?.tag ?? def.cache.tag}`,
           port: def.cache.port,
           limits: mergeLimits(def.cache.limits, app.cache?.limits),
+          persistent: def.cache.persistent,
         },
       }),
     workers: def.workers.map((w) => ({

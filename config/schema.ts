@@ -84,7 +84,7 @@ const appConfig = z.strictObject({
     },
     { error: "is required: the backend's image tag at least (backend.tag)" },
   ),
-  frontend: z.strictObject({ tag: tag.optional(), repository: repository.optional(), limits: limits.optional() }).optional(),
+  frontend: z.strictObject({ tag: tag.optional(), repository: repository.optional(), replicas: replicas.optional(), limits: limits.optional() }).optional(),
   database: z.strictObject({ tag: tag.optional(), limits: limits.optional(), publishPort }).optional(),
   cache: z
     .strictObject({ enabled: z.boolean({ error: "must be true or false" }).optional(), tag: tag.optional(), limits: limits.optional(), publishPort })
@@ -207,6 +207,9 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
       add(at("frontend", "tag"), `is required: ${def.displayName} has a frontend image`);
     }
     if (!def.frontend && app["frontend"] !== undefined) add(at("frontend"), `${def.displayName} has no frontend; remove this key`);
+    if (def.frontend?.adminPort !== undefined && typeof objectAt(app, "frontend")?.["replicas"] === "number" && objectAt(app, "frontend")?.["replicas"] !== 1) {
+      add(at("frontend", "replicas"), `${def.displayName}'s frontend is an admin UI on 127.0.0.1:${def.frontend.adminPort}: one container holds that port, so it runs one replica`);
+    }
     if (!def.cache && app["cache"] !== undefined) add(at("cache"), `${def.displayName} has no cache; remove this key`);
     if (def.cache && !def.cache.optional && objectAt(app, "cache")?.["enabled"] === false) {
       add(at("cache", "enabled"), `${def.displayName} needs its Redis (runbook); it cannot be turned off`);

@@ -46,6 +46,7 @@ export interface BackendSpec extends HttpServiceSpec {
   readonly replicas: number;
   readonly metricsPath?: string;
   readonly migrationCommand?: readonly string[];
+  readonly releaseTask?: readonly string[];
   readonly secretEnv: readonly SecretEnvDefinition[];
   readonly volumes: readonly StateVolume[];
   readonly needsEgress: boolean;
@@ -53,6 +54,8 @@ export interface BackendSpec extends HttpServiceSpec {
 
 export interface FrontendSpec extends HttpServiceSpec {
   readonly adminPort?: number;
+  /** Containers of the frontend; an admin UI always runs one. */
+  readonly replicas: number;
 }
 
 export type DatabaseSpec =
@@ -70,6 +73,8 @@ export interface CacheSpec {
   readonly image: string;
   readonly port: number;
   readonly limits: ResourceLimits;
+  /** Append-only file on a protected volume; `false`: a cache only, nothing persisted. */
+  readonly persistent: boolean;
 }
 
 export interface WorkerSpec {

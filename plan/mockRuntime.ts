@@ -77,6 +77,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "random:index/randomPassword:RandomPassword":
       // Never a real secret: the mock's value is a fixed filler of the requested length.
       return { ...inputs, result: "x".repeat(Number(inputs["length"] ?? 16)) };
+    case "random:index/randomBytes:RandomBytes": {
+      // Zero bytes of the requested length, in both encodings the provider returns.
+      const bytes = Buffer.alloc(Number(inputs["length"] ?? 32));
+      return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     default:
       return { ...inputs };
   }

@@ -16,8 +16,6 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppSpec } from "../../config/spec";
-import type { AppSecrets } from "../secrets/appSecrets";
 import { shellJoin } from "../shared/shell";
 import {
   httpHealthcheck,
@@ -29,21 +27,12 @@ import {
 } from "./containerDefaults";
 import { deployCommand, type DeployCommand } from "./deployCommand";
 import { ALIASES } from "./nginxConfig";
+import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
 
-export { ROLE_LABEL, type ContainerRole } from "./containerDefaults";
+export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
+export type { AppStackArgs } from "./appStackArgs";
 
-export interface AppStackArgs {
-  /** The app, fully resolved from the catalog and the stack config. */
-  readonly app: AppSpec;
-  /** The app's secret values (generated and external). */
-  readonly secrets: Pick<AppSecrets, "env" | "databasePassword">;
-  /**
-   * Steps that must finish before migrations run: the seam for the pre-deploy backup
-   * (LMS runbook: "1. Create backup" before "migrate"). Empty by default.
-   */
-  readonly beforeMigrations?: readonly pulumi.Resource[];
-}
 
 /** Mount path of the PostgreSQL and Redis data volumes. */
 const DATA_PATHS = { postgres: "/var/lib/postgresql/data", redis: "/data" } as const;
@@ -68,8 +57,11 @@ export class AppStack extends pulumi.ComponentResource {
   public readonly database?: docker.Container;
   public readonly cache?: docker.Container;
   public readonly migration?: DeployCommand;
+  /** The runbook's release task after migrations (collectstatic...). */
+  public readonly releaseTask?: DeployCommand;
   public readonly backendReplicas: readonly docker.Container[];
-  public readonly frontend?: docker.Container;
+  /** Frontend replicas behind the proxy, or the one admin UI container. */
+  public readonly frontends: readonly docker.Container[];
   public readonly workers: readonly docker.Container[];
   public readonly proxy: docker.Container;
   /** Delivers the rendered nginx.conf to the running proxy and reloads it. */
@@ -146,7 +138,7 @@ export class AppStack extends pulumi.ComponentResource {
           envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${password}`)],
           volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.postgres }],
           networksAdvanced: [internal([ALIASES.database])],
-          ...longRunningSettings({ ...common, role: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
+          ...longRunningSettings({ ...common, role: "database", service: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
         },
         { ...child, ...SECRET_ENV, ...DELETE_FIRST },
       );
@@ -157,17 +149,19 @@ export class AppStack extends pulumi.ComponentResource {
       ]);
     }
 
-    // Cache.
+    // Cache: an append-only file on a protected volume where Redis holds what the app needs after a
+    // restart (sessions, the RQ queue); a cache only keeps nothing.
     if (app.cache) {
-      const dataVolume = volume("redis-data");
+      const persistent = app.cache.persistent;
+      const dataVolume = persistent ? volume("redis-data") : undefined;
       this.cache = new docker.Container(
         `${name}-redis`,
         {
           image: image("redis", app.cache.image).imageId,
-          command: ["redis-server", "--appendonly", "yes"],
-          volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.redis }],
+          command: persistent ? ["redis-server", "--appendonly", "yes"] : ["redis-server", "--save", "", "--appendonly", "no"],
+          ...(dataVolume && { volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.redis }] }),
           networksAdvanced: [internal([ALIASES.cache])],
-          ...longRunningSettings({ ...common, role: "cache", health: redisHealthcheck(), limits: app.cache.limits }),
+          ...longRunningSettings({ ...common, role: "cache", service: "cache", health: redisHealthcheck(), limits: app.cache.limits }),
         },
         { ...child, ...DELETE_FIRST },
       );
@@ -176,30 +170,36 @@ export class AppStack extends pulumi.ComponentResource {
     }
     const envs: pulumi.Input<string>[] = [...backendEnv, ...secretEnv.map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`))];
 
-    // Migrations: a one-off container of the new image, after the database is healthy and
-    // before any backend replica is replaced. Re-runs whenever the backend image changes.
+    // Migrations, then the release task: one-off containers of the new image, after the database is
+    // healthy and before any backend replica is replaced. They re-run whenever the backend image changes.
     const backendDeps: pulumi.Resource[] = [...dependsOnState];
-    if (app.backend.migrationCommand) {
-      // One KEY=value per line: validateArgs has refused values with a newline.
-      const envFile = pulumi.all(envs).apply((lines) => `${lines.join("\n")}\n`);
-      const mountArgs = pulumi
-        .all(app.backend.volumes.map((v) => volumes[v.name]!.name))
-        .apply((names) => names.flatMap((n, i) => ["-v", `${n}:${app.backend.volumes[i]!.mountPath}`]));
-      this.migration = deployCommand(
-        `${name}-migrate`,
+    // One KEY=value per line: validateArgs has refused values with a newline.
+    const envFile = pulumi.all(envs).apply((lines) => `${lines.join("\n")}\n`);
+    const mountArgs = pulumi
+      .all(app.backend.volumes.map((v) => volumes[v.name]!.name))
+      .apply((names) => names.flatMap((n, i) => ["-v", `${n}:${app.backend.volumes[i]!.mountPath}`]));
+    const oneOff = (step: string, argv: readonly string[], after: readonly pulumi.Resource[]) =>
+      deployCommand(
+        `${name}-${step}`,
         {
           host: app.host,
           create: pulumi
             .all([this.internalNetwork.name, backendImage.imageId, mountArgs])
             .apply(([network, imageId, mounts]) =>
-              shellJoin(["docker", "run", "--rm", "--network", network, "--env-file", "/dev/stdin", ...mounts, imageId, ...app.backend.migrationCommand!]),
+              shellJoin(["docker", "run", "--rm", "--network", network, "--env-file", "/dev/stdin", ...mounts, imageId, ...argv]),
             ),
           stdin: pulumi.secret(envFile),
           triggers: [backendImage.imageId],
         },
-        { parent: this, dependsOn: [...dependsOnState, ...(args.beforeMigrations ?? [])] },
+        { parent: this, dependsOn: [...dependsOnState, ...after] },
       );
+    if (app.backend.migrationCommand) {
+      this.migration = oneOff("migrate", app.backend.migrationCommand, args.beforeMigrations ?? []);
       backendDeps.push(this.migration);
+    }
+    if (app.backend.releaseTask) {
+      this.releaseTask = oneOff("release-task", app.backend.releaseTask, [...(args.beforeMigrations ?? []), ...(this.migration ? [this.migration] : [])]);
+      backendDeps.push(this.releaseTask);
     }
 
     // Backend replicas: reached by the proxy by container name; `backend` is the alias every
@@ -215,6 +215,7 @@ export class AppStack extends pulumi.ComponentResource {
           ...longRunningSettings({
             ...common,
             role: "backend",
+            service: "backend",
             health: httpHealthcheck(app.backend.runtime, app.backend.port, app.backend.healthPath, probe),
             limits: app.backend.limits,
           }),
@@ -234,36 +235,40 @@ export class AppStack extends pulumi.ComponentResource {
             envs,
             volumes: backendMounts,
             networksAdvanced: [internal(), ...egress],
-            ...longRunningSettings({ ...common, role: "worker", health: shellHealthcheck(w.healthcheck), limits: w.limits }),
+            ...longRunningSettings({ ...common, role: "worker", service: `worker:${w.name}`, health: shellHealthcheck(w.healthcheck), limits: w.limits }),
           },
           { ...child, ...SECRET_ENV, ...REPLACE_FIRST, dependsOn: backendDeps },
         ),
       ),
     );
 
-    // Frontend: behind the proxy, or (an admin UI) on 127.0.0.1 only, through its own network.
-    if (app.frontend) {
-      const fe = app.frontend;
-      const admin = fe.adminPort !== undefined;
-      this.frontend = new docker.Container(
-        `${name}-frontend`,
-        {
-          image: image("frontend", fe.image).imageId,
-          envs: Object.entries(fe.env).map(([k, v]) => `${k}=${v}`),
-          networksAdvanced: [internal([ALIASES.frontend]), ...(this.adminNetwork ? [{ name: this.adminNetwork.name }] : [])],
-          ...(admin && { ports: [{ internal: fe.port, external: fe.adminPort, ip: "127.0.0.1" }] }),
-          ...longRunningSettings({
-            ...common,
-            role: admin ? "admin" : "frontend",
-            health: httpHealthcheck(fe.runtime, fe.port, fe.healthPath, probe),
-            limits: fe.limits,
-          }),
-        },
-        { ...child, ...(admin ? DELETE_FIRST : REPLACE_FIRST) },
-      );
-    }
+    // Frontend: replicas behind the proxy, or (an admin UI) one container on 127.0.0.1 only, through
+    // its own network.
+    const fe = app.frontend;
+    const admin = fe?.adminPort !== undefined;
+    const frontendImage = fe ? image("frontend", fe.image) : undefined;
+    this.frontends = !fe
+      ? []
+      : Array.from({ length: admin ? 1 : fe.replicas }, (_, i) =>
+          new docker.Container(
+            `${name}-frontend-${i}`,
+            {
+              image: frontendImage!.imageId,
+              envs: Object.entries(fe.env).map(([k, v]) => `${k}=${v}`),
+              networksAdvanced: [internal([ALIASES.frontend]), ...(this.adminNetwork ? [{ name: this.adminNetwork.name }] : [])],
+              ...(admin && { ports: [{ internal: fe.port, external: fe.adminPort, ip: "127.0.0.1" }] }),
+              ...longRunningSettings({
+                ...common,
+                role: admin ? "admin" : "frontend",
+                service: "frontend",
+                health: httpHealthcheck(fe.runtime, fe.port, fe.healthPath, probe),
+                limits: fe.limits,
+              }),
+            },
+            { ...child, ...(admin ? DELETE_FIRST : REPLACE_FIRST) },
+          ),
+        );
 
-    const publicFrontend = this.frontend && app.frontend?.adminPort === undefined ? this.frontend : undefined;
     const proxy = deployProxy(name, {
       app,
       parent: this,
@@ -272,13 +277,8 @@ export class AppStack extends pulumi.ComponentResource {
       networks: [this.publicNetwork.name, this.internalNetwork.name],
       common,
       backends: this.backendReplicas,
-      ...(publicFrontend && { frontend: publicFrontend }),
-      others: [
-        ...(this.database ? [this.database] : []),
-        ...(this.cache ? [this.cache] : []),
-        ...this.workers,
-        ...(this.frontend && !publicFrontend ? [this.frontend] : []),
-      ],
+      frontends: admin ? [] : this.frontends,
+      others: [...(this.database ? [this.database] : []), ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
     });
     this.proxy = proxy.container;
     this.proxyConfig = proxy.config;
@@ -296,34 +296,5 @@ export class AppStack extends pulumi.ComponentResource {
       proxy: app.proxy.image,
     };
     this.registerOutputs({ endpoint: this.endpoint, release: this.release });
-  }
-}
-
-function validateArgs({ app, secrets }: AppStackArgs): void {
-  if (!Number.isInteger(app.backend.replicas) || app.backend.replicas < 1) {
-    throw new Error(`\`app.backend.replicas\` must be a whole number of at least 1 (got ${app.backend.replicas})`);
-  }
-  if (app.proxy.tls && app.proxy.httpsPort === app.proxy.httpPort) {
-    throw new Error("`app.proxy.httpsPort` must differ from `app.proxy.httpPort`");
-  }
-  if (app.frontend?.adminPort !== undefined && [app.proxy.httpPort, app.proxy.httpsPort].includes(app.frontend.adminPort)) {
-    throw new Error(`\`app.frontend.adminPort\` ${app.frontend.adminPort} clashes with a proxy port`);
-  }
-  for (const s of app.backend.secretEnv) {
-    if (s.name in app.backend.env) {
-      throw new Error(`\`app.backend.env.${s.name}\` is a secret variable: it must not be set as plain environment`);
-    }
-  }
-  // Migrations read the environment from a docker env file, one KEY=value per line.
-  const values: [string, string][] = [...Object.entries(app.backend.env), ...Object.entries(app.externalSecrets)];
-  for (const [key, value] of values) {
-    if (/[\r\n]/.test(value)) {
-      throw new Error(`\`${key}\` of ${app.id} spans several lines, which a docker env file cannot carry; give it base64-encoded`);
-    }
-  }
-  for (const name of Object.keys(secrets.env)) {
-    if (!app.backend.secretEnv.some((s) => s.name === name)) {
-      throw new Error(`\`secrets.env.${name}\` is not a secret variable of ${app.id}`);
-    }
   }
 }

@@ -2,6 +2,7 @@
  * Pure settings every long-running container gets: a health check fitted to what runs inside,
  * a restart policy, and json-file log rotation. No resources here.
  */
+import type { ServiceName } from "../../apps/requirements";
 import type { ResourceLimits, ServiceRuntime } from "../../apps/types";
 import { formatCpus } from "../../config/dockerCpus";
 import type { LogRotationSpec } from "../../config/spec";
@@ -91,6 +92,8 @@ export function logOptions(rotation: LogRotationSpec): { logDriver: string; logO
 
 /** Label naming a container's role; the policy pack reads it. */
 export const ROLE_LABEL = "runbook.role";
+/** Label naming the service a container runs (`backend`, `worker:rq`...): how the pack finds a requirement's containers. */
+export const SERVICE_LABEL = "runbook.service";
 
 export type ContainerRole = "proxy" | "backend" | "frontend" | "admin" | "database" | "cache" | "worker";
 
@@ -99,6 +102,8 @@ export const WAIT_TIMEOUT_SECONDS = 180;
 
 export interface LongRunningSpec {
   readonly role: ContainerRole;
+  /** The service, as requirements name it: `backend`, `frontend`, `database`, `cache`, `proxy`, `worker:<name>`. */
+  readonly service: ServiceName;
   readonly health: HealthcheckSpec;
   readonly limits: ResourceLimits;
   readonly logRotation: LogRotationSpec;
@@ -117,7 +122,7 @@ export function longRunningSettings(spec: LongRunningSpec) {
     cpus: formatCpus(spec.limits.cpus),
     ...logOptions(spec.logRotation),
     // The role tells the policy pack what a container is (only a `proxy` publishes ports).
-    labels: [...spec.labels, { label: ROLE_LABEL, value: spec.role }],
+    labels: [...spec.labels, { label: ROLE_LABEL, value: spec.role }, { label: SERVICE_LABEL, value: spec.service }],
     // `pulumi up` waits until the container reports healthy: a broken release stops here.
     wait: true,
     waitTimeout: WAIT_TIMEOUT_SECONDS,

@@ -6,3 +6,4 @@ export * from "./nginxConfig";
 export * from "./proxy";
 export * from "./proxyConfigScript";
 export * from "./tlsMounts";
+export * from "./appStackArgs";

@@ -3,6 +3,7 @@
  * Upstream of the backend replicas by network alias, security headers, gzip, a request rate limit,
  * and a maintenance switch that answers 503 with a maintenance page.
  */
+import { routeFor } from "../../apps/routes";
 import type { ProxyRoute } from "../../apps/types";
 import type { AppSpec } from "../../config/spec";
 import { block, d, serializeNginx, type NginxDirective } from "../shared/nginxSyntax";
@@ -16,6 +17,11 @@ export interface NginxConfigSpec {
   readonly routes: readonly ProxyRoute[];
   /** Health endpoints: proxied to the backend without rate limit, and still open in maintenance. */
   readonly healthEndpoints: readonly string[];
+  /**
+   * Paths the proxy never serves to the public (the backend's metrics endpoint): 404 to every
+   * client, whatever route would match. Monitoring scrapes them on the internal network.
+   */
+  readonly privatePaths?: readonly string[];
   readonly maintenance: boolean;
   readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
   readonly clientMaxBodyMb: number;
@@ -48,11 +54,7 @@ function upstreamName(service: "backend" | "frontend"): string {
   return `${service}_upstream`;
 }
 
-/** Which service a path goes to: the longest matching route prefix. */
-export function routeFor(routes: readonly ProxyRoute[], path: string): ProxyRoute["service"] | undefined {
-  const match = [...routes].filter((r) => path.startsWith(r.path)).sort((a, b) => b.path.length - a.path.length)[0];
-  return match?.service;
-}
+export { routeFor };
 
 /** Health endpoints that stay reachable while the maintenance switch is on (those served by the backend). */
 export function maintenanceOpenEndpoints(spec: Pick<NginxConfigSpec, "routes" | "healthEndpoints">): string[] {
@@ -64,7 +66,7 @@ function validate(spec: NginxConfigSpec): void {
   if (spec.routes.some((r) => r.service === "frontend") && !spec.frontendServers?.length) {
     throw new Error("`frontendServers` must be given when a route goes to the frontend");
   }
-  for (const p of [...spec.routes.map((r) => r.path), ...spec.healthEndpoints]) {
+  for (const p of [...spec.routes.map((r) => r.path), ...spec.healthEndpoints, ...(spec.privatePaths ?? [])]) {
     if (!/^\/[A-Za-z0-9._~/-]*$/.test(p)) throw new Error(`route or health path \`${p}\` must be an absolute URL path`);
   }
   if (spec.listen.https !== undefined && !spec.tls) throw new Error("`tls` must be given with `listen.https`");
@@ -84,6 +86,8 @@ function serverBody(spec: NginxConfigSpec): NginxDirective[] {
     block("location", ["=", PROXY_PATHS.selfHealth], [d("access_log", "off"), d("allow", "127.0.0.1"), d("deny", "all"), d("return", 200, "ok\n")]),
     // Health endpoints: exact matches, never rate limited, open during maintenance.
     ...open.map((p) => block("location", ["=", p], proxyTo("backend"))),
+    // `^~`: this prefix wins over every shorter route (`/api/`) and over regex locations.
+    ...(spec.privatePaths ?? []).map((p) => block("location", ["^~", p], [d("access_log", "off"), d("return", 404)])),
   ];
   for (const route of spec.routes) {
     body.push(block("location", [route.path], spec.maintenance ? [d("return", 503)] : [limit, ...proxyTo(route.service)]));
@@ -191,19 +195,20 @@ export const ALIASES = { database: "db", cache: "redis", frontend: "frontend", b
  */
 export interface ProxyUpstreams {
   readonly backends: readonly string[];
-  readonly frontend?: string;
+  readonly frontends?: readonly string[];
 }
 
 /** The proxy settings of one app, as AppStack deploys them: containers by name, certificate paths as on the host. */
 export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" | "proxy">, upstreams: ProxyUpstreams): NginxConfigSpec {
   const publicFrontend = app.frontend !== undefined && app.frontend.adminPort === undefined;
-  if (publicFrontend && upstreams.frontend === undefined) throw new Error("`upstreams.frontend` must name the frontend container");
+  if (publicFrontend && !upstreams.frontends?.length) throw new Error("`upstreams.frontends` must name the frontend containers");
   return {
     appName: app.id,
     backendServers: upstreams.backends.map((name) => `${name}:${app.backend.port}`),
-    ...(publicFrontend && { frontendServers: [`${upstreams.frontend}:${app.frontend!.port}`] }),
+    ...(publicFrontend && { frontendServers: upstreams.frontends!.map((name) => `${name}:${app.frontend!.port}`) }),
     routes: app.proxy.routes,
     healthEndpoints: app.proxy.healthEndpoints,
+    ...(app.backend.metricsPath !== undefined && { privatePaths: [app.backend.metricsPath] }),
     maintenance: app.proxy.maintenance,
     rateLimit: app.proxy.rateLimit,
     clientMaxBodyMb: app.proxy.clientMaxBodyMb,

@@ -34,9 +34,9 @@ export interface ProxyArgs {
   readonly image: pulumi.Input<string>;
   readonly networks: pulumi.Input<string>[];
   readonly common: Pick<LongRunningSpec, "labels" | "logRotation">;
-  /** Backend replicas and the public frontend: the upstreams, by container name. */
+  /** Backend replicas and public frontend replicas: the upstreams, by container name. */
   readonly backends: readonly docker.Container[];
-  readonly frontend?: docker.Container;
+  readonly frontends: readonly docker.Container[];
   /** Every other container of the release, which the health gate checks too. */
   readonly others: readonly docker.Container[];
 }
@@ -70,6 +70,7 @@ export function deployProxy(name: string, args: ProxyArgs): DeployedProxy {
       ...longRunningSettings({
         ...args.common,
         role: "proxy",
+        service: "proxy",
         health: httpHealthcheck("nginx", 80, PROXY_PATHS.selfHealth, { host: "localhost", forwardedProto: "http" }),
         limits: app.proxy.limits,
       }),
@@ -79,8 +80,8 @@ export function deployProxy(name: string, args: ProxyArgs): DeployedProxy {
   );
 
   const upstreams = pulumi
-    .all([pulumi.all(args.backends.map((c) => c.name)), args.frontend?.name])
-    .apply(([backends, frontend]) => ({ backends, ...(frontend !== undefined && { frontend }) }));
+    .all([pulumi.all(args.backends.map((c) => c.name)), pulumi.all(args.frontends.map((c) => c.name))])
+    .apply(([backends, frontends]) => ({ backends, frontends }));
   const nginxConfig = upstreams.apply((u) => renderNginxConfig(proxyNginxSpec(app, u)));
   const config = deployCommand(
     `${name}-proxy-config`,
@@ -93,10 +94,10 @@ export function deployProxy(name: string, args: ProxyArgs): DeployedProxy {
       // A new config, or a new proxy (which starts on the bootstrap config), re-delivers it.
       triggers: [container.id, nginxConfig.apply(sha256)],
     },
-    { parent: args.parent, dependsOn: [container, ...args.backends, ...(args.frontend ? [args.frontend] : [])] },
+    { parent: args.parent, dependsOn: [container, ...args.backends, ...args.frontends] },
   );
 
-  const all = [...args.others, ...args.backends, ...(args.frontend ? [args.frontend] : []), container];
+  const all = [...args.others, ...args.backends, ...args.frontends, container];
   const gateScript = pulumi.all(all.map((c) => c.name)).apply((containers) => renderHealthGateScript(appHealthGateSpec(app, containers)));
   const healthGate = deployCommand(
     `${name}-health-gate`,

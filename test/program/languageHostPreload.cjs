@@ -35,8 +35,10 @@ pulumi.runtime.setMocks(
       const state = { ...inputs };
       if (type === "docker:index/remoteImage:RemoteImage") state.imageId = digest(inputs.name);
       if (type.startsWith("docker:index/")) state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
-      if (type === "random:index/randomPassword:RandomPassword" || type === "random:index/randomBytes:RandomBytes") {
-        state.result = "x".repeat(Number(inputs.length ?? 16));
+      if (type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(Number(inputs.length ?? 16));
+      if (type === "random:index/randomBytes:RandomBytes") {
+        const bytes = Buffer.alloc(Number(inputs.length ?? 32));
+        Object.assign(state, { base64: bytes.toString("base64"), hex: bytes.toString("hex") });
       }
       return { id: `${name}-id`, state };
     },

@@ -1,0 +1,45 @@
+/** AppStack's arguments, and the checks it runs on them before it declares any resource. */
+import type * as pulumi from "@pulumi/pulumi";
+import type { AppSpec } from "../../config/spec";
+import type { AppSecrets } from "../secrets/appSecrets";
+
+export interface AppStackArgs {
+  /** The app, fully resolved from the catalog and the stack config. */
+  readonly app: AppSpec;
+  /** The app's secret values (generated and external). */
+  readonly secrets: Pick<AppSecrets, "env" | "databasePassword">;
+  /**
+   * Steps that must finish before migrations run: the seam for the pre-deploy backup
+   * (LMS runbook: "1. Create backup" before "migrate"). Empty by default.
+   */
+  readonly beforeMigrations?: readonly pulumi.Resource[];
+}
+
+export function validateArgs({ app, secrets }: AppStackArgs): void {
+  if (!Number.isInteger(app.backend.replicas) || app.backend.replicas < 1) {
+    throw new Error(`\`app.backend.replicas\` must be a whole number of at least 1 (got ${app.backend.replicas})`);
+  }
+  if (app.proxy.tls && app.proxy.httpsPort === app.proxy.httpPort) {
+    throw new Error("`app.proxy.httpsPort` must differ from `app.proxy.httpPort`");
+  }
+  if (app.frontend?.adminPort !== undefined && [app.proxy.httpPort, app.proxy.httpsPort].includes(app.frontend.adminPort)) {
+    throw new Error(`\`app.frontend.adminPort\` ${app.frontend.adminPort} clashes with a proxy port`);
+  }
+  for (const s of app.backend.secretEnv) {
+    if (s.name in app.backend.env) {
+      throw new Error(`\`app.backend.env.${s.name}\` is a secret variable: it must not be set as plain environment`);
+    }
+  }
+  // Migrations read the environment from a docker env file, one KEY=value per line.
+  const values: [string, string][] = [...Object.entries(app.backend.env), ...Object.entries(app.externalSecrets)];
+  for (const [key, value] of values) {
+    if (/[\r\n]/.test(value)) {
+      throw new Error(`\`${key}\` of ${app.id} spans several lines, which a docker env file cannot carry; give it base64-encoded`);
+    }
+  }
+  for (const name of Object.keys(secrets.env)) {
+    if (!app.backend.secretEnv.some((s) => s.name === name)) {
+      throw new Error(`\`secrets.env.${name}\` is not a secret variable of ${app.id}`);
+    }
+  }
+}
