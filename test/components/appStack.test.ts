@@ -1,383 +1,295 @@
-import * as command from "@pulumi/command";
-import * as pulumi from "@pulumi/pulumi";
+/**
+ * AppStack under mocks, for every app of the committed prod and staging stacks. Expectations come
+ * from each app's resolved spec (catalog plus stack), so a sixth app in the catalog gets every check
+ * without a test edit.
+ */
 import { beforeAll, describe, expect, it } from "vitest";
-import { AppSecrets, AppStack } from "../../components";
-import type { StackSpec } from "../../config/spec";
-import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
+import { tlsMounts } from "../../components/app/tlsMounts";
+import { secretKeepers } from "../../components/secrets/appSecrets";
 import { nanoCpus, readBackCpus } from "../../config/dockerCpus";
-import { CONTAINER, byType, inputs, isSecretWire, named, stackSpec } from "../helpers";
+import type { AppSpec, StackSpec } from "../../config/spec";
+import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
+import { CONTAINER, byType, inputs, isSecretWire, stackSpec } from "../helpers";
 
 const VOLUME = "docker:index/volume:Volume";
 const NETWORK = "docker:index/network:Network";
 const COMMANDS = ["command:remote:Command", "command:local:Command"];
-
 type Port = { internal: number; external: number; ip?: string };
+type Labels = { label: string; value: string }[];
 
-let prod: readonly PlannedResource[];
-let staging: readonly PlannedResource[];
-let prodSpec: StackSpec;
-let stagingSpec: StackSpec;
-
+const runs: Record<string, { spec: StackSpec; resources: readonly PlannedResource[] }> = {};
 beforeAll(async () => {
-  prodSpec = stackSpec("prod");
-  stagingSpec = stackSpec("staging");
-  prod = (await runUnderMocks(prodSpec, "prod")).resources;
-  staging = (await runUnderMocks(stagingSpec, "staging")).resources;
+  for (const stack of ["prod", "staging"]) {
+    const spec = stackSpec(stack);
+    runs[stack] = { spec, resources: (await runUnderMocks(spec, stack)).resources };
+  }
 });
 
-const containersOf = (resources: readonly PlannedResource[], app: string) =>
-  byType(resources, CONTAINER).filter((c) => c.name.startsWith(`${app}-`));
+/** Every (stack, app) pair of the committed stacks. */
+const cases = ["prod", "staging"].flatMap((stack) => stackSpec(stack).apps.map((app) => [`${stack}/${app.id}`, stack, app.id] as const));
 
-describe("AppStack under mocks", () => {
-  it("deploys all five apps of the catalog in prod and staging", () => {
-    for (const resources of [prod, staging]) {
-      const stacks = resources.filter((r) => r.type === "runbook:app:AppStack").map((r) => r.name);
-      expect(stacks.sort()).toEqual(["fairlens", "fdts", "handwork", "lms", "reference"]);
+/** One app's resources in a run, by what they are. */
+function view(stack: string, id: string) {
+  const { spec, resources } = runs[stack]!;
+  const app = spec.apps.find((a) => a.id === id)!;
+  const component = resources.find((r) => r.type === "runbook:app:AppStack" && r.name === id)!;
+  const children = resources.filter((r) => r.parent === component.urn);
+  const containers = byType(children, CONTAINER);
+  const label = (c: PlannedResource, name: string) => (inputs(c)["labels"] as Labels).find((l) => l.label === name)?.value;
+  const service = (s: string) => containers.filter((c) => label(c, "runbook.service") === s);
+  const step = (suffix: string) => children.find((r) => COMMANDS.includes(r.type) && r.name === `${id}-${suffix}`);
+  const secrets = resources.filter((r) => r.parent === resources.find((x) => x.name === `${id}-secrets`)?.urn);
+  return { app, component, children, containers, label, service, step, secrets, resources };
+}
+
+const frontendCount = (app: AppSpec) => (app.frontend ? (app.frontend.adminPort !== undefined ? 1 : app.frontend.replicas) : 0);
+
+describe.each(cases)("AppStack %s", (_name, stack, id) => {
+  it("runs each service with the replicas the stack asks for, each container labelled with its app, environment and service", () => {
+    const v = view(stack, id);
+    expect(v.service("backend")).toHaveLength(v.app.backend.replicas);
+    expect(v.service("frontend")).toHaveLength(frontendCount(v.app));
+    for (const w of v.app.workers) expect(v.service(`worker:${w.name}`)).toHaveLength(w.replicas);
+    expect(v.service("database")).toHaveLength(v.app.database.engine === "postgres" ? 1 : 0);
+    expect(v.service("cache")).toHaveLength(v.app.cache ? 1 : 0);
+    expect(v.service("proxy")).toHaveLength(1);
+    for (const c of v.containers) {
+      expect(v.label(c, "runbook.app"), c.name).toBe(id);
+      expect(v.label(c, "runbook.environment"), c.name).toBe(v.app.environment);
     }
   });
 
-  it("gives every long-running container a healthcheck, restart policy, memory and CPU limits and log rotation", () => {
-    const containers = byType(prod, CONTAINER);
-    expect(containers.length).toBeGreaterThanOrEqual(20);
-    for (const c of containers) {
+  it("gives every container a health check, restart policy, limits from the spec spelled as Docker reads them back, log rotation and a health wait", () => {
+    const v = view(stack, id);
+    const limitsOf: Record<string, AppSpec["backend"]["limits"] | undefined> = {
+      backend: v.app.backend.limits,
+      frontend: v.app.frontend?.limits,
+      database: v.app.database.engine === "postgres" ? v.app.database.limits : undefined,
+      cache: v.app.cache?.limits,
+      proxy: v.app.proxy.limits,
+      ...Object.fromEntries(v.app.workers.map((w) => [`worker:${w.name}`, w.limits])),
+    };
+    for (const c of v.containers) {
       const i = inputs(c);
-      const health = i["healthcheck"] as { tests: string[]; interval: string; retries: number };
-      expect(health.tests.length, c.name).toBeGreaterThan(1);
-      expect(["CMD", "CMD-SHELL"]).toContain(health.tests[0]);
-      expect(health.retries).toBe(5);
+      const health = i["healthcheck"] as { tests: string[]; retries: number };
+      expect(["CMD", "CMD-SHELL"], c.name).toContain(health.tests[0]);
+      expect(health.tests.slice(1).join(" ").trim(), c.name).not.toBe("");
       expect(i["restart"], c.name).toBe("unless-stopped");
-      expect(i["memory"], c.name).toBeGreaterThanOrEqual(128);
-      expect(Number(i["cpus"]), c.name).toBeGreaterThan(0);
+      const limits = limitsOf[v.label(c, "runbook.service")!]!;
+      expect(i["memory"], c.name).toBe(limits.memoryMb);
+      expect(i["memoryReservation"], c.name).toBe(limits.memoryReservationMb);
+      expect(Number(i["cpus"]), c.name).toBe(limits.cpus);
+      expect(readBackCpus(nanoCpus(Number(i["cpus"]))!), c.name).toBe(i["cpus"]);
       expect(i["logDriver"], c.name).toBe("json-file");
-      expect(i["logOpts"], c.name).toEqual({ "max-size": "10m", "max-file": "3" });
+      expect(i["logOpts"], c.name).toEqual({ "max-size": v.app.logRotation.maxSize, "max-file": String(v.app.logRotation.maxFile) });
       expect(i["wait"], c.name).toBe(true);
     }
   });
 
-  it("takes resource limits from the runbook: LMS web 2 CPUs / 4 GiB (2 GiB reserved), db 8 GiB (4 GiB reserved)", () => {
-    for (const web of containersOf(prod, "lms").filter((c) => c.name.startsWith("lms-backend-"))) {
-      expect(inputs(web)).toMatchObject({ cpus: "2.0", memory: 4096, memoryReservation: 2048 });
-    }
-    expect(inputs(named(prod, "lms-db"))).toMatchObject({ cpus: "2.0", memory: 8192, memoryReservation: 4096 });
-    // staging overrides them
-    expect(inputs(named(staging, "lms-backend-0"))).toMatchObject({ cpus: "1.0", memory: 1024, memoryReservation: 512 });
-  });
-
-  it("spells every CPU limit as Docker reads it back, so no container is replaced on every update", () => {
-    for (const resources of [prod, staging]) {
-      for (const c of byType(resources, CONTAINER)) {
-        const cpus = String(inputs(c)["cpus"]);
-        expect(readBackCpus(nanoCpus(Number(cpus))!), c.name).toBe(cpus);
-      }
-    }
-    expect(inputs(named(prod, "fairlens-redis"))["cpus"]).toBe("0.5");
-  });
-
-  it("never publishes a database, cache, backend or worker port on the host", () => {
-    for (const resources of [prod, staging]) {
-      for (const c of byType(resources, CONTAINER)) {
-        if (/-(db|redis|backend-\d+|worker-.+)$/.test(c.name)) {
-          expect(inputs(c)["ports"], c.name).toBeUndefined();
-        }
-      }
-    }
-  });
-
-  it("publishes host ports only from the proxy (80/443), and binds an admin UI to 127.0.0.1", () => {
-    for (const c of byType(prod, CONTAINER)) {
+  it("publishes host ports only from the proxy (http, and https with TLS), and an admin UI on 127.0.0.1 only", () => {
+    const v = view(stack, id);
+    for (const c of v.containers) {
       const ports = (inputs(c)["ports"] ?? []) as Port[];
-      if (c.name.endsWith("-proxy")) {
-        expect(ports.map((p) => p.external).sort()).toEqual([443, 80]);
-      } else if (ports.length > 0) {
-        expect(c.name).toBe("handwork-frontend");
-        expect(ports).toEqual([{ internal: 80, external: 8081, ip: "127.0.0.1" }]);
+      const role = v.label(c, "runbook.role");
+      if (role === "proxy") {
+        expect(ports.map((p) => p.external).sort(), c.name).toEqual([v.app.proxy.httpPort, ...(v.app.proxy.tls ? [v.app.proxy.httpsPort] : [])].sort());
+      } else if (role === "admin") {
+        expect(ports).toEqual([{ internal: v.app.frontend!.port, external: v.app.frontend!.adminPort, ip: "127.0.0.1" }]);
+      } else {
+        expect(ports, c.name).toEqual([]);
       }
     }
-    // staging: one shared host, one port per app, no TLS
-    const stagingPorts = byType(staging, CONTAINER)
-      .filter((c) => c.name.endsWith("-proxy"))
-      .map((c) => (inputs(c)["ports"] as Port[]).map((p) => p.external))
-      .flat()
-      .sort();
-    expect(stagingPorts).toEqual([8001, 8002, 8003, 8004, 8005]);
   });
 
-  it("replaces replicas, workers and public frontends create-before-delete; port holders and databases delete first, explicitly", () => {
-    const roleOf = (c: PlannedResource) => (inputs(c)["labels"] as { label: string; value: string }[]).find((l) => l.label === "runbook.role")!.value;
-    const seen = new Set<string>();
-    for (const resources of [prod, staging]) {
-      for (const c of byType(resources, CONTAINER)) {
-        const role = roleOf(c);
-        seen.add(role);
-        const deleteFirst = ["proxy", "admin", "database", "cache"].includes(role);
-        expect(c.options.deleteBeforeReplace, `${c.name} (${role})`).toBe(deleteFirst);
+  it("keeps everything on the internal network; only the proxy on the public one, an admin UI alone on its own, egress where the app calls out", () => {
+    const v = view(stack, id);
+    const net = (suffix: string) => v.children.find((r) => r.type === NETWORK && r.name === `${id}-${suffix}`);
+    expect(inputs(net("internal")!)["internal"]).toBe(true);
+    expect(inputs(net("public")!)["internal"]).toBe(false);
+    const on = (n: PlannedResource | undefined) => (n ? v.containers.filter((c) => c.dependencies.includes(n.urn)).map((c) => v.label(c, "runbook.role")) : []);
+    expect(on(net("public"))).toEqual(["proxy"]);
+    expect(on(net("internal"))).toHaveLength(v.containers.length);
+    expect(Boolean(net("egress")), "egress").toBe(v.app.backend.needsEgress);
+    expect(Boolean(net("admin")), "admin").toBe(v.app.frontend?.adminPort !== undefined);
+    expect(on(net("admin"))).toEqual(v.app.frontend?.adminPort !== undefined ? ["admin"] : []);
+    for (const c of [...v.service("database"), ...v.service("cache")]) {
+      expect((inputs(c)["networksAdvanced"] as unknown[]).length, c.name).toBe(1);
+    }
+  });
+
+  it("replaces replicas, workers and public frontends create-before-delete; port holders and databases delete first, both declared", () => {
+    const v = view(stack, id);
+    for (const c of v.containers) {
+      const deleteFirst = ["proxy", "admin", "database", "cache"].includes(v.label(c, "runbook.role")!);
+      expect(c.options.deleteBeforeReplace, c.name).toBe(deleteFirst);
+    }
+  });
+
+  it("keeps state in volumes, protected and retained on delete in prod; a cache-only Redis has none", () => {
+    const v = view(stack, id);
+    const expected = [
+      ...v.app.backend.volumes.map((x) => `${id}-${x.name}`),
+      ...(v.app.database.engine === "postgres" ? [`${id}-pgdata`] : []),
+      ...(v.app.cache?.persistent ? [`${id}-redis-data`] : []),
+    ].sort();
+    const volumes = byType(v.children, VOLUME);
+    expect(volumes.map((x) => x.name).sort()).toEqual(expected);
+    for (const x of volumes) expect(x.options, x.name).toMatchObject({ protect: v.app.protectState, retainOnDelete: v.app.protectState });
+    for (const c of v.service("cache")) {
+      const command = (inputs(c)["command"] as string[]).join(" ");
+      if (v.app.cache!.persistent) expect(command).toContain("--appendonly yes");
+      else {
+        expect(command).toContain("--appendonly no");
+        expect(inputs(c)["volumes"], c.name).toBeUndefined();
       }
     }
-    expect([...seen].sort()).toEqual(["admin", "backend", "cache", "database", "frontend", "proxy", "worker"]);
   });
 
-  it("orders migrations after the steps given to the pre-deploy seam (beforeMigrations)", async () => {
-    const app = stagingSpec.apps.find((a) => a.id === "lms")!;
-    const run = await runUnderMocks(stagingSpec, "seam", () => {
-      // A component stands for its children: the backup step is one of them.
-      const backup = new pulumi.ComponentResource("runbook:test:PreDeployBackup", "lms-pre-deploy-backup");
-      new command.local.Command("lms-pre-deploy-backup-dump", { create: "true" }, { parent: backup });
-      const secrets = new AppSecrets("lms-secrets", { app });
-      new AppStack("lms", { app, secrets, beforeMigrations: [backup] });
-    });
-    const dump = named(run.resources, "lms-pre-deploy-backup-dump");
-    expect(named(run.resources, "lms-migrate").dependencies).toContain(dump.urn);
-  });
-
-  it("runs as many backend replicas as the stack asks", () => {
-    const replicas = (resources: readonly PlannedResource[], app: string) =>
-      containersOf(resources, app).filter((c) => /-backend-\d+$/.test(c.name)).length;
-    for (const spec of [prodSpec, stagingSpec]) {
-      const resources = spec === prodSpec ? prod : staging;
-      for (const app of spec.apps) expect(replicas(resources, app.id), app.id).toBe(app.backend.replicas);
-    }
-    expect(replicas(prod, "fairlens")).toBe(3);
-    expect(replicas(staging, "fairlens")).toBe(1);
-    expect(containersOf(prod, "lms").filter((c) => c.name.startsWith("lms-worker-rq-")).length).toBe(2);
-  });
-
-  it("delivers the proxy's config by a deploy step that names every replica and the frontend by container name", () => {
-    for (const app of prodSpec.apps) {
-      const config = named(prod, `${app.id}-proxy-config`);
-      const conf = String(inputs(config)["stdin"]);
-      const servers = conf.match(new RegExp(`server ${app.id}-backend-\\d-[0-9a-f]{7}:${app.backend.port} `, "g"));
-      expect(servers, app.id).toHaveLength(app.backend.replicas);
-      const upstreams = containersOf(prod, app.id).filter((c) => /-backend-\d+$/.test(c.name) || (c.name.endsWith("-frontend") && !app.frontend?.adminPort));
-      for (const c of upstreams) expect(config.dependencies, `${config.name} waits for ${c.name}`).toContain(c.urn);
-      if (app.frontend && app.frontend.adminPort === undefined) expect(conf).toMatch(new RegExp(`server ${app.id}-frontend-[0-9a-f]{7}:${app.frontend.port} `));
-      expect(String(inputs(config)["create"])).toContain(`docker exec -i ${app.id}-proxy-`);
-      const triggers = inputs(config)["triggers"] as string[];
-      expect(triggers[0]).toBe(`${app.id}-proxy-id`); // a new proxy container gets the config again
-      expect(triggers[1]).toMatch(/^[0-9a-f]{64}$/); // so does a new config
-    }
-    // Replicas share the `backend` alias only: a per-replica alias would point at two containers during a replacement.
-    expect((inputs(named(prod, "lms-backend-2"))["networksAdvanced"] as { aliases?: string[] }[])[0]!.aliases).toEqual(["backend"]);
-  });
-
-  it("never recreates the proxy for a config change: its container holds only the fixed bootstrap config", async () => {
-    const variant = (change: (a: StackSpec["apps"][number]) => StackSpec["apps"][number]) => ({ ...prodSpec, apps: prodSpec.apps.map((a) => (a.id === "fairlens" ? change(a) : a)) });
-    const maintenanceOn = await runUnderMocks(variant((a) => ({ ...a, proxy: { ...a.proxy, maintenance: true, rateLimit: { requestsPerSecond: 3, burst: 1 } } })), "maint");
-    const fewerReplicas = await runUnderMocks(variant((a) => ({ ...a, backend: { ...a.backend, replicas: 1 } })), "fewer");
-    const base = inputs(named(prod, "fairlens-proxy"));
-    for (const run of [maintenanceOn, fewerReplicas]) {
-      expect(inputs(named(run.resources, "fairlens-proxy"))).toEqual(base);
-      expect(inputs(named(run.resources, "fairlens-proxy-config"))["stdin"]).not.toEqual(inputs(named(prod, "fairlens-proxy-config"))["stdin"]);
-    }
-    const uploads = base["uploads"] as { file: string; content: string }[];
-    expect(uploads.map((u) => u.file)).toEqual(["/etc/nginx/nginx.conf", "/usr/share/nginx/maintenance/maintenance.html"]);
-    expect(uploads[0]!.content).not.toContain("upstream");
-  });
-
-  it("mounts the certificate directory read-only at its own path, so renewals reach nginx", () => {
-    expect(inputs(named(prod, "lms-proxy"))["volumes"]).toEqual([{ hostPath: "/etc/letsencrypt", containerPath: "/etc/letsencrypt", readOnly: true }]);
-    expect(inputs(named(staging, "lms-proxy"))["volumes"]).toBeUndefined();
-  });
-
-  it("publishes the admin UI on 127.0.0.1 through a non-internal network that nothing else joins", () => {
-    const admin = named(prod, "handwork-admin");
-    expect(inputs(admin)["internal"]).toBe(false);
-    const onAdmin = byType(prod, CONTAINER).filter((c) => c.dependencies.includes(admin.urn)).map((c) => c.name);
-    expect(onAdmin).toEqual(["handwork-frontend"]);
-    expect(byType(prod, NETWORK).filter((n) => n.name.endsWith("-admin")).map((n) => n.name)).toEqual(["handwork-admin"]);
-  });
-
-  it("probes every HTTP service with the app's public host name, and https where the proxy terminates TLS", () => {
-    for (const [spec, resources] of [[prodSpec, prod], [stagingSpec, staging]] as const) {
-      for (const app of spec.apps) {
-        for (const c of containersOf(resources, app.id).filter((x) => /-(backend-\d+|frontend)$/.test(x.name))) {
-          const test = (inputs(c)["healthcheck"] as { tests: string[] }).tests.join(" ");
-          expect(test, c.name).toContain(app.publicHost);
-          expect(test, c.name).toContain(app.proxy.tls ? "https" : "http");
-        }
-      }
-    }
-    const lms = inputs(named(prod, "lms-backend-0"));
-    expect((lms["healthcheck"] as { tests: string[] }).tests.at(-1)).toContain('headers={"Host":"lms.example.com","X-Forwarded-Proto":"https"}');
-    expect(lms["envs"]).toEqual(expect.arrayContaining(["ALLOWED_HOSTS=lms.example.com", "SECURE_SSL_REDIRECT=true"]));
-    // staging has no TLS: the LMS must not redirect to an https that is not there
-    expect(inputs(named(staging, "lms-backend-0"))["envs"]).toEqual(expect.arrayContaining(["ALLOWED_HOSTS=lms.staging.example.com", "SECURE_SSL_REDIRECT=false"]));
-  });
-
-  it("keeps the backend network internal and puts only the proxy on the public one", () => {
-    for (const app of prodSpec.apps) {
-      expect(inputs(named(prod, `${app.id}-internal`))["internal"]).toBe(true);
-      expect(inputs(named(prod, `${app.id}-public`))["internal"]).toBe(false);
-      const publicUrn = named(prod, `${app.id}-public`).urn;
-      const onPublic = containersOf(prod, app.id).filter((c) => c.dependencies.includes(publicUrn)).map((c) => c.name);
-      expect(onPublic).toEqual([`${app.id}-proxy`]);
-    }
-    // Databases and caches sit on the internal network only: no egress, no public side.
-    const stateful = byType(prod, CONTAINER).filter((c) => /-(db|redis)$/.test(c.name));
-    expect(stateful.map((c) => c.name).sort()).toEqual(["fairlens-db", "fairlens-redis", "lms-db", "lms-redis", "reference-db"]);
-    for (const c of stateful) {
-      const app = c.name.split("-")[0]!;
-      expect(inputs(c)["networksAdvanced"], c.name).toEqual([
-        { name: expect.stringMatching(new RegExp(`^${app}-internal-`)), aliases: [c.name.endsWith("-db") ? "db" : "redis"] },
-      ]);
-    }
-    // egress only where the runbook calls third-party services
-    expect(byType(prod, NETWORK).filter((n) => n.name.endsWith("-egress")).map((n) => n.name).sort()).toEqual(["fairlens-egress", "handwork-egress", "lms-egress"]);
-  });
-
-  it("protects and retains state volumes in prod only", () => {
-    const prodVolumes = byType(prod, VOLUME);
-    expect(prodVolumes.map((v) => v.name).sort()).toEqual([
-      "fairlens-pgdata", "fairlens-redis-data", "fdts-data", "fdts-uploads", "handwork-data", "handwork-uploads", "lms-pgdata", "lms-redis-data", "reference-pgdata",
-    ]);
-    for (const v of prodVolumes) expect(v.options, v.name).toMatchObject({ protect: true, retainOnDelete: true });
-    for (const v of byType(staging, VOLUME)) expect(v.options, v.name).toMatchObject({ protect: false, retainOnDelete: false });
-  });
-
-  it("pins every image by tag", () => {
-    for (const img of byType(prod, "docker:index/remoteImage:RemoteImage")) {
-      const ref = String(inputs(img)["name"]);
-      expect(ref, img.name).toMatch(/^[^:]+(:\d+)?[^:]*:[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
-      expect(ref.endsWith(":latest"), img.name).toBe(false);
+  it("pulls every image by a pinned tag and keeps it on the host for rollbacks", () => {
+    const v = view(stack, id);
+    for (const img of byType(v.children, "docker:index/remoteImage:RemoteImage")) {
+      expect(String(inputs(img)["name"]), img.name).toMatch(/:[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
+      expect(String(inputs(img)["name"]).endsWith(":latest")).toBe(false);
       expect(inputs(img)["keepLocally"]).toBe(true);
     }
   });
 
-  it("runs migrations after the database is healthy and the image is pulled, and before any backend replica", () => {
-    for (const app of prodSpec.apps.filter((a) => a.backend.migrationCommand)) {
-      const migrate = prod.find((r) => r.name === `${app.id}-migrate`)!;
-      expect(COMMANDS).toContain(migrate.type);
-      const image = named(prod, `${app.id}-backend-image`);
-      expect(migrate.dependencies).toContain(image.urn);
-      if (app.database.engine === "postgres") {
-        const db = named(prod, `${app.id}-db`);
-        expect(migrate.dependencies).toContain(db.urn);
-        expect(inputs(db)["wait"]).toBe(true); // the provider waits for "healthy"
-      }
-      const i = inputs(migrate);
-      expect(i["triggers"]).toEqual([expect.stringMatching(/^sha256:/)]);
-      expect(String(i["create"])).toContain(app.backend.migrationCommand!.at(-1)!);
+  it("runs the migration, then the release task, in one-off containers after the database and before every replica and worker", () => {
+    const v = view(stack, id);
+    const migrate = v.step("migrate");
+    const task = v.step("release-task");
+    expect(Boolean(migrate)).toBe(v.app.backend.migrationCommand !== undefined);
+    expect(Boolean(task)).toBe(v.app.backend.releaseTask !== undefined);
+    const image = v.children.find((r) => r.name === `${id}-backend-image`)!;
+    for (const [step, argv] of [[migrate, v.app.backend.migrationCommand], [task, v.app.backend.releaseTask]] as const) {
+      if (!step) continue;
+      const i = inputs(step);
+      expect(String(i["create"])).toMatch(new RegExp(`^docker run --rm --network ${id}-internal-\\w+ --env-file /dev/stdin .*${argv!.join(" ")}$`));
       expect(i["stdin"]).toBe("[secret]");
-      for (const replica of containersOf(prod, app.id).filter((c) => /-backend-\d+$/.test(c.name))) {
-        expect(replica.dependencies, replica.name).toContain(migrate.urn);
+      expect(i["triggers"]).toEqual([expect.stringMatching(/^sha256:/)]);
+      expect(step.dependencies).toContain(image.urn);
+      for (const db of v.service("database")) expect(step.dependencies).toContain(db.urn);
+      for (const r of [...v.service("backend"), ...v.app.workers.flatMap((w) => v.service(`worker:${w.name}`))]) {
+        expect(r.dependencies, `${r.name} after ${step.name}`).toContain(step.urn);
       }
     }
-    expect(String(inputs(named(prod, "handwork-migrate"))["create"])).toMatch(/-v handwork-data-\w+:\/app\/data .*alembic upgrade head$/);
-    expect(String(inputs(named(prod, "lms-migrate"))["create"])).toContain("python manage.py migrate --noinput && python manage.py collectstatic --noinput");
-    // apps whose runbook names no migration have none
-    expect(prod.some((r) => r.name === "fdts-migrate" || r.name === "reference-migrate")).toBe(false);
+    if (migrate && task) expect(task.dependencies).toContain(migrate.urn);
   });
 
-  it("runs the health gate after the proxy config and every container of the app, checking each container's health and each runbook endpoint", () => {
-    for (const [spec, resources] of [[prodSpec, prod], [stagingSpec, staging]] as const) {
-      for (const app of spec.apps) {
-        const gate = named(resources, `${app.id}-health-gate`);
-        const config = named(resources, `${app.id}-proxy-config`);
-        expect(gate.dependencies).toContain(config.urn);
-        const script = String(inputs(gate)["create"]);
-        const triggers = inputs(gate)["triggers"] as string[];
-        for (const c of containersOf(resources, app.id)) {
-          expect(gate.dependencies, `${app.id} gate after ${c.name}`).toContain(c.urn);
-          // Any replaced container (a new id) re-runs the gate, a frontend-only release included.
-          expect(triggers, `${app.id} gate triggered by ${c.name}`).toContain(`${c.name}-id`);
-          expect(script).toMatch(new RegExp(`check_container ${c.name}-[0-9a-f]{7} \\|\\| failed=1`));
-        }
-        for (const endpoint of app.proxy.healthEndpoints) expect(script).toContain(`check_endpoint ${endpoint} || failed=1`);
-        const base = app.proxy.tls ? `https://${app.publicHost}:443` : `http://${app.publicHost}:${app.proxy.httpPort}`;
-        expect(script).toContain(`base_url=${base}`);
-      }
+  it("delivers the proxy's config by a deploy step naming every replica and frontend by container name, never a shared alias", () => {
+    const v = view(stack, id);
+    const config = v.step("proxy-config")!;
+    const conf = String(inputs(config)["stdin"]);
+    const servers = [...conf.matchAll(/server (\S+):(\d+) max_fails/g)].map((m) => m[1]!);
+    const upstreams = [...v.service("backend"), ...(v.app.frontend?.adminPort === undefined ? v.service("frontend") : [])];
+    // The mock names a container `<resource name>-<7 hex>`, as Docker autonaming does.
+    expect(servers.map((s) => s.replace(/-[0-9a-f]{7}$/, "")).sort()).toEqual(upstreams.map((c) => c.name).sort());
+    for (const c of upstreams) expect(config.dependencies, `${config.name} waits for ${c.name}`).toContain(c.urn);
+    expect(String(inputs(config)["create"])).toContain(`docker exec -i ${id}-proxy-`);
+    expect(inputs(config)["triggers"]).toEqual([`${id}-proxy-id`, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    for (const c of v.service("backend")) expect((inputs(c)["networksAdvanced"] as { aliases?: string[] }[])[0]!.aliases).toEqual(["backend"]);
+    if (v.app.backend.metricsPath) expect(conf).toContain(`location ^~ ${v.app.backend.metricsPath} {`);
+  });
+
+  it("mounts the certificate directory read-only at its own path where the proxy terminates TLS", () => {
+    const v = view(stack, id);
+    const proxy = v.service("proxy")[0]!;
+    const tls = v.app.proxy.tls;
+    expect(inputs(proxy)["volumes"]).toEqual(tls ? tlsMounts(tls).map((d) => ({ hostPath: d, containerPath: d, readOnly: true })) : undefined);
+  });
+
+  it("probes every HTTP service with the app's public host name, and https where the proxy terminates TLS", () => {
+    const v = view(stack, id);
+    for (const c of [...v.service("backend"), ...v.service("frontend")]) {
+      const test = (inputs(c)["healthcheck"] as { tests: string[] }).tests.join(" ");
+      expect(test, c.name).toContain(v.app.publicHost);
+      expect(test, c.name).toContain(v.app.proxy.tls ? "https" : "http");
     }
-    expect(String(inputs(named(prod, "lms-health-gate"))["create"])).toContain("--resolve lms.example.com:443:127.0.0.1");
-    expect(String(inputs(named(staging, "fdts-health-gate"))["create"])).toContain("base_url=http://localhost:8002");
   });
 
-  it("passes secret environment only as Pulumi secrets, plain settings stay readable", () => {
-    const backend = named(prod, "handwork-backend-0");
-    const envs = backend.wireInputs["envs"] as unknown[];
-    const plain = envs.filter((e) => typeof e === "string") as string[];
-    expect(plain).toContain("DATABASE_URL=sqlite:////app/data/handwork_marketplace.db");
-    expect(plain.some((e) => /^(JWT_SECRET_KEY|STRIPE_SECRET_KEY)=/.test(e))).toBe(false);
-    expect(envs.filter(isSecretWire)).toHaveLength(1); // JWT_SECRET_KEY; external secrets unset in the committed stack
-    const db = named(prod, "lms-db");
-    expect((db.wireInputs["envs"] as unknown[]).filter(isSecretWire)).toHaveLength(1);
-    expect((named(prod, "lms-backend-0").wireInputs["envs"] as unknown[]).filter(isSecretWire)).toHaveLength(2); // SECRET_KEY, DATABASE_URL
+  it("runs the health gate after the proxy config and every container, checking each container's health and each endpoint", () => {
+    const v = view(stack, id);
+    const gate = v.step("health-gate")!;
+    expect(gate.dependencies).toContain(v.step("proxy-config")!.urn);
+    const script = String(inputs(gate)["create"]);
+    const triggers = inputs(gate)["triggers"] as string[];
+    for (const c of v.containers) {
+      expect(gate.dependencies, `gate after ${c.name}`).toContain(c.urn);
+      expect(triggers, `gate re-runs when ${c.name} is replaced`).toContain(`${c.name}-id`);
+      expect(script).toMatch(new RegExp(`check_container ${c.name}-[0-9a-f]{7} \\|\\| failed=1`));
+    }
+    for (const endpoint of v.app.proxy.healthEndpoints) expect(script).toContain(`check_endpoint ${endpoint} || failed=1`);
+    const base = v.app.proxy.tls ? `https://${v.app.publicHost}:${v.app.proxy.httpsPort}` : `http://${v.app.publicHost}:${v.app.proxy.httpPort}`;
+    expect(script).toContain(`base_url=${base}`);
   });
 
-  it("generates secrets of the runbook's strength", () => {
-    expect(inputs(named(prod, "fdts-secrets-jwt-secret"))).toMatchObject({ length: 64, special: false });
-    expect(inputs(named(prod, "lms-secrets-secret-key"))).toMatchObject({ length: 50 });
-    expect(inputs(named(prod, "lms-secrets-db-password"))).toMatchObject({ length: 32 });
+  it("passes secrets to containers only as Pulumi secrets, each generated as its catalog format says", () => {
+    const v = view(stack, id);
+    const generated = v.app.backend.secretEnv.filter((s) => s.source === "generated");
+    const external = v.app.backend.secretEnv.filter((s) => s.source === "external" && v.app.externalSecrets[s.name] !== undefined);
+    for (const c of [...v.service("backend"), ...v.app.workers.flatMap((w) => v.service(`worker:${w.name}`))]) {
+      const envs = c.wireInputs["envs"] as unknown[];
+      const plain = envs.filter((e): e is string => typeof e === "string");
+      expect(plain.sort()).toEqual(Object.entries(v.app.backend.env).map(([k, val]) => `${k}=${val}`).concat(v.app.cache ? [`REDIS_URL=redis://redis:${v.app.cache.port}/0`] : []).sort());
+      expect(envs.filter(isSecretWire), c.name).toHaveLength(generated.length + external.length + (v.app.database.engine === "postgres" ? 1 : 0));
+      expect(c.options.additionalSecretOutputs).toContain("envs");
+    }
+    for (const s of generated) {
+      const r = v.secrets.find((x) => x.name === `${id}-secrets-${s.name.toLowerCase().replace(/_/g, "-")}`)!;
+      expect(r.type).toBe(s.format.encoding === "alphanumeric" ? "random:index/randomPassword:RandomPassword" : "random:index/randomBytes:RandomBytes");
+      expect(inputs(r)["length"]).toBe(s.format.encoding === "alphanumeric" ? s.format.length : s.format.bytes);
+      expect(inputs(r)["keepers"]).toEqual(secretKeepers(id, s.name));
+    }
+  });
+
+  it("runs deploy steps over ssh with the pinned host key on an ssh:// host, and the provider with strict host key checking", () => {
+    const v = view(stack, id);
+    const provider = v.children.find((r) => r.name === `${id}-docker`)!;
+    expect(inputs(provider)["host"]).toBe(v.app.host.dockerHost);
+    for (const step of v.children.filter((r) => COMMANDS.includes(r.type))) {
+      if (v.app.host.kind !== "ssh") continue;
+      expect(step.type).toBe("command:remote:Command");
+      const connection = step.wireInputs["connection"] as { value: Record<string, unknown> };
+      expect(isSecretWire(connection)).toBe(true);
+      expect(connection.value).toMatchObject({ host: v.app.host.host, user: v.app.host.user, port: v.app.host.port });
+      expect(connection.value["hostKey"]).toBe(v.app.host.hostKey);
+    }
+    if (v.app.host.kind === "ssh") expect(JSON.parse(String(inputs(provider)["sshOpts"]))).toEqual(["-o", "StrictHostKeyChecking=yes"]);
   });
 
   it("parents every child on its component and derives its name from the component's", () => {
-    const components = prod.filter((r) => r.type === "runbook:app:AppStack" || r.type === "runbook:secrets:AppSecrets");
-    const byUrn = new Map(components.map((c) => [c.urn, c]));
-    for (const r of prod.filter((x) => !x.type.startsWith("runbook:"))) {
-      const parent = byUrn.get(r.parent ?? "");
-      expect(parent, r.name).toBeDefined();
-      expect(r.name.startsWith(`${parent!.name}-`), r.name).toBe(true);
-    }
+    const v = view(stack, id);
+    expect(v.children.length).toBeGreaterThan(10);
+    for (const r of v.children) expect(r.name.startsWith(`${id}-`), r.name).toBe(true);
+  });
+});
+
+describe("AppStack across stacks", () => {
+  it("pins the host key on every prod deploy step (remote.Command checks none without it)", () => {
+    const steps = runs["prod"]!.resources.filter((r) => r.type === "command:remote:Command");
+    expect(steps.length).toBeGreaterThan(10);
+    for (const s of steps) expect((s.wireInputs["connection"] as { value: Record<string, unknown> }).value["hostKey"], s.name).toMatch(/^ssh-ed25519 AAAA/);
   });
 
-  it("lets two instances of the same app live in one stack without a name clash", async () => {
-    const app = stagingSpec.apps.find((a) => a.id === "lms")!;
-    const run = await runUnderMocks(stagingSpec, "twins", () => {
-      for (const name of ["lms-blue", "lms-green"]) {
-        const secrets = new AppSecrets(`${name}-secrets`, { app });
-        new AppStack(name, { app, secrets });
+  it("never recreates a proxy for a config change: its container holds only the fixed bootstrap config", async () => {
+    const base = runs["prod"]!;
+    const change = (f: (a: AppSpec) => AppSpec) => ({ ...base.spec, apps: base.spec.apps.map(f) });
+    const maintenance = await runUnderMocks(change((a) => ({ ...a, proxy: { ...a.proxy, maintenance: true, rateLimit: { requestsPerSecond: 3, burst: 1 } } })), "maint");
+    const fewer = await runUnderMocks(change((a) => ({ ...a, backend: { ...a.backend, replicas: 1 } })), "fewer");
+    for (const app of base.spec.apps) {
+      const proxy = (r: readonly PlannedResource[]) => inputs(r.find((x) => x.name === `${app.id}-proxy`)!);
+      const config = (r: readonly PlannedResource[]) => inputs(r.find((x) => x.name === `${app.id}-proxy-config`)!)["stdin"];
+      for (const run of [maintenance, fewer]) {
+        expect(proxy(run.resources), app.id).toEqual(proxy(base.resources));
+        if (run === maintenance || app.backend.replicas > 1) expect(config(run.resources), app.id).not.toEqual(config(base.resources));
       }
-    });
-    const names = run.resources.map((r) => r.name);
-    expect(new Set(names).size).toBe(names.length);
-    expect(names.filter((n) => n.startsWith("lms-blue-")).length).toBe(names.filter((n) => n.startsWith("lms-green-")).length);
-    expect(names.filter((n) => n.startsWith("lms-blue-")).length).toBeGreaterThan(15);
+      const uploads = proxy(base.resources)["uploads"] as { file: string; content: string }[];
+      expect(uploads.map((u) => u.file)).toEqual(["/etc/nginx/nginx.conf", "/usr/share/nginx/maintenance/maintenance.html"]);
+      expect(uploads[0]!.content).not.toContain("upstream");
+    }
   });
 
-  it("runs deploy steps over ssh on a remote host and locally (with DOCKER_HOST) on the local socket", async () => {
-    const migrate = named(prod, "lms-migrate");
-    expect(migrate.type).toBe("command:remote:Command");
-    const connection = migrate.wireInputs["connection"] as { value: Record<string, unknown> };
-    expect(isSecretWire(connection)).toBe(true);
-    expect(connection.value).toMatchObject({ host: "lms-prod.example.com", user: "deploy", port: 22, hostKey: prodSpec.apps.find((a) => a.id === "lms")!.host.kind === "ssh" ? expect.stringMatching(/^ssh-ed25519 AAAA/) : undefined });
-    for (const step of byType(prod, "command:remote:Command")) {
-      expect((step.wireInputs["connection"] as { value: Record<string, unknown> }).value["hostKey"], step.name).toMatch(/^ssh-ed25519 /);
-    }
-    // Provider inputs travel JSON-encoded.
-    expect(JSON.parse(String(inputs(named(prod, "lms-docker"))["sshOpts"]))).toEqual(["-o", "StrictHostKeyChecking=yes"]);
-    expect(inputs(named(prod, "lms-docker"))["host"]).toBe("ssh://deploy@lms-prod.example.com");
-
-    const app = stagingSpec.apps.find((a) => a.id === "lms")!;
-    const local = { ...app, host: { kind: "local" as const, dockerHost: "unix:///var/run/docker.sock" } };
-    const run = await runUnderMocks(stagingSpec, "local", () => {
-      const secrets = new AppSecrets("lms-secrets", { app: local });
-      new AppStack("lms", { app: local, secrets });
-    });
-    for (const step of ["lms-migrate", "lms-proxy-config", "lms-health-gate"]) {
-      const r = named(run.resources, step);
-      expect(r.type, step).toBe("command:local:Command");
-      expect(inputs(r)["environment"], step).toEqual({ DOCKER_HOST: "unix:///var/run/docker.sock" });
-    }
-    expect(inputs(named(run.resources, "lms-docker"))["host"]).toBe("unix:///var/run/docker.sock");
-  });
-
-  it("refuses bad component arguments with a message naming the argument", async () => {
-    const app = stagingSpec.apps.find((a) => a.id === "fdts")!;
-    const run = runUnderMocks(stagingSpec, "bad", () => {
-      const secrets = new AppSecrets("fdts-secrets", { app });
-      new AppStack("fdts", { app: { ...app, backend: { ...app.backend, replicas: 0 } }, secrets });
-    });
-    await expect(run).rejects.toThrow("`app.backend.replicas` must be a whole number of at least 1 (got 0)");
-    const plain = runUnderMocks(stagingSpec, "bad2", () => {
-      const secrets = new AppSecrets("fdts-secrets", { app });
-      new AppStack("fdts", { app: { ...app, backend: { ...app.backend, env: { ...app.backend.env, JWT_SECRET: "oops" } } }, secrets });
-    });
-    await expect(plain).rejects.toThrow("`app.backend.env.JWT_SECRET` is a secret variable: it must not be set as plain environment");
-    const handwork = stagingSpec.apps.find((a) => a.id === "handwork")!;
-    const multiLine = runUnderMocks(stagingSpec, "bad3", () => {
-      const withKey = { ...handwork, externalSecrets: { STRIPE_SECRET_KEY: "line one\nline two" } };
-      const secrets = new AppSecrets("handwork-secrets", { app: withKey });
-      new AppStack("handwork", { app: withKey, secrets });
-    });
-    await expect(multiLine).rejects.toThrow("`STRIPE_SECRET_KEY` of handwork spans several lines, which a docker env file cannot carry; give it base64-encoded");
-    await expect(multiLine).rejects.not.toThrow("line one");
+  it("generates no URN twice in a stack", () => {
+    for (const { resources } of Object.values(runs)) expect(new Set(resources.map((r) => r.urn)).size).toBe(resources.length);
   });
 });

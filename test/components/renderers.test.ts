@@ -21,7 +21,7 @@ const app = (id: string) => prod.apps.find((a) => a.id === id)!;
 /** Container names as Docker autonaming gives them (`<resource name>-<suffix>`). */
 const upstreams = (id: string): ProxyUpstreams => ({
   backends: Array.from({ length: app(id).backend.replicas }, (_, i) => `${id}-backend-${i}-a1b2c3${i}`),
-  frontend: `${id}-frontend-d4e5f6`,
+  frontends: [`${id}-frontend-0-d4e5f6`],
 });
 const spec = (id: string) => proxyNginxSpec(app(id), upstreams(id));
 
@@ -29,12 +29,12 @@ describe("renderNginxConfig", () => {
   it("lists one upstream server per backend replica and the frontend, by container name (never a shared alias)", () => {
     const conf = renderNginxConfig(spec("fairlens"));
     expect(conf.match(/server fairlens-backend-\d-a1b2c3\d:8000 max_fails=1 fail_timeout=10s;/g)).toHaveLength(3);
-    expect(conf).toContain("server fairlens-frontend-d4e5f6:8080 max_fails=1 fail_timeout=10s;");
+    expect(conf).toContain("server fairlens-frontend-0-d4e5f6:8080 max_fails=1 fail_timeout=10s;");
     expect(conf).not.toMatch(/server (backend|frontend)[-:]/);
   });
 
   it("refuses an app with a public frontend when no frontend container is named", () => {
-    expect(() => proxyNginxSpec(app("fairlens"), { backends: ["b"] })).toThrow("`upstreams.frontend` must name the frontend container");
+    expect(() => proxyNginxSpec(app("fairlens"), { backends: ["b"] })).toThrow("`upstreams.frontends` must name the frontend containers");
   });
 
   it("points nginx at the certificate's live path on the host, which the proxy mounts at the same path", () => {

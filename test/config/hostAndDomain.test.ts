@@ -69,8 +69,13 @@ describe("domain", () => {
   it("defaults to localhost, and fills the LMS's ALLOWED_HOSTS and TLS settings per stack", () => {
     const staging = stackSpec("staging");
     expect(staging.apps.find((a) => a.id === "fdts")!.publicHost).toBe("localhost");
-    expect(staging.apps.find((a) => a.id === "lms")!.backend.env).toMatchObject({ ALLOWED_HOSTS: "lms.staging.example.com", SECURE_SSL_REDIRECT: "false", CSRF_COOKIE_SECURE: "false" });
+    expect(staging.apps.find((a) => a.id === "lms")!.backend.env).toMatchObject({ ALLOWED_HOSTS: "lms.staging.example.com", SECURE_SSL_REDIRECT: "true" });
     expect(stackSpec("prod").apps.find((a) => a.id === "lms")!.backend.env).toMatchObject({ ALLOWED_HOSTS: "lms.example.com", SECURE_SSL_REDIRECT: "true" });
+    // Without TLS, no redirect to an https that is not there, and no cookie that only travels over it.
+    const plain = structuredClone(rawStackConfig("staging")) as { apps: Apps } & Record<string, unknown>;
+    delete (plain.apps["lms"]!["proxy"] as Record<string, unknown>)["tls"];
+    const lms = parseStackConfig(plain as RawConfig).apps.find((a) => a.id === "lms")!;
+    expect(lms.backend.env).toMatchObject({ SECURE_SSL_REDIRECT: "false", SESSION_COOKIE_SECURE: "false", CSRF_COOKIE_SECURE: "false" });
   });
 
   it("refuses a catalog placeholder it does not know", () => {

@@ -31,17 +31,27 @@ describe("policy pack conventions", () => {
   });
 
   it("has one policy per file, and every file's policy is in the pack", () => {
-    const files = fs.readdirSync(path.join(POLICY_DIR, "app")).filter((f) => f.endsWith(".ts") && f !== "index.ts");
-    expect(files).toHaveLength(policies.length);
-    expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
-    for (const f of files) {
-      const text = fs.readFileSync(path.join(POLICY_DIR, "app", f), "utf8");
-      expect(text.match(/name: "/g), f).toHaveLength(1);
+    /** Files that build no policy: shared machinery and data types. */
+    const shared = new Set(["index.ts", "appView.ts", "checks.ts", "requirements.ts", "rules.ts"]);
+    const names: string[] = [];
+    for (const area of ["app", "runbook"]) {
+      for (const f of fs.readdirSync(path.join(POLICY_DIR, area)).filter((x) => x.endsWith(".ts") && !shared.has(x))) {
+        const text = fs.readFileSync(path.join(POLICY_DIR, area, f), "utf8");
+        // A policy object (`name: "..."`) or a requirement policy built from a check (`requirementPolicy("...", ...)`).
+        const found = [...text.matchAll(/(?:name: |(?:requirementPolicy|stagingParityPolicy)\(\s*)"([a-z-]+)"/g)].map((m) => m[1]!);
+        expect(found, `${area}/${f}`).toHaveLength(1);
+        names.push(found[0]!);
+      }
     }
+    expect(names.sort()).toEqual(policies.map((p) => p.name).sort());
+    expect(new Set(names).size).toBe(policies.length);
   });
 
   it("constructs the PolicyPack only in the entry file", () => {
-    const sources = [...fs.readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts")), ...fs.readdirSync(path.join(POLICY_DIR, "app")).map((f) => `app/${f}`)];
+    const sources = [
+      ...fs.readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts")),
+      ...["app", "runbook"].flatMap((area) => fs.readdirSync(path.join(POLICY_DIR, area)).map((f) => `${area}/${f}`)),
+    ];
     const constructing = sources.filter((f) => /new PolicyPack\(/.test(fs.readFileSync(path.join(POLICY_DIR, f), "utf8")));
     expect(constructing).toEqual(["index.ts"]);
   });
@@ -61,8 +71,10 @@ describe("policy pack conventions", () => {
     expect(lock.packages[""]!.dependencies).toEqual(pkg.dependencies);
     expect(lock.packages["node_modules/@pulumi/policy"]!.version).toBe(pkg.dependencies["@pulumi/policy"]);
     // The policies import nothing from the program: the pack stands alone.
-    for (const f of fs.readdirSync(path.join(POLICY_DIR, "app"))) {
-      expect(fs.readFileSync(path.join(POLICY_DIR, "app", f), "utf8")).not.toMatch(/from "\.\.\/\.\.\//);
+    for (const area of ["app", "runbook"]) {
+      for (const f of fs.readdirSync(path.join(POLICY_DIR, area))) {
+        expect(fs.readFileSync(path.join(POLICY_DIR, area, f), "utf8"), `${area}/${f}`).not.toMatch(/from "\.\.\/\.\.\//);
+      }
     }
   });
 

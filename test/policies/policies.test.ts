@@ -22,8 +22,15 @@ describe("app-container-healthcheck-required", () => {
     [{ healthcheck: undefined }],
     [{ healthcheck: { tests: ["NONE"] } }],
     [{ healthcheck: { tests: ["CMD"] } }],
+    [{ healthcheck: { tests: ["CMD-SHELL", ""] } }],
+    [{ healthcheck: { tests: ["CMD-SHELL", "  "] } }],
   ])("refuses a container without a test command: %j", async (change) => {
     expect(await check(p, withProps(change))).toEqual(["Container c has no health check; give it a test command (CMD or CMD-SHELL)."]);
+  });
+  it.each([["true"], ["exit 0"], [":"]])("refuses a health check that always passes: %s", async (command) => {
+    expect(await check(p, withProps({ healthcheck: { tests: ["CMD-SHELL", command] } }))).toEqual([
+      `Container c has a health check that always passes (\`${command}\`); make it probe the service.`,
+    ]);
   });
   it("refuses a check interval above the configured maximum", async () => {
     const slow = withProps({ healthcheck: { tests: ["CMD", "x"], interval: "2m" } });

@@ -14,7 +14,7 @@ import { ROOT } from "../helpers";
 import { check } from "./harness";
 
 const compliant = (): Record<string, unknown> => ({
-  healthcheck: { tests: ["CMD", "true"], interval: "10s", retries: 5 },
+  healthcheck: { tests: ["CMD", "pg_isready"], interval: "10s", retries: 5 },
   restart: "unless-stopped",
   memory: 256,
   cpus: "0.5",
@@ -38,7 +38,7 @@ const thresholds: Threshold[] = [
     policy: app.healthcheckRequired,
     setting: "maxIntervalSeconds",
     schemaDefault: 60,
-    props: (n) => ({ ...compliant(), healthcheck: { tests: ["CMD", "true"], interval: `${n}s`, retries: 5 } }),
+    props: (n) => ({ ...compliant(), healthcheck: { tests: ["CMD", "pg_isready"], interval: `${n}s`, retries: 5 } }),
     past: 1,
   },
   {
@@ -92,7 +92,7 @@ describe("policy thresholds: at the limit passes, one past fails", () => {
 
   it("counts a health check interval of exactly 1m as 60 s, and 1m1s as over", async () => {
     const p = app.healthcheckRequired;
-    const withInterval = (interval: string) => ({ props: { ...compliant(), healthcheck: { tests: ["CMD", "true"], interval, retries: 5 } } });
+    const withInterval = (interval: string) => ({ props: { ...compliant(), healthcheck: { tests: ["CMD", "pg_isready"], interval, retries: 5 } } });
     expect(await check(p, withInterval("1m"))).toEqual([]);
     expect(await check(p, withInterval("1m1s"))).toEqual(["Container c checks its health every 61s; at most 60s is allowed."]);
   });

@@ -30,7 +30,7 @@ describe("nginx -t on every app's rendered proxy config", () => {
     it(`accepts the ${stack} config of each app`, async () => {
       const cert = tls();
       for (const app of stackSpec(stack).apps) {
-        const spec = proxyNginxSpec(app, { backends: Array.from({ length: app.backend.replicas }, (_, i) => `${app.id}-backend-${i}`), frontend: `${app.id}-frontend` });
+        const spec = proxyNginxSpec(app, { backends: Array.from({ length: app.backend.replicas }, (_, i) => `${app.id}-backend-${i}`), frontends: [`${app.id}-frontend-0`] });
         // Only addresses and file paths change: nginx -t resolves upstream names, and this host has no Docker DNS.
         const local = onTestHost(spec, {
           port: await freePort(),
@@ -65,7 +65,7 @@ describe("a live nginx with the rendered config", () => {
     // nginx workers run unprivileged: the page must be readable, as it is in the proxy container.
     fs.chmodSync(dir, 0o755);
     fs.writeFileSync(path.join(dir, "maintenance.html"), renderMaintenancePage(app.displayName), { mode: 0o644 });
-    const base = proxyNginxSpec({ ...app, proxy: { ...app.proxy, tls: undefined } }, { backends: ["a", "b"], frontend: "fe" });
+    const base = proxyNginxSpec({ ...app, proxy: { ...app.proxy, tls: undefined } }, { backends: ["a", "b"], frontends: ["fe"] });
     const upstreams = { backendServers: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], frontendServers: [`127.0.0.1:${fe.port}`] };
     const p1 = await freePort();
     proxy = await startNginx(renderNginxConfig(onTestHost(base, { port: p1, ...upstreams, rateLimit: { requestsPerSecond: 1000, burst: 1000 } })), p1, dir);

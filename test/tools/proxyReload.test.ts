@@ -44,7 +44,7 @@ fs.writeFileSync(path.join(dir, "maintenance.html"), renderMaintenancePage(app.d
 
 /** The app's config with 127.0.0.1 servers instead of container names, and test-host paths. */
 function config(port: number, servers: { backends: TestServer[]; frontend: TestServer }, over: Partial<NginxConfigSpec> = {}): string {
-  const spec = proxyNginxSpec({ ...app, proxy: { ...app.proxy, tls: undefined } }, { backends: ["b"], frontend: "f" });
+  const spec = proxyNginxSpec({ ...app, proxy: { ...app.proxy, tls: undefined } }, { backends: ["b"], frontends: ["f"] });
   return renderNginxConfig({
     ...spec,
     backendServers: servers.backends.map((s) => `127.0.0.1:${s.port}`),
