@@ -6,9 +6,24 @@ import type * as pulumi from "@pulumi/pulumi";
 import { AppSecrets, AppStack } from "./components";
 import type { StackSpec } from "./config/spec";
 
+/** What one app reports as stack outputs. Areas add their fields below the marked lines. */
+export interface AppOutputs {
+  endpoint: string;
+  release: Readonly<Record<string, string>>;
+  unsetExternalSecrets: readonly string[];
+
+  // Backups: outputs of that area go below this line.
+
+  // Monitoring and alerts: outputs of that area go below this line.
+
+  // Hosts and firewall: outputs of that area go below this line.
+
+  // Secret rotation: outputs of that area go below this line.
+}
+
 export interface StackOutputs {
   readonly environment: string;
-  readonly apps: Record<string, { endpoint: string; release: Readonly<Record<string, string>>; unsetExternalSecrets: readonly string[] }>;
+  readonly apps: Record<string, AppOutputs>;
 }
 
 /**
@@ -18,9 +33,22 @@ export interface StackOutputs {
 export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const apps: StackOutputs["apps"] = {};
   for (const app of spec.apps) {
+    // Hosts and firewall: the app's host comes first (its address is where everything else runs).
+
+    // Secret rotation and generated secrets.
     const secrets = new AppSecrets(`${app.id}-secrets`, { app }, opts);
-    const stack = new AppStack(app.id, { app, secrets }, opts);
-    apps[app.id] = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
+
+    // Backups: the bucket, the jobs, and the pre-deploy backup that migrations wait for.
+    const beforeMigrations: pulumi.Resource[] = [];
+
+    const stack = new AppStack(app.id, { app, secrets, beforeMigrations }, opts);
+    const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
+
+    // Monitoring and alerts: after the app, whose containers it scrapes.
+
+    // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.
+
+    apps[app.id] = outputs;
   }
   return { environment: spec.environment, apps };
 }

@@ -1,2 +1,4 @@
 export * from "./app";
 export * from "./secrets";
+// Areas export their components below: backups, monitoring, hosts, firewall.
+

@@ -65,6 +65,15 @@ const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A
 export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
 
 const appConfig = z.strictObject({
+  // Area settings (each area's schema in config/<area>.ts) go below the marked lines.
+  // Backups:
+
+  // Monitoring and alerts:
+
+  // Hosts and firewall:
+
+  // Secret rotation:
+
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
   hostKey: z
     .string({ error: "must be the host's public key as a string" })

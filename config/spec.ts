@@ -138,6 +138,14 @@ export interface AppSpec {
   readonly externalSecrets: Readonly<Record<string, string>>;
   /** External secrets the app reads that the stack has not set (reported by the plan). */
   readonly unsetExternalSecrets: readonly string[];
+
+  // Backups: resolved settings of that area go below this line.
+
+  // Monitoring and alerts: resolved settings of that area go below this line.
+
+  // Hosts and firewall: resolved settings of that area go below this line.
+
+  // Secret rotation: resolved settings of that area go below this line.
 }
 
 export interface StackSpec {

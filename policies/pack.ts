@@ -31,6 +31,14 @@ export function buildPolicies(data: RequirementsData): Policies {
     app.secretEnv,
     app.deployStepsOrdered,
     ...runbookPolicies(data),
+    // Backups: policies of that area go below this line.
+
+    // Monitoring and alerts: policies of that area go below this line.
+
+    // Hosts and firewall: policies of that area go below this line.
+
+    // Secret rotation: policies of that area go below this line.
+
   ];
 }
 

@@ -8,7 +8,18 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends nginx-light shellcheck openssl curl ca-certificates busybox openssh-client >/dev/null
+packages=(
+  nginx-light shellcheck openssl curl ca-certificates busybox openssh-client
+  # Backups: Debian packages of that area's tests go on the line below.
+
+  # Monitoring and alerts:
+
+  # Hosts and firewall:
+
+  # Secret rotation:
+
+)
+$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
 $SUDO service nginx stop >/dev/null 2>&1 || true
 echo "test tools: $(nginx -v 2>&1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), $(openssl version | cut -d' ' -f1-2)"

@@ -95,6 +95,14 @@ export interface AppRequirements {
   readonly metricsNotPublic?: Rule<string>;
   /** How each generated secret is made, by variable name. */
   readonly secrets?: Readonly<Record<string, Rule<SecretFormat>>>;
+
+  // Backups: requirement fields of that area go below this line.
+
+  // Monitoring and alerts: requirement fields of that area go below this line.
+
+  // Hosts and firewall: requirement fields of that area go below this line.
+
+  // Secret rotation: requirement fields of that area go below this line.
 }
 
 /** The three-digit number of a runbook file (`003_3d53….txt` → `003`): how messages cite it. */
