@@ -170,9 +170,17 @@ export class AppStack extends pulumi.ComponentResource {
     }
     const envs: pulumi.Input<string>[] = [...backendEnv, ...secretEnv.map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`))];
 
+    // The pre-deploy seam: steps other components run once the state services are up and before
+    // anything of the new release (a pre-deploy backup, a restore in a recovery stack). Migrations,
+    // the release task, replicas and workers all wait for them.
+    const preDeploy = [
+      ...(args.beforeMigrations ?? []),
+      ...(args.preDeploy?.({ database: this.database, volumes, internalNetwork: this.internalNetwork, backendImage, provider }) ?? []),
+    ];
+
     // Migrations, then the release task: one-off containers of the new image, after the database is
     // healthy and before any backend replica is replaced. They re-run whenever the backend image changes.
-    const backendDeps: pulumi.Resource[] = [...dependsOnState];
+    const backendDeps: pulumi.Resource[] = [...dependsOnState, ...preDeploy];
     // One KEY=value per line: validateArgs has refused values with a newline.
     const envFile = pulumi.all(envs).apply((lines) => `${lines.join("\n")}\n`);
     const mountArgs = pulumi
@@ -194,11 +202,11 @@ export class AppStack extends pulumi.ComponentResource {
         { parent: this, dependsOn: [...dependsOnState, ...after] },
       );
     if (app.backend.migrationCommand) {
-      this.migration = oneOff("migrate", app.backend.migrationCommand, args.beforeMigrations ?? []);
+      this.migration = oneOff("migrate", app.backend.migrationCommand, preDeploy);
       backendDeps.push(this.migration);
     }
     if (app.backend.releaseTask) {
-      this.releaseTask = oneOff("release-task", app.backend.releaseTask, [...(args.beforeMigrations ?? []), ...(this.migration ? [this.migration] : [])]);
+      this.releaseTask = oneOff("release-task", app.backend.releaseTask, [...preDeploy, ...(this.migration ? [this.migration] : [])]);
       backendDeps.push(this.releaseTask);
     }
 

@@ -1,4 +1,5 @@
 /** AppStack's arguments, and the checks it runs on them before it declares any resource. */
+import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import type { AppSecrets } from "../secrets/appSecrets";
@@ -9,10 +10,29 @@ export interface AppStackArgs {
   /** The app's secret values (generated and external). */
   readonly secrets: Pick<AppSecrets, "env" | "databasePassword">;
   /**
-   * Steps that must finish before migrations run: the seam for the pre-deploy backup
-   * (LMS runbook: "1. Create backup" before "migrate"). Empty by default.
+   * Steps that must finish before migrations, the release task, replicas and workers (LMS runbook:
+   * "1. Create backup" before "migrate"). Empty by default.
    */
   readonly beforeMigrations?: readonly pulumi.Resource[];
+  /**
+   * The same seam, for steps that need the app's state services: called once the database, cache
+   * and volumes are declared, its resources are waited for like `beforeMigrations` (a pre-deploy
+   * backup dumps the running database; a recovery stack restores into it before any backend starts).
+   */
+  readonly preDeploy?: (state: PreDeployState) => readonly pulumi.Resource[];
+}
+
+/** What the pre-deploy seam is handed: the app's state services, as AppStack declared them. */
+export interface PreDeployState {
+  /** The PostgreSQL container, where the app has one. */
+  readonly database?: docker.Container;
+  /** Volumes of state by name (`data`, `uploads`, `pgdata`, `redis-data`). */
+  readonly volumes: Readonly<Record<string, docker.Volume>>;
+  readonly internalNetwork: docker.Network;
+  /** The new release's backend image (its id changes when the release does). */
+  readonly backendImage: docker.RemoteImage;
+  /** The app's Docker provider. */
+  readonly provider: docker.Provider;
 }
 
 export function validateArgs({ app, secrets }: AppStackArgs): void {

@@ -19,10 +19,26 @@ describe.each(staging.apps.map((a) => [a.id, a] as const))("AppStack of %s", (id
       new AppStack(id, { app, secrets: new AppSecrets(`${id}-secrets`, { app }), beforeMigrations: [backup] });
     });
     const dump = named(run.resources, `${id}-pre-deploy-backup-dump`);
-    for (const step of ["migrate", "release-task"]) {
-      const r = run.resources.find((x) => x.name === `${id}-${step}`);
-      if (r) expect(r.dependencies, `${id}-${step}`).toContain(dump.urn);
-    }
+    const gated = run.resources.filter((x) => [`${id}-migrate`, `${id}-release-task`].includes(x.name) || /-(backend-\d+|worker-.+)$/.test(x.name));
+    expect(gated.length).toBeGreaterThanOrEqual(app.backend.replicas);
+    for (const r of gated) expect(r.dependencies, r.name).toContain(dump.urn);
+  });
+
+  it("hands the pre-deploy seam the state services, and gates the release on what it returns", async () => {
+    let seen: string[] = [];
+    const run = await runUnderMocks(staging, `predeploy-${id}`, () => {
+      new AppStack(id, {
+        app,
+        secrets: new AppSecrets(`${id}-secrets`, { app }),
+        preDeploy: (state) => {
+          seen = [...(state.database ? ["database"] : []), ...Object.keys(state.volumes)];
+          return [new command.local.Command(`${id}-restore`, { create: "true" }, { dependsOn: state.database ? [state.database] : [] })];
+        },
+      });
+    });
+    expect(seen).toEqual([...(app.database.engine === "postgres" ? ["database"] : []), ...app.backend.volumes.map((v) => v.name), ...(app.database.engine === "postgres" ? ["pgdata"] : []), ...(app.cache?.persistent ? ["redis-data"] : [])]);
+    const restore = named(run.resources, `${id}-restore`);
+    for (const r of run.resources.filter((x) => /-(backend-\d+|worker-.+|migrate|release-task)$/.test(x.name))) expect(r.dependencies, r.name).toContain(restore.urn);
   });
 
   it("lets two instances live in one stack without a name clash", async () => {
