@@ -3,7 +3,7 @@
  * Pulumi CLI; the offline plan feeds it the same spec under Pulumi's mock runtime.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { AppSecrets, AppStack } from "./components";
+import { AppSecrets, AppStack, BackupBucket, BackupJobs, recoverySource, type PreDeployState } from "./components";
 import type { StackSpec } from "./config/spec";
 
 /** What one app reports as stack outputs. Areas add their fields below the marked lines. */
@@ -13,6 +13,15 @@ export interface AppOutputs {
   unsetExternalSecrets: readonly string[];
 
   // Backups: outputs of that area go below this line.
+  /** Where the app's backups are (a recovery stack reads this through a StackReference), and the last pre-deploy backup. */
+  backups: {
+    bucket: pulumi.Output<string>;
+    bucketArn: pulumi.Output<string>;
+    prefix: string;
+    kmsKeyArn: pulumi.Output<string>;
+    /** `<app>/<id>/`: what `restore.sh --id <id>` takes to return to the state before the last deploy. */
+    preDeployBackup: pulumi.Output<string>;
+  };
 
   // Monitoring and alerts: outputs of that area go below this line.
 
@@ -40,9 +49,33 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
 
     // Backups: the bucket, the jobs, and the pre-deploy backup that migrations wait for.
     const beforeMigrations: pulumi.Resource[] = [];
+    const source = app.backups.restoreFrom && recoverySource(`${app.id}-restore-source`, app.id, app.backups.restoreFrom, opts);
+    const bucket = new BackupBucket(
+      `${app.id}-backup`,
+      {
+        appId: app.id,
+        environment: app.environment,
+        cloudRetentionDays: app.backups.cloudRetentionDays,
+        localRetentionDays: app.backups.localRetentionDays,
+        noncurrentVersionDays: app.backups.noncurrentVersionDays,
+        locked: app.backups.locked,
+        ...(source && { readSource: source }),
+      },
+      opts,
+    );
+    const backups: { jobs?: BackupJobs } = {};
+    const preDeploy = (state: PreDeployState) => {
+      backups.jobs = new BackupJobs(`${app.id}-backups`, { app, bucket, state, ...(source && { restoreSource: source }) }, opts);
+      return backups.jobs.gates;
+    };
 
-    const stack = new AppStack(app.id, { app, secrets, beforeMigrations }, opts);
-    const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
+    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy }, opts);
+    const outputs: AppOutputs = {
+      endpoint: stack.endpoint,
+      release: stack.release,
+      unsetExternalSecrets: app.unsetExternalSecrets,
+      backups: { bucket: bucket.bucketName, bucketArn: bucket.bucketArn, prefix: bucket.prefix, kmsKeyArn: bucket.kmsKeyArn, preDeployBackup: backups.jobs!.preDeployBackupKey },
+    };
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
 

@@ -38,6 +38,9 @@ export const fdts: AppDefinition = {
     healthEndpoints: { value: ["/api/health"], source: { section: "Daily Health Check", line: 141, quote: "curl -f http://localhost:3001/api/health" } },
     tls: { value: true, source: { section: "Security Incident - Critical", line: 90, quote: "ufw deny 443" } },
     database: { value: { engine: "sqlite" }, source: { section: "Database Corruption - Critical", line: 62, quote: 'sqlite3 /app/data/database.sqlite "PRAGMA integrity_check;"' } },
+    backupBeforeDeploy: { value: true, source: { section: "Manual Backup Creation", line: 208, quote: "**When**: Before major updates, configuration changes, or on-demand" } },
+    backupVerification: { value: { maxIntervalDays: 7 }, source: { section: "Backup Verification", line: 231, quote: "**Schedule**: Weekly" } },
+    backupMaxAgeHours: { value: 48, source: { section: "Backup Failure Alert", line: 360, quote: "**Threshold**: No successful backup in 48 hours" } },
     secrets: {
       JWT_SECRET: { value: { encoding: "base64", bytes: 64 }, source: { section: "Security Incident - Critical", line: 105, quote: "NEW_JWT_SECRET=$(openssl rand -base64 64)" } },
       JWT_REFRESH_SECRET: { value: { encoding: "base64", bytes: 64 }, source: { section: "Security Incident - Critical", line: 106, quote: "NEW_JWT_REFRESH_SECRET=$(openssl rand -base64 64)" } },

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { catalog, catalogIds } from "../apps";
 import type { AppDefinition, ResourceLimits } from "../apps/types";
+import { resolveBackups } from "./backups";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
@@ -186,6 +187,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig)
     },
     externalSecrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.secure])),
     unsetExternalSecrets: external.filter((name) => !(name in secrets)),
+    backups: resolveBackups(def, app.backups, PROTECTED_ENVIRONMENTS.includes(cfg.environment)),
   };
 }
 

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { catalog, catalogIds, type AppDefinition } from "../apps";
 import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
+import { backupsConfig, backupsProblems } from "./backups";
 import { cpusProblem } from "./dockerCpus";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -67,6 +68,7 @@ export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|e
 const appConfig = z.strictObject({
   // Area settings (each area's schema in config/<area>.ts) go below the marked lines.
   // Backups:
+  backups: backupsConfig,
 
   // Monitoring and alerts:
 
@@ -199,6 +201,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     const at = (...rest: PropertyKey[]) => ["apps", appId, ...rest];
     if (!def) continue; // reported by the schema as an unknown key
     problems.push(...backendEnvSecretProblems(appId, objectAt(app, "backend", "env"), def));
+    problems.push(...backupsProblems(appId, app));
     const host = typeof app["host"] === "string" ? app["host"] : undefined;
     if (host !== undefined) {
       const problem = hostProblem(host);

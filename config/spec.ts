@@ -2,6 +2,7 @@
  * The fully resolved, validated description of one stack: what components receive.
  * Built by config/resolve.ts from the catalog and the stack's config; components never read config.
  */
+import type { BackupSpec } from "./backups";
 import type {
   ProxyRoute,
   ResourceLimits,
@@ -140,6 +141,8 @@ export interface AppSpec {
   readonly unsetExternalSecrets: readonly string[];
 
   // Backups: resolved settings of that area go below this line.
+  /** Schedule, retention, verification, pre-deploy backup and recovery source of the app's backups. */
+  readonly backups: BackupSpec;
 
   // Monitoring and alerts: resolved settings of that area go below this line.
 

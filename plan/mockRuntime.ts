@@ -82,10 +82,28 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       const bytes = Buffer.alloc(Number(inputs["length"] ?? 32));
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
+    // Backups: what AWS computes for the backup buckets, keys and writers (names, ARNs, the region).
+    case "aws:s3/bucket:Bucket": {
+      const bucket = String(inputs["bucket"] ?? `${String(inputs["bucketPrefix"] ?? "")}${createHash("sha1").update(name).digest("hex").slice(0, 12)}`);
+      return { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, region: inputs["region"] ?? MOCK_AWS.region };
+    }
+    case "aws:kms/key:Key":
+      return { ...inputs, arn: `arn:aws:kms:${MOCK_AWS.region}:${MOCK_AWS.account}:key/${name}`, keyId: name };
+    case "aws:iam/user:User":
+      return { ...inputs, name: inputs["name"] ?? name, arn: `arn:aws:iam::${MOCK_AWS.account}:user${String(inputs["path"] ?? "/")}${name}` };
+    case "aws:iam/accessKey:AccessKey":
+      // Never a real key: a filler the plan shows only as a secret.
+      return { ...inputs, secret: "mock-secret-access-key" };
+    case "command:local:Command":
+    case "command:remote:Command":
+      return { ...inputs, stdout: "", stderr: "" };
     default:
       return { ...inputs };
   }
 }
+
+/** The account and region the mocks put in AWS ARNs: placeholders, never a real account. */
+export const MOCK_AWS = { region: "mock-region-1", account: "000000000000" } as const;
 
 const noFunctions = (args: pulumi.runtime.MockCallArgs): never => {
   throw new Error(`the offline plan has no mock for the function ${args.token}`);

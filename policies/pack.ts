@@ -6,6 +6,7 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
+import { backupPolicies } from "./backup";
 import requirements from "./requirements.json";
 import { runbookPolicies, type RequirementsData } from "./runbook";
 
@@ -32,6 +33,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     app.deployStepsOrdered,
     ...runbookPolicies(data),
     // Backups: policies of that area go below this line.
+    ...backupPolicies(data),
 
     // Monitoring and alerts: policies of that area go below this line.
 

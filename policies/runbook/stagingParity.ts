@@ -1,4 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { backupChecks } from "../backup";
 import * as checks from "./checks";
 import type { RequirementsData } from "./requirements";
 import { stagingParityPolicy } from "./rules";
@@ -8,6 +9,6 @@ export const stagingParity = (data: RequirementsData): StackValidationPolicy =>
   stagingParityPolicy(
     "runbook-staging-parity",
     "A staging stack is measured against production's runbook requirements wherever the runbook sets no staging rule of its own. The findings are advice: staging may be smaller, but a reviewer should see how far it is from production.",
-    Object.values(checks),
+    [...Object.values(checks), ...Object.values(backupChecks)],
     data,
   );
