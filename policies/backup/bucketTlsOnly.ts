@@ -20,9 +20,11 @@ export const bucketTlsOnly: StackValidationPolicy = {
     for (const b of backupBuckets(args.resources)) {
       const policies = b.of(AWS_TYPES.policy);
       const denies = policies.some((p) => {
+        // Read outside the try: an unknown value (a first preview) must reach the analyzer as such.
+        const text = String(p.props["policy"] ?? "{}");
         let doc: { Statement?: Statement | Statement[] };
         try {
-          doc = JSON.parse(String(p.props["policy"] ?? "{}")) as typeof doc;
+          doc = JSON.parse(text) as typeof doc;
         } catch {
           return false;
         }

@@ -78,9 +78,21 @@ export function jobSettings(installer: string): Record<string, string> {
   return out;
 }
 
-/** The backup steps of one app. */
+const jobsCache = new WeakMap<readonly PolicyResource[], Map<string, JobsView>>();
+
+/** The backup steps of one app (worked out once per stack and app: installers are long texts). */
 export function backupJobs(resources: readonly PolicyResource[], app: string): JobsView {
-  const commands = resources.filter(isCommand);
+  const cache = jobsCache.get(resources) ?? new Map<string, JobsView>();
+  jobsCache.set(resources, cache);
+  const cached = cache.get(app);
+  if (cached) return cached;
+  const view = findJobs(resources, app);
+  cache.set(app, view);
+  return view;
+}
+
+function findJobs(resources: readonly PolicyResource[], app: string): JobsView {
+  const commands = resources.filter((r) => isCommand(r) && text(r, "create").includes(`/runbook-backup/${app}/`));
   const install = commands.find((c) => text(c, "create").includes(`/etc/runbook-backup/${app}/jobs.env`));
   const installer = install ? (words(text(install, "create")).find((w) => w.includes("jobs.env")) ?? "") : "";
   const runs = (c: PolicyResource, script: string) => words(text(c, "create")).includes(`/usr/local/lib/runbook-backup/${app}/${script}`);

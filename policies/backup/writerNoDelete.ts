@@ -36,9 +36,11 @@ export const writerNoDelete: StackValidationPolicy = {
     const types: string[] = [AWS_TYPES.userPolicy, AWS_TYPES.rolePolicy, AWS_TYPES.policyDocument];
     for (const b of backupBuckets(args.resources)) {
       for (const p of types.flatMap((t) => b.of(t))) {
+        // Read outside the try: an unknown value (a first preview) must reach the analyzer as such.
+        const text = String(p.props["policy"] ?? "{}");
         let doc: { Statement?: Statement | Statement[] };
         try {
-          doc = JSON.parse(String(p.props["policy"] ?? "{}")) as typeof doc;
+          doc = JSON.parse(text) as typeof doc;
         } catch {
           report(`Writer policy ${p.name} of ${b.app} is not a JSON policy document.`, p.urn);
           continue;

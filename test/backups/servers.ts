@@ -14,7 +14,7 @@ import type { ScriptSpec } from "../../components/backups/scriptCommon";
 import { renderVerifyScript } from "../../components/backups/verifyScript";
 import { renderJobConfig } from "../../components/backups/jobConfig";
 import { ROOT } from "../helpers";
-import { freePort, requireTool, tempDir } from "../tools/realTools";
+import { freePort, tempDir } from "../tools/realTools";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 export const AWS = "/usr/bin/aws";
@@ -80,7 +80,6 @@ export const S3_ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3R
 
 /** s3rver on 127.0.0.1 with one bucket. */
 export async function startS3(bucket = "backups"): Promise<S3Server> {
-  requireTool("aws");
   if (!fs.existsSync(AWS)) throw new Error("the aws CLI is not installed at /usr/bin/aws: apt-get install awscli (bash .ci/run does)");
   const dir = tempDir("s3");
   const port = await freePort();
@@ -115,6 +114,8 @@ export interface Jobs {
   /** Runs one of the scripts with arguments; env adds to the jobs' environment. */
   run(script: "backup" | "verify" | "restore" | "prune", args?: string[], env?: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string; seconds: number };
   metrics(): string;
+  /** The environment that runs the scripts with these settings changed (a jobs.env of its own). */
+  withSettings(overrides: Record<string, string>): NodeJS.ProcessEnv;
 }
 
 /** The app's four scripts and its jobs.env in a directory of their own, pointed at the test servers. */
@@ -124,10 +125,8 @@ export function installJobs(spec: ScriptSpec, s3: S3Server, settings: Record<str
   const metricsDir = path.join(dir, "textfile");
   const renderers = { backup: renderBackupScript, verify: renderVerifyScript, restore: renderRestoreScript, prune: renderPruneScript };
   for (const [name, render] of Object.entries(renderers)) fs.writeFileSync(path.join(dir, `${name}.sh`), render(spec), { mode: 0o755 });
-  fs.writeFileSync(
-    path.join(dir, "jobs.env"),
-    renderJobConfig({ BUCKET: s3.bucket, PREFIX: spec.appId, LOCAL_DIR: localDir, METRICS_DIR: metricsDir, S3_ENDPOINT: s3.endpoint, AWS_CLI: AWS, DOCKER: "0", ...settings }),
-  );
+  const all = { BUCKET: s3.bucket, PREFIX: spec.appId, LOCAL_DIR: localDir, METRICS_DIR: metricsDir, S3_ENDPOINT: s3.endpoint, AWS_CLI: AWS, DOCKER: "0", ...settings };
+  fs.writeFileSync(path.join(dir, "jobs.env"), renderJobConfig(all));
   return {
     dir,
     localDir,
@@ -144,6 +143,11 @@ export function installJobs(spec: ScriptSpec, s3: S3Server, settings: Record<str
       return { status: res.status, stdout: res.stdout, stderr: res.stderr, seconds };
     },
     metrics: () => fs.readFileSync(path.join(metricsDir, `runbook_backup_${spec.appId}.prom`), "utf8"),
+    withSettings(overrides) {
+      const other = tempDir(`jobs-${spec.appId}-config`);
+      fs.writeFileSync(path.join(other, "jobs.env"), renderJobConfig({ ...all, ...overrides }));
+      return { BACKUP_CONFIG_DIR: other };
+    },
   };
 }
 
