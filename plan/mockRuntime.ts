@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { catalogIds } from "../apps";
 import type { StackSpec } from "../config/spec";
 import { deployStack } from "../program";
 import {
@@ -94,12 +95,27 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "aws:iam/accessKey:AccessKey":
       // Never a real key: a filler the plan shows only as a secret.
       return { ...inputs, secret: "mock-secret-access-key" };
+    case "pulumi:pulumi:StackReference":
+      // A recovery stack's source: what that stack would export about each app's backups.
+      return { ...inputs, outputs: mockStackExports(String(inputs["name"] ?? name)) };
     case "command:local:Command":
     case "command:remote:Command":
       return { ...inputs, stdout: "", stderr: "" };
     default:
       return { ...inputs };
   }
+}
+
+/** What another stack of this program exports (AppOutputs.backups of every catalog app), as placeholders. */
+export function mockStackExports(stack: string): Record<string, unknown> {
+  const slug = stack.replace(/[^a-z0-9-]/gi, "-").toLowerCase();
+  const apps = Object.fromEntries(
+    catalogIds.map((id) => {
+      const bucket = `${id}-${slug}-backups`;
+      return [id, { backups: { bucket, bucketArn: `arn:aws:s3:::${bucket}`, prefix: id, kmsKeyArn: `arn:aws:kms:${MOCK_AWS.region}:${MOCK_AWS.account}:key/${id}-${slug}` } }];
+    }),
+  );
+  return { environment: "prod", apps };
 }
 
 /** The account and region the mocks put in AWS ARNs: placeholders, never a real account. */
