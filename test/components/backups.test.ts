@@ -98,7 +98,7 @@ describe("a recovery stack", () => {
   };
 
   it.each([
-    ["another stack's outputs (a StackReference)", { kind: "stack", stack: "acme/runbook/prod" }],
+    ["another stack's outputs through a StackReference", { kind: "stack", stack: "acme/runbook/prod" }],
     ["a bucket named in the config", { kind: "bucket", bucket: "old-backups", prefix: "lms", kmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/old", backup: "20260101T020000Z-scheduled" }],
   ])("restores from %s into the fresh database before any backend starts, once per source", async (_what, from) => {
     const run = await runUnderMocks(recovery(from), `recovery-${from.kind}`);
