@@ -70,16 +70,15 @@ export class BackupJobs extends pulumi.ComponentResource {
     const backups = app.backups;
     if (app.database.engine === "postgres" && !state.database) throw new Error("`state.database` must be given for a PostgreSQL app");
     const db = app.database;
-    const sqliteVolume = db.engine === "sqlite" ? app.backend.volumes.find((v) => v.name === db.volume) : undefined;
-    if (db.engine === "sqlite" && (!sqliteVolume || !state.volumes[db.volume] || !db.path.startsWith(`${sqliteVolume.mountPath}/`))) {
-      throw new Error(`\`app.database.path\` must lie in the backend volume \`${db.engine === "sqlite" ? db.volume : ""}\` that \`state.volumes\` holds`);
-    }
+    // A SQLite file outside every volume (the catalog refuses it: apps/validate.ts) has no path on the
+    // host: its jobs are given the container's path and fail loudly, the pre-deploy backup included.
+    const sqliteVolume = db.engine === "sqlite" ? app.backend.volumes.find((v) => v.name === db.volume && state.volumes[v.name] && db.path.startsWith(`${v.mountPath}/`)) : undefined;
     const spec = scriptSpec(app);
     const uploads = spec.uploads ? state.volumes[UPLOADS_VOLUME] : undefined;
     if (spec.uploads && !uploads) throw new Error(`\`state.volumes.${UPLOADS_VOLUME}\` must be given: ${app.id} has an uploads volume`);
 
     const jobConfig = pulumi
-      .all([args.bucket.bucketName, args.bucket.region, db.engine === "sqlite" ? state.volumes[db.volume]!.name : "", uploads?.name ?? ""])
+      .all([args.bucket.bucketName, args.bucket.region, sqliteVolume ? state.volumes[sqliteVolume.name]!.name : "", uploads?.name ?? ""])
       .apply(([bucket, region, sqliteVolumeName, uploadsVolumeName]) =>
         renderJobConfig({
           BUCKET: bucket,
@@ -97,7 +96,9 @@ export class BackupJobs extends pulumi.ComponentResource {
           VERIFY_MAX_GAP_HOURS: maxGapHours(backups.verifySchedule),
           ...(db.engine === "postgres"
             ? { PG_DATABASE: db.database, PG_USER: db.user }
-            : { SQLITE_VOLUME: sqliteVolumeName, SQLITE_FILE: db.path.slice(sqliteVolume!.mountPath.length + 1) }),
+            : sqliteVolume
+              ? { SQLITE_VOLUME: sqliteVolumeName, SQLITE_FILE: db.path.slice(sqliteVolume.mountPath.length + 1) }
+              : { SQLITE_PATH: db.path }),
           ...(uploads && { UPLOADS_VOLUME: uploadsVolumeName }),
         }),
       );
@@ -146,7 +147,7 @@ export class BackupJobs extends pulumi.ComponentResource {
       this.preDeployBackup = deployCommand(
         `${name}-pre-deploy`,
         // A first deploy of a SQLite app has no database file yet: nothing to back up, not a failure.
-        { host: app.host, create: sudo([`${dir}/backup.sh`, "--reason", "pre-deploy", ...(db.engine === "sqlite" ? ["--skip-missing"] : [])]), triggers: [state.backendImage.imageId] },
+        { host: app.host, create: sudo([`${dir}/backup.sh`, "--reason", "pre-deploy", ...(sqliteVolume ? ["--skip-missing"] : [])]), triggers: [state.backendImage.imageId] },
         { parent: this, dependsOn: [this.install, ...state_, ...(this.restore ? [this.restore] : [])] },
       );
       gates.push(this.preDeployBackup);

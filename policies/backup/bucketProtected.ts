@@ -20,7 +20,7 @@ export const bucketProtected: StackValidationPolicy = {
         if (!key.opts.protect) report(`KMS key ${key.name} of ${b.bucket.name} is not protected; set protect: true (without it the backups cannot be read).`, key.urn);
       }
       if (b.bucket.props["objectLockEnabled"] !== true) {
-        report(`${name} has no Object Lock; create it with objectLockEnabled: true (it cannot be turned on later without AWS support).`, b.bucket.urn);
+        report(`${name} has no Object Lock; create it with objectLockEnabled: true.`, b.bucket.urn);
         continue;
       }
       const lock = b.of(AWS_TYPES.objectLock)[0];

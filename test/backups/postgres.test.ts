@@ -146,7 +146,9 @@ describe("PostgreSQL backups against a real server and a local S3 API", () => {
     expect(verify.status).toBe(1);
     expect(verify.stderr).toMatch(message);
     expect(metricValue(jobs.metrics(), BACKUP_METRICS.verifyLastStatus, APP, "database")).toBe(0);
-    // The newest backup with a manifest is now the tampered one: the timer's run fails on it too.
+  });
+
+  it("fails the scheduled verification once the newest backup is a bad one", () => {
     expect(jobs.run("verify").status).toBe(1);
   });
 

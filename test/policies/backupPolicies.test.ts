@@ -78,7 +78,7 @@ describe("backup policies on the planned prod stack", () => {
     ["backup-bucket-protected", "an unprotected key", (rs) => void (res(rs, "handwork-backup-key").options.protect = false),
       ["KMS key handwork-backup-key of handwork-backup-bucket is not protected; set protect: true (without it the backups cannot be read)."]],
     ["backup-bucket-protected", "no Object Lock", (rs) => void (inputs(rs, "lms-backup-bucket")["objectLockEnabled"] = false),
-      ["Backup bucket lms-backup-bucket of lms has no Object Lock; create it with objectLockEnabled: true (it cannot be turned on later without AWS support)."]],
+      ["Backup bucket lms-backup-bucket of lms has no Object Lock; create it with objectLockEnabled: true."]],
     ["backup-bucket-protected", "a lock with no default retention", (rs) => void (inputs(rs, "lms-backup-object-lock")["rule"] = { defaultRetention: { mode: "GOVERNANCE", days: 0 } }),
       ["Backup bucket lms-backup-bucket of lms locks no new backup by default; give it a BucketObjectLockConfiguration with a GOVERNANCE retention of the local retention days."]],
     ["backup-writer-no-delete", "a writer that may delete", (rs) => {

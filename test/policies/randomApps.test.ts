@@ -131,5 +131,6 @@ describe("random catalog apps", () => {
       }),
       { numRuns: 6, seed: 20261125 },
     );
-  });
+    // About fifty plans of one app, each with its backup bucket and jobs: more than the default minute on 2 busy cores.
+  }, 180_000);
 });
