@@ -103,9 +103,19 @@ export const mocks: pulumi.runtime.Mocks = {
  * empty id is unknown (runtime/resource.js, rpc.js `deserializeProperty`).
  */
 export const firstPreviewMocks: pulumi.runtime.Mocks = {
-  newResource: (args) => ({ id: undefined, state: { ...args.inputs } }),
+  newResource: (args) => ({ id: undefined, state: { ...args.inputs, ...autoname(args.type, args.name, args.inputs) } }),
   call: noFunctions,
 };
+
+/**
+ * Names the provider gives during Check, so a preview knows them: pulumi-docker autonames `name`
+ * (provider/resources.go, `prov.SetAutonaming(255, "-")`), which the engine's Check fills in before
+ * any preview of a create.
+ */
+function autoname(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const autonamed = ["docker:index/container:Container", "docker:index/network:Network", "docker:index/volume:Volume"];
+  return autonamed.includes(type) ? { name: mockState(type, name, inputs)["name"] } : {};
+}
 
 export interface RunOptions {
   /** Run as a first preview would: provider outputs unknown, `apply` callbacks on them never run. */

@@ -191,10 +191,12 @@ export class AppStack extends pulumi.ComponentResource {
         `${name}-${step}`,
         {
           host: app.host,
+          // By the image's tag, which RemoteImage has just pulled: known during a preview, unlike its
+          // digest, so the policy pack can check the command before anything is created.
           create: pulumi
-            .all([this.internalNetwork.name, backendImage.imageId, mountArgs])
-            .apply(([network, imageId, mounts]) =>
-              shellJoin(["docker", "run", "--rm", "--network", network, "--env-file", "/dev/stdin", ...mounts, imageId, ...argv]),
+            .all([this.internalNetwork.name, mountArgs])
+            .apply(([network, mounts]) =>
+              shellJoin(["docker", "run", "--rm", "--network", network, "--env-file", "/dev/stdin", ...mounts, app.backend.image, ...argv]),
             ),
           stdin: pulumi.secret(envFile),
           triggers: [backendImage.imageId],
