@@ -95,6 +95,17 @@ function serverBody(spec: NginxConfigSpec): NginxDirective[] {
   return body;
 }
 
+/** nginx's process settings: the official image's user and pid file unless a test host says otherwise. */
+function processSettings(rt: NonNullable<NginxConfigSpec["runtime"]>, workers: number | "auto", connections: number): NginxDirective[] {
+  return [
+    ...(rt.user === "" ? [] : [d("user", rt.user ?? "nginx")]),
+    d("worker_processes", workers),
+    d("pid", rt.pidFile ?? "/var/run/nginx.pid"),
+    d("error_log", "stderr", "warn"),
+    block("events", [], [d("worker_connections", connections)]),
+  ];
+}
+
 export function renderNginxConfig(spec: NginxConfigSpec): string {
   validate(spec);
   const rt = spec.runtime ?? {};
@@ -131,11 +142,7 @@ export function renderNginxConfig(spec: NginxConfigSpec): string {
   }
 
   const main: NginxDirective[] = [
-    ...(rt.user === "" ? [] : [d("user", rt.user ?? "nginx")]),
-    d("worker_processes", "auto"),
-    d("pid", rt.pidFile ?? "/var/run/nginx.pid"),
-    d("error_log", "stderr", "warn"),
-    block("events", [], [d("worker_connections", 1024)]),
+    ...processSettings(rt, "auto", 1024),
     block("http", [], [
       d("server_tokens", "off"),
       d("default_type", "text/html"),
@@ -228,11 +235,7 @@ export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" 
 export function renderBootstrapNginxConfig(appName: string, runtime: NginxConfigSpec["runtime"] = {}): string {
   const listen = runtime.listenAddress ? `${runtime.listenAddress}:80` : 80;
   const main: NginxDirective[] = [
-    ...(runtime.user === "" ? [] : [d("user", runtime.user ?? "nginx")]),
-    d("worker_processes", 1),
-    d("pid", runtime.pidFile ?? "/var/run/nginx.pid"),
-    d("error_log", "stderr", "warn"),
-    block("events", [], [d("worker_connections", 256)]),
+    ...processSettings(runtime, 1, 256),
     block("http", [], [
       d("server_tokens", "off"),
       d("access_log", "off"),

@@ -6,19 +6,9 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import { hostProblem } from "../../config/schema";
-import { rawStackConfig, runPlanCli } from "../helpers";
+import { problemsOf, rawStackConfig, runPlanCli } from "../helpers";
 
 const baseline = (): Record<string, unknown> => structuredClone(rawStackConfig("prod")) as Record<string, unknown>;
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw as RawConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  return [];
-}
 
 /** Sets `value` at a dotted path of a copy of the prod config. */
 function withValue(path: string, value: unknown): Record<string, unknown> {
