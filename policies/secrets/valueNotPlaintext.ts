@@ -6,7 +6,7 @@ import { generatedSecrets, peek } from "./kinds";
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIALS|WEBHOOK_URL)/i;
 const NAME_OF_A_PATH = /[-_](FILE|PATH|DIR)$/i;
 /** `NAME=value`, `--name=value`, `--name value` on a command line; `name: value` or `name = value` at the start of a line of a file. */
-const ASSIGNMENTS = [/(?:^|[\s;&|('"`])(?:export\s+)?(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(\S+)/g, /(?:^|\s)(--[A-Za-z][A-Za-z0-9-]*)\s+([^\s-]\S*)/g, /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::|=)\s+(\S.*)$/gm];
+const ASSIGNMENTS = [/(?:^|[\s;&|('"`/])(?:export\s+)?(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(\S+)/g, /(?:^|\s)(--[A-Za-z][A-Za-z0-9-]*)\s+([^\s-]\S*)/g, /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::|=)\s+(\S.*)$/gm];
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/@\s:'"]*:([^/@\s'"]+)@/gi;
 const SQL_PASSWORD = /\bPASSWORD\s+'([^']*)'/gi;
 
@@ -30,11 +30,13 @@ function surfaces(r: PolicyResource): [string, string[], boolean][] {
     const uploads = peek(p, "uploads");
     const files = Array.isArray(uploads) ? uploads.flatMap((u) => [peek(u, "content"), peek(u, "contentBase64")].map((c, i) => (typeof c === "string" ? (i === 1 ? Buffer.from(c, "base64").toString("utf8") : c) : undefined))) : [];
     const envsSecret = r.opts.additionalSecretOutputs?.includes("envs") ?? false;
+    // An argv is read as the command line it makes (`--api-key` and its value are two words).
+    const argv = (key: string) => [strings(peek(p, key)).join(" ")];
     return [
-      ["command", strings(peek(p, "command")), true],
-      ["entrypoint", strings(peek(p, "entrypoints")), true],
+      ["command", argv("command"), true],
+      ["entrypoint", argv("entrypoints"), true],
       ["labels", strings(peek(p, "labels")), true],
-      ["health check", strings(peek(p, "healthcheck")), true],
+      ["health check", argv("healthcheck"), true],
       ["uploaded file", files.filter((f): f is string => f !== undefined), true],
       // Secret-looking names in envs are app-container-secret-env's; here only generated values under any name.
       ["environment", envsSecret ? [] : strings(peek(p, "envs")), false],
@@ -59,7 +61,8 @@ function findings(text: string, generated: readonly { value: string; what: strin
   for (const re of ASSIGNMENTS) {
     for (const m of text.matchAll(re)) {
       const name = m[1]!.replace(/^-+/, "");
-      if (SECRET_NAME.test(name) && !NAME_OF_A_PATH.test(name) && !isReference(m[2]!)) out.push(`a value for ${name}`);
+      const normal = name.replace(/[-.]/g, "_");
+      if (SECRET_NAME.test(normal) && !NAME_OF_A_PATH.test(normal) && !isReference(m[2]!)) out.push(`a value for ${name}`);
     }
   }
   return [...new Set(out)];
