@@ -130,6 +130,8 @@ export interface RunOptions {
    * hand never resolves; the run then fails with a message instead of hanging.
    */
   readonly timeoutMs?: number;
+  /** Other mocks than the plan's (a test that wants provider outputs of its own, say). */
+  readonly mocks?: pulumi.runtime.Mocks;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -173,7 +175,7 @@ export async function runUnderMocks(
   recorder = (r) => resources.push(r);
   const preview = options.preview ?? false;
   try {
-    await pulumi.runtime.setMocks(preview ? firstPreviewMocks : mocks, spec.project, stack, preview);
+    await pulumi.runtime.setMocks(options.mocks ?? (preview ? firstPreviewMocks : mocks), spec.project, stack, preview);
     let outputs: unknown;
     try {
       outputs = program(spec);
