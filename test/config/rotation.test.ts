@@ -3,6 +3,8 @@
  * here, not read from ROTATION_DEFAULTS), every problem named by its key path, and the rotation clock
  * that only previews and the offline plan may set.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalog } from "../../apps";
 import { ConfigError } from "../../config/errors";
@@ -48,6 +50,17 @@ describe("apps.<id>.rotation", () => {
 
   it("pins every leaf of ROTATION_DEFAULTS", () => {
     expect(pinned.map(([leaf]) => leaf).sort()).toEqual(Object.keys(ROTATION_DEFAULTS).sort());
+  });
+
+  it("states the same defaults in the README's config reference", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    for (const row of [
+      "| `apps.<id>.rotation.periodDays` | 1–365 | 90 (FairLens: its runbook's quarter) |",
+      "| `apps.<id>.rotation.generation` | whole number ≥ 0 | 0 |",
+      "| `apps.<id>.rotation.recoveryWindowDays` | 7–30 | 30 |",
+    ]) {
+      expect(readme).toContain(row);
+    }
   });
 
   it("takes the clock the stack is parsed with, and the runbook's period where it names one", () => {
