@@ -2,8 +2,8 @@
  * The program: a StackSpec in, resources out. index.ts feeds it the stack's config under the
  * Pulumi CLI; the offline plan feeds it the same spec under Pulumi's mock runtime.
  */
-import type * as pulumi from "@pulumi/pulumi";
-import { AppSecrets, AppStack } from "./components";
+import * as pulumi from "@pulumi/pulumi";
+import { AppSecrets, AppStack, DatabaseOwnerLock, DatabaseRoles, SecretStore, type AppStackArgs, type RotationStateOutput } from "./components";
 import type { StackSpec } from "./config/spec";
 
 /** What one app reports as stack outputs. Areas add their fields below the marked lines. */
@@ -19,6 +19,10 @@ export interface AppOutputs {
   // Hosts and firewall: outputs of that area go below this line.
 
   // Secret rotation: outputs of that area go below this line.
+  /** Where each generated secret stands: window, next rotation, current slot, active database role. Never a value. */
+  rotation?: RotationStateOutput;
+  /** Secrets Manager name of each stored secret, for break-glass reads (`aws secretsmanager get-secret-value`). */
+  secretsManager?: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
 export interface StackOutputs {
@@ -35,18 +39,33 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
   for (const app of spec.apps) {
     // Hosts and firewall: the app's host comes first (its address is where everything else runs).
 
-    // Secret rotation and generated secrets.
+    // Secret rotation and generated secrets: the values (with their rotation windows), their copies in
+    // Secrets Manager, and the database role step, which the pre-deploy seam runs once the database
+    // is up and before anything of the release uses the new password.
     const secrets = new AppSecrets(`${app.id}-secrets`, { app }, opts);
+    const store = new SecretStore(
+      `${app.id}-secret-store`,
+      { app: app.id, project: spec.project, stack: pulumi.getStack(), environment: app.environment, secrets: secrets.stored, recoveryWindowDays: app.rotation.recoveryWindowDays },
+      opts,
+    );
+    const credentials = secrets.database;
+    const rotateRoles: NonNullable<AppStackArgs["preDeploy"]> = (state) =>
+      credentials && state.database ? [new DatabaseRoles(`${app.id}-db-roles`, { app, credentials, database: state.database }, opts).step] : [];
 
     // Backups: the bucket, the jobs, and the pre-deploy backup that migrations wait for.
     const beforeMigrations: pulumi.Resource[] = [];
 
-    const stack = new AppStack(app.id, { app, secrets, beforeMigrations }, opts);
+    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy: (state) => [...rotateRoles(state)] }, opts);
     const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
 
     // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.
+
+    // Secret rotation: once the release is healthy, the database owner keeps no password; the state, never a value, is an output.
+    if (credentials && stack.database) new DatabaseOwnerLock(`${app.id}-db-owner-lock`, { app, database: stack.database, after: [stack.healthGate] }, opts);
+    outputs.rotation = secrets.rotation;
+    outputs.secretsManager = store.names;
 
     apps[app.id] = outputs;
   }

@@ -16,8 +16,8 @@ export const fdts: AppDefinition = {
     // The runbook names no migration command: the app migrates its SQLite schema itself.
     secretEnv: [
       // "NEW_JWT_SECRET=$(openssl rand -base64 64)": 64 random bytes, base64.
-      { name: "JWT_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 } },
-      { name: "JWT_REFRESH_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 } },
+      { name: "JWT_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 }, kind: "jwt-signing", previousSlot: true },
+      { name: "JWT_REFRESH_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 }, kind: "jwt-refresh", previousSlot: true },
     ],
     // "/app/data/database.sqlite" and "/app/uploads".
     volumes: [

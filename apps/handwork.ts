@@ -17,7 +17,7 @@ export const handwork: AppDefinition = {
     migrationCommand: ["alembic", "upgrade", "head"],
     secretEnv: [
       // "NEW_SECRET=$(openssl rand -hex 32)": 32 random bytes, hex.
-      { name: "JWT_SECRET_KEY", source: "generated", format: { encoding: "hex", bytes: 32 } },
+      { name: "JWT_SECRET_KEY", source: "generated", format: { encoding: "hex", bytes: 32 }, kind: "jwt-signing", previousSlot: true },
       { name: "STRIPE_SECRET_KEY", source: "external", description: "Stripe secret key." },
       { name: "PAYPAL_CLIENT_SECRET", source: "external", description: "PayPal client secret." },
       { name: "TWILIO_AUTH_TOKEN", source: "external", description: "Twilio auth token." },

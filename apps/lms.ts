@@ -35,7 +35,7 @@ export const lms: AppDefinition = {
     releaseTask: ["python", "manage.py", "collectstatic", "--noinput"],
     secretEnv: [
       // Django's own generator makes 50 characters; the runbook does not say how.
-      { name: "SECRET_KEY", source: "generated", format: { encoding: "alphanumeric", length: 50 } },
+      { name: "SECRET_KEY", source: "generated", format: { encoding: "alphanumeric", length: 50 }, kind: "framework-key", previousSlot: true },
       { name: "FIREBASE_CREDENTIALS_JSON", source: "external", description: "Firebase service account key (runbook: 'Rotate Firebase credentials')." },
       { name: "SLACK_WEBHOOK_URL", source: "external", description: "Slack webhook for alerts (runbook: 'SLACK_WEBHOOK_URL')." },
     ],

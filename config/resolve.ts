@@ -8,6 +8,7 @@ import type { AppDefinition, ResourceLimits } from "../apps/types";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
+import { resolveRotation } from "./secrets";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 type AppConfig = StackConfig["apps"][string];
@@ -16,7 +17,12 @@ type LimitsOverride = Partial<ResourceLimits> | undefined;
 /** The raw config of a stack: the project's keys without the `runbook:` prefix. */
 export type RawConfig = Readonly<Record<string, unknown>>;
 
-export function parseStackConfig(raw: RawConfig, project: string = PROJECT): StackSpec {
+/**
+ * @param options.now the rotation clock (ms since the Unix epoch); the real time when not given. The
+ *   Pulumi entry passes `rotationClock(...)`, the offline plan its `--now`.
+ */
+export function parseStackConfig(raw: RawConfig, project: string = PROJECT, options: { readonly now?: number } = {}): StackSpec {
+  const now = options.now ?? Date.now();
   const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   const problems = [
     ...(result.success ? [] : toProblems(result.error.issues, project)),
@@ -27,7 +33,7 @@ export function parseStackConfig(raw: RawConfig, project: string = PROJECT): Sta
   return {
     project,
     environment: cfg.environment,
-    apps: Object.entries(cfg.apps).map(([id, app]) => resolveApp(catalog[id]!, app, cfg)),
+    apps: Object.entries(cfg.apps).map(([id, app]) => resolveApp(catalog[id]!, app, cfg, now)),
   };
 }
 
@@ -98,7 +104,7 @@ export function fillEnv(env: Readonly<Record<string, string>>, deployment: { dom
 }
 
 /** One app of the catalog (or any valid AppDefinition) under a stack's settings. */
-export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSpec {
+export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig, now: number = Date.now()): AppSpec {
   const secrets = cfg.secrets?.[def.id] ?? {};
   const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
   const cacheEnabled = def.cache !== undefined && (app.cache?.enabled ?? !def.cache.optional);
@@ -186,6 +192,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig)
     },
     externalSecrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.secure])),
     unsetExternalSecrets: external.filter((name) => !(name in secrets)),
+    rotation: resolveRotation(def, app.rotation, now),
   };
 }
 

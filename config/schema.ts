@@ -6,8 +6,10 @@
  */
 import { z } from "zod";
 import { catalog, catalogIds, type AppDefinition } from "../apps";
+import { generatedVariableNames } from "../apps/secretSlots";
 import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { cpusProblem } from "./dockerCpus";
+import { rotationConfig } from "./secrets";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -73,6 +75,7 @@ const appConfig = z.strictObject({
   // Hosts and firewall:
 
   // Secret rotation:
+  rotation: rotationConfig,
 
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
   hostKey: z
@@ -269,7 +272,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
     for (const name of Object.keys(isObject(secretsRaw) ? secretsRaw : {})) {
       if (external.includes(name)) continue;
-      const generated = def.backend.secretEnv.some((s) => s.name === name && s.source === "generated");
+      const generated = generatedVariableNames(def.backend.secretEnv).includes(name);
       add(
         ["secrets", appId, name],
         generated

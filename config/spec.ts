@@ -9,6 +9,7 @@ import type {
   ServiceRuntime,
   StateVolume,
 } from "../apps/types";
+import type { RotationSpec } from "./secrets";
 
 export type Environment = "prod" | "staging";
 
@@ -146,6 +147,8 @@ export interface AppSpec {
   // Hosts and firewall: resolved settings of that area go below this line.
 
   // Secret rotation: resolved settings of that area go below this line.
+  /** Rotation of the app's generated secrets: clock, period, incident generation (config/secrets.ts). */
+  readonly rotation: RotationSpec;
 }
 
 export interface StackSpec {

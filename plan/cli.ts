@@ -69,7 +69,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   const stack = options.stack ?? stackNameOf(file);
   let spec;
   try {
-    spec = parseStackConfig(readStackFile(file, PROJECT), PROJECT);
+    spec = parseStackConfig(readStackFile(file, PROJECT), PROJECT, { ...(options.now !== undefined && { now: options.now }) });
   } catch (err) {
     if (err instanceof ConfigError) return { exitCode: EXIT.invalid, stdout: "", stderr: `${err.message}\n` };
     throw err;
@@ -115,6 +115,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   const text = [
     `Offline plan of stack ${stack} (${spec.environment})${mode}: ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
     cliRequirement(),
+    `Rotation clock: ${new Date(spec.apps[0]?.rotation.now ?? Date.now()).toISOString()}${options.now !== undefined ? " (--now)" : ""}; each generated secret is in the window of that time.`,
     ...(options.preview ? [PREVIEW_NOTE] : []),
     "",
     renderTree(run.resources),

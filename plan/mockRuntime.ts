@@ -82,10 +82,25 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       const bytes = Buffer.alloc(Number(inputs["length"] ?? 32));
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
+    case "aws:kms/key:Key": {
+      const keyId = fakeUuid(name);
+      return { ...inputs, keyId, arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}` };
+    }
+    case "aws:secretsmanager/secret:Secret": {
+      // The provider names a secret from its prefix and adds Secrets Manager's own 6-character suffix to the ARN.
+      const secretName = String(inputs["name"] ?? `${String(inputs["namePrefix"] ?? `${name}-`)}${createHash("sha1").update(name).digest("hex").slice(0, 26)}`);
+      return { ...inputs, name: secretName, arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${secretName}-AbCdEf` };
+    }
     default:
       return { ...inputs };
   }
 }
+
+/** A stable UUID-shaped id from a resource name. */
+const fakeUuid = (name: string) => {
+  const h = createHash("sha1").update(name).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
 
 const noFunctions = (args: pulumi.runtime.MockCallArgs): never => {
   throw new Error(`the offline plan has no mock for the function ${args.token}`);
@@ -125,6 +140,8 @@ export interface RunOptions {
    * hand never resolves; the run then fails with a message instead of hanging.
    */
   readonly timeoutMs?: number;
+  /** Other mocks than the plan's (a test that wants provider outputs of its own, say). */
+  readonly mocks?: pulumi.runtime.Mocks;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -168,7 +185,7 @@ export async function runUnderMocks(
   recorder = (r) => resources.push(r);
   const preview = options.preview ?? false;
   try {
-    await pulumi.runtime.setMocks(preview ? firstPreviewMocks : mocks, spec.project, stack, preview);
+    await pulumi.runtime.setMocks(options.mocks ?? (preview ? firstPreviewMocks : mocks), spec.project, stack, preview);
     let outputs: unknown;
     try {
       outputs = program(spec);

@@ -8,6 +8,7 @@ import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
 import requirements from "./requirements.json";
 import { runbookPolicies, type RequirementsData } from "./runbook";
+import { secretsPolicies } from "./secrets";
 
 export const PACK_NAME = "runbook-policies";
 
@@ -38,6 +39,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     // Hosts and firewall: policies of that area go below this line.
 
     // Secret rotation: policies of that area go below this line.
+    ...secretsPolicies(data),
 
   ];
 }

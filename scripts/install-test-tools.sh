@@ -17,6 +17,7 @@ packages=(
   # Hosts and firewall:
 
   # Secret rotation:
+  postgresql  # PostgreSQL 15: the rendered database role rotation runs against a real server
 
 )
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

@@ -128,14 +128,16 @@ export class AppStack extends pulumi.ComponentResource {
     const dependsOnState: pulumi.Resource[] = Object.values(volumes);
     if (app.database.engine === "postgres") {
       const db = app.database;
-      const password = args.secrets.databasePassword;
-      if (!password) throw new Error("`secrets.databasePassword` must be given for a PostgreSQL app");
+      const credentials = args.secrets.database;
+      if (!credentials) throw new Error("`secrets.database` must be given for a PostgreSQL app");
+      // The app connects as the login role of this rotation window (AppSecrets, DatabaseRoles).
+      const active = credentials.roles[credentials.activeSlot];
       const dataVolume = volume("pgdata");
       this.database = new docker.Container(
         `${name}-db`,
         {
           image: image("db", db.image).imageId,
-          envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${password}`)],
+          envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${credentials.bootstrapPassword}`)],
           volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.postgres }],
           networksAdvanced: [internal([ALIASES.database])],
           ...longRunningSettings({ ...common, role: "database", service: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
@@ -145,7 +147,7 @@ export class AppStack extends pulumi.ComponentResource {
       dependsOnState.push(this.database);
       secretEnv.push([
         "DATABASE_URL",
-        pulumi.secret(pulumi.interpolate`postgresql://${db.user}:${password}@${ALIASES.database}:${db.port}/${db.database}`),
+        pulumi.secret(pulumi.interpolate`postgresql://${active.name}:${active.password}@${ALIASES.database}:${db.port}/${db.database}`),
       ]);
     }
 

@@ -22,6 +22,8 @@ export interface AppView {
   step(suffix: string): PolicyResource | undefined;
   /** Random resources that generate the app's secret `name`. */
   secret(name: string): PolicyResource[];
+  /** Every random resource that generates a secret of the app. */
+  readonly secrets: readonly PolicyResource[];
 }
 
 export const labelOf = (r: PolicyResource, label: string): string | undefined =>
@@ -46,6 +48,7 @@ export function appViews(resources: readonly PolicyResource[]): AppView[] {
       service: (name) => own.filter((c) => labelOf(c, LABELS.service) === name),
       step: (suffix) => steps.find((s) => s.name.endsWith(`-${suffix}`)),
       secret: (name) => secrets.filter((s) => (s.props["keepers"] as Record<string, string>)["runbook.secret"] === name),
+      secrets,
     };
   });
 }

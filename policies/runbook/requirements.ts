@@ -103,6 +103,12 @@ export interface AppRequirements {
   // Hosts and firewall: requirement fields of that area go below this line.
 
   // Secret rotation: requirement fields of that area go below this line.
+  /**
+   * Longest period between two rotations, in days, by secret name; `*` for every generated secret
+   * of the app (FairLens: "**Quarterly**: Review and rotate secrets/keys"). The program rotates each
+   * secret every period (90 days where the runbook names none), so a stack meets this by default.
+   */
+  readonly rotation?: Readonly<Record<string, Rule<number>>>;
 }
 
 /** The three-digit number of a runbook file (`003_3d53….txt` → `003`): how messages cite it. */

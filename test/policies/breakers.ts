@@ -24,6 +24,7 @@ export const POLICY: Record<string, string> = {
   cacheOnly: "runbook-cache-only",
   metricsNotPublic: "runbook-metrics-not-public",
   secrets: "runbook-secret-formats",
+  rotation: "secrets-rotation-period-runbook",
 };
 
 /** Resource names of a service's containers, as AppStack names them. */
@@ -69,7 +70,17 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
     case "metricsNotPublic":
       return { spec: (a) => void delete a.backend.metricsPath };
     case "secrets":
-      return { transform: (name, p) => (name === `${id}-secrets-${key.toLowerCase().replace(/_/g, "-")}` ? { ...p, length: 8 } : undefined) };
+      // A single-slot secret, or slot a of a two-slot one.
+      return { transform: (name, p) => (new RegExp(`^${id}-secrets-${key.toLowerCase().replace(/_/g, "-")}(-a)?$`).test(name) ? { ...p, length: 8 } : undefined) };
+    case "rotation":
+      // Every generated value of the app (`*`) or of the named secret rotates far less often than required.
+      return {
+        transform: (_name, p) => {
+          const keepers = p["keepers"] as Record<string, string> | undefined;
+          if (keepers?.["runbook.app"] !== id || (key !== "*" && keepers["runbook.secret"] !== key) || keepers["runbook.rotationDays"] === undefined) return undefined;
+          return { ...p, keepers: { ...keepers, "runbook.rotationDays": String((value as number) + 275) } };
+        },
+      };
   }
   throw new Error(`no breaker for ${kind}`);
 }

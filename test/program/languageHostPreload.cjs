@@ -40,6 +40,8 @@ pulumi.runtime.setMocks(
         const bytes = Buffer.alloc(Number(inputs.length ?? 32));
         Object.assign(state, { base64: bytes.toString("base64"), hex: bytes.toString("hex") });
       }
+      if (type === "aws:kms/key:Key") Object.assign(state, { keyId: `${name}-key-id`, arn: `arn:aws:kms:eu-west-1:111122223333:key/${name}` });
+      if (type === "aws:secretsmanager/secret:Secret") state.name = inputs.name ?? `${inputs.namePrefix ?? `${name}-`}${digest(name).slice(7, 33)}`;
       return { id: `${name}-id`, state };
     },
     call: ({ token }) => {
