@@ -3,7 +3,7 @@
  * Pulumi CLI; the offline plan feeds it the same spec under Pulumi's mock runtime.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { AppSecrets, AppStack } from "./components";
+import { AppSecrets, AppStack, deployHosting, type HostingOutputs } from "./components";
 import type { StackSpec } from "./config/spec";
 
 /** What one app reports as stack outputs. Areas add their fields below the marked lines. */
@@ -17,6 +17,8 @@ export interface AppOutputs {
   // Monitoring and alerts: outputs of that area go below this line.
 
   // Hosts and firewall: outputs of that area go below this line.
+  /** The Docker host, its pinned key, the firewall's rules in words, the lockdown's evidence bundle. */
+  hosting?: HostingOutputs;
 
   // Secret rotation: outputs of that area go below this line.
 }
@@ -32,8 +34,10 @@ export interface StackOutputs {
  */
 export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const apps: StackOutputs["apps"] = {};
-  for (const app of spec.apps) {
+  for (const resolved of spec.apps) {
     // Hosts and firewall: the app's host comes first (its address is where everything else runs).
+    const hosting = deployHosting(resolved, opts);
+    const app = hosting.app;
 
     // Secret rotation and generated secrets.
     const secrets = new AppSecrets(`${app.id}-secrets`, { app }, opts);
@@ -47,6 +51,7 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     // Monitoring and alerts: after the app, whose containers it scrapes.
 
     // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.
+    outputs.hosting = hosting.outputs;
 
     apps[app.id] = outputs;
   }

@@ -216,10 +216,11 @@ describe("the plan refuses bad stack files", () => {
     expect(res.status).toBe(2);
     expect(res.stdout).toBe("");
     const lines = res.stderr.trim().split("\n");
-    expect(lines[0]).toBe("invalid stack config (6 problems):");
+    expect(lines[0]).toBe("invalid stack config (7 problems):");
     expect(lines.slice(1).map((l) => l.trim().split(": ")[0])).toEqual([
       "runbook:apps.fdts.backend.replicas",
       "runbook:apps.fdts.backend.tag",
+      "runbook:apps.fdts.firewall.adminCidrs",
       "runbook:apps.fdts.host",
       "runbook:apps.fdts.hostKey",
       "runbook:apps.lms.database.publishPort",

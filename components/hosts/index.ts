@@ -1,0 +1,4 @@
+export * from "./host";
+export * from "./iamPolicies";
+export * from "./userData";
+export * from "./hosting";
