@@ -16,9 +16,6 @@ export const HOSTS_DEFAULTS = {
   lockdown: false,
   rootVolumeGb: 30,
   dataVolumeGb: 100,
-  volumeType: "gp3",
-  /** Network ACL rule numbers of blocked CIDRs start here (the default ACL's allow-all is rule 100). */
-  aclRuleNumberBase: 10,
 } as const;
 
 /** AWS's default quota is 20 inbound rules per network ACL; two stay for the ACL's own entries. */

@@ -207,7 +207,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
       if (problem) add(at("host"), problem);
     }
     const isSsh = host?.startsWith("ssh://") ?? false;
-    if (isSsh && prod && app["hostKey"] === undefined) {
+    if (isSsh && prod && app["hostKey"] === undefined && app["aws"] === undefined) {
       add(at("hostKey"), "is required for an ssh:// host in prod: deploy steps verify the host against it (take it from the host itself: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` there, and compare with `ssh-keyscan -t ed25519 <host>`)");
     }
     if (!isSsh && app["hostKey"] !== undefined && app["aws"] === undefined) add(at("hostKey"), "applies to ssh:// hosts only; this app's host is the local Docker socket");

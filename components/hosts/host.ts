@@ -163,5 +163,11 @@ export class Host extends pulumi.ComponentResource {
  * recycled elastic IP may still be there with an old machine's key).
  */
 export function dockerSshKnownHostOpts(publicKey: pulumi.Input<string>): pulumi.Input<string>[] {
-  return ["-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o", pulumi.interpolate`KnownHostsCommand=/bin/echo %H ${publicKey}`];
+  return ["-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o", pulumi.output(publicKey).apply(knownHostsCommand)];
+}
+
+/** The ssh option that answers a known_hosts lookup with the pinned key (`%H`: the host looked up). */
+export function knownHostsCommand(publicKey: string): string {
+  if (!/^ssh-ed25519 [A-Za-z0-9+/]+=*$/.test(publicKey)) throw new Error("`publicKey` must be one ssh-ed25519 key, `ssh-ed25519 <base64>`");
+  return `KnownHostsCommand=/bin/echo %H ${publicKey}`;
 }
