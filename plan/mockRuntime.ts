@@ -90,6 +90,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       const privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1wbGFjZWhvbGRlci1ub3QtYS1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
       return { ...inputs, publicKeyOpenssh, privateKeyOpenssh };
     }
+    case "aws:iam/role:Role":
+    case "aws:iam/instanceProfile:InstanceProfile":
+    case "aws:ec2/securityGroup:SecurityGroup":
+      // Autonamed by the provider, as Docker names are: the resource name and a random suffix.
+      return { ...inputs, name: inputs["name"] ?? `${name}-${createHash("sha1").update(name).digest("hex").slice(0, 7)}` };
     case "aws:ec2/eip:Eip":
       // An address of TEST-NET-2 (RFC 5737), derived from the name.
       return { ...inputs, publicIp: `198.51.100.${(createHash("sha1").update(name).digest()[0]! % 250) + 1}` };

@@ -121,7 +121,7 @@ describe("stack config validation", () => {
     expect(fdts.proxy.httpPort).toBe(8002);
     expect(fdts.proxy.maintenance).toBe(false);
     expect(fdts.protectState).toBe(false);
-    expect(fdts.host).toEqual({ kind: "ssh", dockerHost: "ssh://deploy@staging.example.com", user: "deploy", host: "staging.example.com", port: 22 });
+    expect(fdts.host).toEqual({ kind: "ssh", dockerHost: "ssh://deploy@staging.example.com", user: "deploy", host: "staging.example.com", port: 22, hostKey: expect.stringMatching(/^ssh-ed25519 AAAA/) });
     const prodFdts = parseStackConfig(rawStackConfig("prod")).apps.find((a) => a.id === "fdts")!;
     expect(prodFdts.protectState).toBe(true);
     expect(prodFdts.proxy.httpsPort).toBe(443);

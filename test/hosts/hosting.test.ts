@@ -52,6 +52,7 @@ describe("a host the stack creates (AWS)", () => {
     const instance = inputs(byType(host, AWS_TYPES.instance)[0]!);
     expect(instance).toMatchObject({ ami: AWS_HOST.amiId, instanceType: AWS_HOST.instanceType, subnetId: AWS_HOST.subnetId, disableApiTermination: true });
     expect(instance["metadataOptions"]).toEqual({ httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
+    expect(instance["iamInstanceProfile"]).toMatch(/^fdts-host-profile-[0-9a-f]{7}$/);
     expect(instance["rootBlockDevice"]).toEqual({ volumeSize: 30, volumeType: "gp3", deleteOnTermination: true, encrypted: true });
     const sg = named(normal, "fdts-firewall-sg");
     expect(instance["vpcSecurityGroupIds"]).toHaveLength(1);
@@ -153,5 +154,32 @@ describe("the lockdown switch", () => {
     const spec = awsStackSpec({ lockdown: true });
     for (const app of spec.apps) expect(app.proxy.maintenance, app.id).toBe(true);
     for (const app of awsStackSpec().apps) expect(app.proxy.maintenance, app.id).toBe(false);
+  });
+});
+
+describe("the policy pack over a stack with a created host", () => {
+  it("finds no violation in normal mode, in a lockdown or with blocked CIDRs, under prod's policy config", async () => {
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    const { policies } = await import("../../policies/pack");
+    const { resolvePolicyConfig, runPolicies } = await import("../../plan/policyRunner");
+    const { ROOT } = await import("../helpers");
+    const levels = resolvePolicyConfig(policies, "mandatory", JSON.parse(fs.readFileSync(path.join(ROOT, "policies/config/prod.json"), "utf8")) as Record<string, unknown>);
+    for (const resources of [normal, lockdown, blocked]) {
+      const { violations } = await runPolicies(resources, policies, levels, false);
+      expect(violations).toEqual([]);
+    }
+  });
+
+  it("gives the instance role each extra policy document (the backup writer's), and the pack accepts it", async () => {
+    const { deployHosting } = await import("../../components/hosts/hosting");
+    const { renderObjectWriterPolicy } = await import("../../components/hosts/iamPolicies");
+    const document = renderObjectWriterPolicy("fdts-backups-prod", "fdts/");
+    const spec = awsStackSpec();
+    const run = await runUnderMocks(spec, "prod", (s) => deployHosting(s.apps.find((a) => a.id === "fdts")!, undefined, [document]));
+    const rolePolicies = byType(run.resources, AWS_TYPES.rolePolicy);
+    expect(rolePolicies.map((r) => r.name)).toEqual(["fdts-host-policy-0"]);
+    expect(inputs(rolePolicies[0]!)["policy"]).toBe(document);
+    expect(rolePolicies[0]!.dependencies).toContain(named(run.resources, "fdts-host-role").urn);
   });
 });
