@@ -183,3 +183,31 @@ describe("the policy pack over a stack with a created host", () => {
     expect(rolePolicies[0]!.dependencies).toContain(named(run.resources, "fdts-host-role").urn);
   });
 });
+
+describe("existing hosts of the committed stacks", () => {
+  it("create no AWS host, and each ssh host gets one host firewall step carrying the rules for every app's ports on it", async () => {
+    const { stackSpec } = await import("../helpers");
+    const { HOST_FIREWALL_COMMAND, renderHostFirewallInstallScript } = await import("../../components/firewall/hostFirewallRules");
+    for (const stack of ["prod", "staging"]) {
+      const spec = stackSpec(stack);
+      const { resources } = await runUnderMocks(spec, stack);
+      for (const type of Object.values(AWS_TYPES)) expect(byType(resources, type), `${stack} ${type}`).toEqual([]);
+      const steps = resources.filter((r) => r.name.endsWith("-host-firewall"));
+      const hosts = new Set(spec.apps.map((a) => (a.host.kind === "ssh" ? String(a.host.host) : "")));
+      expect(steps, stack).toHaveLength(hosts.size);
+      for (const step of steps) {
+        const app = spec.apps.find((a) => step.name === `${a.id}-firewall-host-firewall`)!;
+        const fw = app.firewall;
+        if (fw.kind !== "host") throw new Error(`${app.id}: not a host firewall`);
+        const sameHost = spec.apps.filter((a) => a.host.kind === "ssh" && app.host.kind === "ssh" && a.host.host === app.host.host);
+        expect(fw.hostPorts).toEqual([...new Set(sameHost.flatMap((a) => a.firewall.publicPorts))].sort((x, y) => x - y));
+        const i = inputs(step);
+        expect(i["create"]).toBe(HOST_FIREWALL_COMMAND);
+        expect(i["stdin"]).toBe(renderHostFirewallInstallScript({ publicPorts: fw.hostPorts, sshPort: fw.sshPort, adminCidrs: fw.adminCidrs, blockedCidrs: fw.blockedCidrs, lockdown: fw.lockdown }));
+        expect((step.wireInputs["connection"] as { value: Record<string, unknown> }).value["hostKey"]).toMatch(/^ssh-ed25519 AAAA/);
+        // The app's Docker provider waits for the host firewall.
+        expect(named(resources, `${app.id}-docker`).dependencies).toContain(step.urn);
+      }
+    }
+  });
+});
