@@ -201,5 +201,5 @@ export function resolveHostsAndFirewall(
   const order = Object.keys(apps);
   sharing.sort(([a], [b]) => (order.indexOf(a) + 1 || order.length + 1) - (order.indexOf(b) + 1 || order.length + 1));
   const hostPorts = [...new Set(sharing.flatMap(([, a]) => publicPorts(a!, defaults.proxy)))].sort((x, y) => x - y);
-  return { firewall: { ...common, kind: "host", appliesHostFirewall: sharing[0]![0] === appId, hostPorts } };
+  return { firewall: { ...common, kind: "host", appliesHostFirewall: sharing[0]![0] === appId, appliedBy: sharing[0]![0], hostPorts } };
 }

@@ -202,7 +202,14 @@ interface FirewallCommon {
  */
 export type FirewallSpec =
   | (FirewallCommon & { readonly kind: "security-group" })
-  | (FirewallCommon & { readonly kind: "host"; readonly appliesHostFirewall: boolean; readonly hostPorts: readonly number[] })
+  | (FirewallCommon & {
+      readonly kind: "host";
+      readonly appliesHostFirewall: boolean;
+      /** The app whose Firewall applies the host's rules (the first app of the stack on that host). */
+      readonly appliedBy: string;
+      /** The public ports of every app on the host. */
+      readonly hostPorts: readonly number[];
+    })
   | (FirewallCommon & { readonly kind: "none" });
 
 export interface StackSpec {

@@ -13,7 +13,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import type { AppSpec, FirewallSpec } from "../../config/spec";
+import type { AppSpec } from "../../config/spec";
+import { describeFirewall } from "../hosts/describe";
 import { deployCommand, type DeployCommand } from "../app/deployCommand";
 import { HOST_FIREWALL_COMMAND, renderHostFirewallInstallScript } from "./hostFirewallRules";
 import { networkAclDenies, securityGroupEgress, securityGroupIngress, type SecurityGroupRule } from "./securityGroupRules";
@@ -27,18 +28,6 @@ export const FIREWALL_DEFAULTS = {
   /** Network ACL rule numbers of blocked CIDRs start here: before the default ACL's allow-all (100). */
   aclRuleNumberBase: 10,
 } as const;
-
-/** What the firewall admits, for stack outputs and the plan: one line per rule. */
-export function describeFirewall(fw: FirewallSpec): string[] {
-  const admins = fw.adminCidrs.length ? fw.adminCidrs.join(", ") : "anywhere (no admin CIDRs)";
-  const ports = fw.kind === "host" ? fw.hostPorts : fw.publicPorts;
-  return [
-    `${fw.kind}${fw.lockdown ? ", LOCKDOWN" : ""}`,
-    `ports ${ports.join(", ")}: ${fw.lockdown ? `admins only (${fw.adminCidrs.join(", ")})` : "anywhere"}`,
-    `ssh ${fw.sshPort}: ${admins}`,
-    ...(fw.blockedCidrs.length ? [`blocked: ${fw.blockedCidrs.join(", ")}`] : []),
-  ];
-}
 
 export class Firewall extends pulumi.ComponentResource {
   public readonly securityGroup?: aws.ec2.SecurityGroup;

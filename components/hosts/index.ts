@@ -2,3 +2,4 @@ export * from "./host";
 export * from "./iamPolicies";
 export * from "./userData";
 export * from "./hosting";
+export * from "./describe";

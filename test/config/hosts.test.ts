@@ -157,7 +157,7 @@ describe("hosts and firewall defaults and resolution", () => {
   it("pins every default", () => {
     expect(HOSTS_DEFAULTS).toEqual({ user: "deploy", sshPort: 22, lockdown: false, rootVolumeGb: 30, dataVolumeGb: 100 });
     const lms = parseStackConfig({ environment: "staging", apps: { lms: { host: "ssh://deploy@lms.example.com", backend: { tag: "1.0" } } } }).apps[0]!;
-    expect(lms.firewall).toEqual({ kind: "host", adminCidrs: [], blockedCidrs: [], lockdown: false, sshPort: 22, publicPorts: [80], appliesHostFirewall: true, hostPorts: [80] });
+    expect(lms.firewall).toEqual({ kind: "host", adminCidrs: [], blockedCidrs: [], lockdown: false, sshPort: 22, publicPorts: [80], appliesHostFirewall: true, appliedBy: "lms", hostPorts: [80] });
     expect(lms.proxy.maintenance).toBe(false);
     const fdts = parseStackConfig(awsStackConfig()).apps.find((a) => a.id === "fdts")!;
     expect(fdts.host).toEqual({ kind: "created", user: "deploy", port: 22 });
