@@ -31,7 +31,7 @@ const net = require("node:net");
 const [address, ...ports] = process.argv.slice(2);
 let ready = 0;
 for (const port of ports) {
-  net.createServer((s) => s.end("ok\\n")).listen(Number(port), address, () => { if (++ready === ports.length) console.log("ready"); });
+  net.createServer((s) => { s.on("error", () => {}); s.on("data", (d) => s.write(d)); s.write("ok\\n"); }).listen(Number(port), address, () => { if (++ready === ports.length) console.log("ready"); });
 }
 `;
 
@@ -47,6 +47,29 @@ const one = (p) => new Promise((resolve) => {
 });
 Promise.all(probes.map(one)).then((r) => console.log(JSON.stringify(r)));
 `;
+
+/** One connection held open from the client: `ping` sends a line and says whether it comes back in time. */
+const HOLD = `
+const net = require("node:net");
+const readline = require("node:readline");
+const [from, host, port, timeout] = process.argv.slice(2);
+const s = net.connect({ host, port: Number(port), localAddress: from });
+let waiting;
+s.on("error", () => {});
+s.once("data", () => {
+  console.log("connected");
+  s.on("data", (d) => { if (waiting && d.toString().includes("ping")) { clearTimeout(waiting); waiting = undefined; console.log("echo"); } });
+});
+readline.createInterface({ input: process.stdin }).on("line", () => {
+  waiting = setTimeout(() => { waiting = undefined; console.log("silent"); }, Number(timeout));
+  s.write("ping\\n");
+});
+`;
+
+export interface HeldConnection {
+  ping(): Promise<boolean>;
+  close(): void;
+}
 
 export interface Probe {
   readonly from: string;
@@ -136,6 +159,40 @@ export class Namespaces {
     const file = path.join(this.dir, "probe.js");
     fs.writeFileSync(file, PROBE.replace("${TIMEOUT}", String(this.probeTimeoutMs)));
     return JSON.parse(this.exec(this.names.client, [process.execPath, file, JSON.stringify(probes)])) as boolean[];
+  }
+
+  /** Opens a connection from the client namespace and keeps it; resolves once the listener has answered. */
+  async hold(probe: Probe): Promise<HeldConnection> {
+    const file = path.join(this.dir, "hold.js");
+    fs.writeFileSync(file, HOLD);
+    const proc = spawn(this.ip, ["netns", "exec", this.names.client, process.execPath, file, probe.from, probe.host, String(probe.port), String(this.probeTimeoutMs)], { stdio: ["pipe", "pipe", "pipe"] });
+    this.servers.push(proc);
+    const lines: string[] = [];
+    let notify: (() => void) | undefined;
+    proc.stdout!.on("data", (c: Buffer) => {
+      lines.push(...c.toString().split("\n").filter(Boolean));
+      notify?.();
+    });
+    const next = (timeoutMs: number) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("the held connection said nothing in time")), timeoutMs);
+        const check = () => {
+          if (lines.length === 0) return;
+          clearTimeout(timer);
+          notify = undefined;
+          resolve(lines.shift()!);
+        };
+        notify = check;
+        check();
+      });
+    if ((await next(5000)) !== "connected") throw new Error("the held connection did not connect");
+    return {
+      ping: async () => {
+        proc.stdin!.write("ping\n");
+        return (await next(this.probeTimeoutMs + 3000)) === "echo";
+      },
+      close: () => proc.kill("SIGKILL"),
+    };
   }
 
   /** `iptables-save` and `ip6tables-save` of the host, counters and timestamps left out. */

@@ -85,6 +85,22 @@ describe("host firewall, real packet filtering in network namespaces", () => {
     expect(r.admin).toEqual({ ...all(true, ["ssh", "host:80", "host:443", "dnat:80", "dnat:443"]), ...all(false, ["host:5432", "dnat:5432"]) });
   });
 
+  it("lockdown also cuts the public's open connections through Docker's DNAT, and not an admin's", async () => {
+    apply(base);
+    const pub = await ns.hold({ from: ADDRESSES.public, host: ADDRESSES.published, port: 443 });
+    const admin = await ns.hold({ from: ADDRESSES.admin, host: ADDRESSES.published, port: 443 });
+    try {
+      expect(await pub.ping()).toBe(true);
+      expect(await admin.ping()).toBe(true);
+      apply({ ...base, lockdown: true });
+      expect(await pub.ping()).toBe(false);
+      expect(await admin.ping()).toBe(true);
+    } finally {
+      pub.close();
+      admin.close();
+    }
+  });
+
   it("a blocked CIDR is refused everything while the public still connects to 80/443", () => {
     apply({ ...base, blockedCidrs: [BLOCKED_CIDR] });
     const r = reach();

@@ -10,7 +10,7 @@ import { awsStackConfig } from "./fixtures";
 
 describe("the offline plan's hosts and firewall", () => {
   it("names every prod app's host, its pinned key and its firewall rules", async () => {
-    const out = await runPlan({ stack: "prod", cwd: ROOT });
+    const out = await runPlan({ stack: "prod", json: false, cwd: ROOT });
     expect(out.exitCode).toBe(0);
     const section = out.stdout.split("Hosts and firewall:\n")[1]!.split("\n\n")[0]!;
     for (const app of stackSpec("prod").apps) {
@@ -24,7 +24,7 @@ describe("the offline plan's hosts and firewall", () => {
     const raw = awsStackConfig({ lockdown: true, blockedCidrs: ["192.0.2.66/32"] }) as Record<string, unknown>;
     const file = path.join(dir, "Pulumi.aws.yaml");
     fs.writeFileSync(file, stringify({ config: { "aws:region": "eu-west-1", ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [`runbook:${k}`, v])) } }));
-    const out = await runPlan({ configFile: file, cwd: ROOT });
+    const out = await runPlan({ configFile: file, json: false, cwd: ROOT });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(out.stderr).toBe("");
     expect(out.exitCode).toBe(0);
