@@ -112,9 +112,12 @@ export class Host extends pulumi.ComponentResource {
         vpcSecurityGroupIds: [...args.securityGroupIds!],
         iamInstanceProfile: this.instanceProfile.name,
         userData: pulumi.secret(userData),
+        // cloud-init runs user data once per instance: a change (new authorized keys) on a stopped and
+        // started instance would never be applied, so it gives a fresh instance instead. Docker's state
+        // is on the data volume, which the new instance mounts as it is.
+        userDataReplaceOnChange: true,
         rootBlockDevice: { volumeSize: m.rootVolumeGb, volumeType: HOST_DEFAULTS.volumeType, deleteOnTermination: true, ...encryption },
         metadataOptions: { ...HOST_DEFAULTS.metadata },
-        disableApiTermination: app.protectState,
         tags,
         volumeTags: tags,
       },

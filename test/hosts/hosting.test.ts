@@ -50,7 +50,7 @@ describe("a host the stack creates (AWS)", () => {
     }
     expect(byType(host, AWS_TYPES.rolePolicy)).toEqual([]);
     const instance = inputs(byType(host, AWS_TYPES.instance)[0]!);
-    expect(instance).toMatchObject({ ami: AWS_HOST.amiId, instanceType: AWS_HOST.instanceType, subnetId: AWS_HOST.subnetId, disableApiTermination: true });
+    expect(instance).toMatchObject({ ami: AWS_HOST.amiId, instanceType: AWS_HOST.instanceType, subnetId: AWS_HOST.subnetId, userDataReplaceOnChange: true });
     expect(instance["metadataOptions"]).toEqual({ httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
     expect(instance["iamInstanceProfile"]).toMatch(/^fdts-host-profile-[0-9a-f]{7}$/);
     expect(instance["rootBlockDevice"]).toEqual({ volumeSize: 30, volumeType: "gp3", deleteOnTermination: true, encrypted: true });

@@ -48,7 +48,7 @@ describe("index.ts loaded by the nodejs language host", () => {
     const outputs = run.stackOutputs as { apps: Record<string, { hosting: { host: string; hostKey: string; firewall: string[] } }> };
     expect(outputs.apps["fdts"]!.hosting.host).toMatch(/^ssh:\/\/deploy@198\.51\.100\.\d+$/);
     expect(outputs.apps["fdts"]!.hosting.hostKey).toMatch(/^ssh-ed25519 AAAA/);
-    expect(outputs.apps["fdts"]!.hosting.firewall[0]).toBe("security-group, LOCKDOWN");
+    expect(outputs.apps["fdts"]!.hosting.firewall[0]).toBe("security group, LOCKDOWN");
     expect(outputs.apps["lms"]!.hosting.host).toBe("ssh://deploy@lms-prod.example.com");
   });
 
