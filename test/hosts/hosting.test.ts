@@ -211,3 +211,22 @@ describe("existing hosts of the committed stacks", () => {
     }
   });
 });
+
+describe("components refuse bad arguments before creating anything", () => {
+  it.each([
+    ["a created host without its security group", "Host", "`securityGroupIds` must name the instance's security group (the Firewall's)"],
+    ["a lockdown without admin blocks", "Firewall", "`app.firewall.lockdown` needs `app.firewall.adminCidrs`: admins must still reach the host"],
+    ["blocked CIDRs on a created host without its network ACL", "FirewallAcl", "`app.machine.networkAclId` is required with `app.firewall.blockedCidrs`"],
+  ])("%s", async (_name, which, message) => {
+    const { Host } = await import("../../components/hosts/host");
+    const { Firewall } = await import("../../components/firewall/firewall");
+    const fdts = awsStackSpec().apps.find((a) => a.id === "fdts")!;
+    const program = () => {
+      if (which === "Host") return new Host("x-host", { app: fdts });
+      if (which === "Firewall") return new Firewall("x-firewall", { app: { ...fdts, firewall: { ...fdts.firewall, lockdown: true, adminCidrs: [] } } });
+      const machine = { ...fdts.machine!, networkAclId: undefined };
+      return new Firewall("x-firewall", { app: { ...fdts, machine, firewall: { ...fdts.firewall, blockedCidrs: ["192.0.2.1/32"] } } });
+    };
+    await expect(runUnderMocks(awsStackSpec(), "prod", program)).rejects.toThrow(message);
+  });
+});
