@@ -3,7 +3,17 @@
  * Pulumi CLI; the offline plan feeds it the same spec under Pulumi's mock runtime.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AppSecrets, AppStack, DatabaseOwnerLock, DatabaseRoles, SecretStore, type AppStackArgs, type RotationStateOutput } from "./components";
+import {
+  AppSecrets,
+  AppStack,
+  DatabaseOwnerLock,
+  DatabaseRoles,
+  SecretStore,
+  deployHosting,
+  type AppStackArgs,
+  type HostingOutputs,
+  type RotationStateOutput,
+} from "./components";
 import type { StackSpec } from "./config/spec";
 
 /** What one app reports as stack outputs. Areas add their fields below the marked lines. */
@@ -17,6 +27,8 @@ export interface AppOutputs {
   // Monitoring and alerts: outputs of that area go below this line.
 
   // Hosts and firewall: outputs of that area go below this line.
+  /** The Docker host, its pinned key, the firewall's rules in words, the lockdown's evidence bundle. */
+  hosting?: HostingOutputs;
 
   // Secret rotation: outputs of that area go below this line.
   /** Where each generated secret stands: window, next rotation, current slot, active database role. Never a value. */
@@ -36,8 +48,10 @@ export interface StackOutputs {
  */
 export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const apps: StackOutputs["apps"] = {};
-  for (const app of spec.apps) {
+  for (const resolved of spec.apps) {
     // Hosts and firewall: the app's host comes first (its address is where everything else runs).
+    const hosting = deployHosting(resolved, opts);
+    const app = hosting.app;
 
     // Secret rotation and generated secrets: the values (with their rotation windows), their copies in
     // Secrets Manager, and the database role step, which the pre-deploy seam runs once the database
@@ -61,6 +75,7 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     // Monitoring and alerts: after the app, whose containers it scrapes.
 
     // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.
+    outputs.hosting = hosting.outputs;
 
     // Secret rotation: once the release is healthy, the database owner keeps no password; the state, never a value, is an output.
     if (credentials && stack.database) new DatabaseOwnerLock(`${app.id}-db-owner-lock`, { app, database: stack.database, after: [stack.healthGate] }, opts);

@@ -7,6 +7,7 @@ import { catalog, catalogIds } from "../apps";
 import type { AppDefinition, ResourceLimits } from "../apps/types";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
+import { resolveHostsAndFirewall } from "./hosts";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
 import { resolveRotation } from "./secrets";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
@@ -179,7 +180,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
       httpPort: proxy.httpPort ?? DEFAULTS.proxy.httpPort,
       httpsPort: proxy.httpsPort ?? DEFAULTS.proxy.httpsPort,
       ...(proxy.tls && { tls: proxy.tls }),
-      maintenance: proxy.maintenance ?? DEFAULTS.proxy.maintenance,
+      // An incident lockdown turns the maintenance page on, unless the stack says `maintenance: false`.
+      maintenance: proxy.maintenance ?? (app.firewall?.lockdown === true || DEFAULTS.proxy.maintenance),
       rateLimit: proxy.rateLimit ?? DEFAULTS.proxy.rateLimit,
       clientMaxBodyMb: proxy.clientMaxBodyMb ?? DEFAULTS.proxy.clientMaxBodyMb,
       limits: DEFAULTS.proxy.limits,
@@ -193,6 +195,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     externalSecrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.secure])),
     unsetExternalSecrets: external.filter((name) => !(name in secrets)),
     rotation: resolveRotation(def, app.rotation, now),
+    // Hosts and firewall: the firewall, and for a host the stack creates its machine and host.
+    ...resolveHostsAndFirewall(def.id, app, cfg.apps, DEFAULTS),
   };
 }
 

@@ -10,6 +10,7 @@ import { generatedVariableNames } from "../apps/secretSlots";
 import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
+import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -73,6 +74,7 @@ const appConfig = z.strictObject({
   // Monitoring and alerts:
 
   // Hosts and firewall:
+  ...hostsAndFirewallKeys,
 
   // Secret rotation:
   rotation: rotationConfig,
@@ -208,10 +210,10 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
       if (problem) add(at("host"), problem);
     }
     const isSsh = host?.startsWith("ssh://") ?? false;
-    if (isSsh && prod && app["hostKey"] === undefined) {
+    if (isSsh && prod && app["hostKey"] === undefined && app["aws"] === undefined) {
       add(at("hostKey"), "is required for an ssh:// host in prod: deploy steps verify the host against it (take it from the host itself: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` there, and compare with `ssh-keyscan -t ed25519 <host>`)");
     }
-    if (!isSsh && app["hostKey"] !== undefined) add(at("hostKey"), "applies to ssh:// hosts only; this app's host is the local Docker socket");
+    if (!isSsh && app["hostKey"] !== undefined && app["aws"] === undefined) add(at("hostKey"), "applies to ssh:// hosts only; this app's host is the local Docker socket");
     if (objectAt(app, "proxy", "tls") !== undefined && app["domain"] === undefined) {
       add(at("domain"), "is required with proxy.tls: the certificate is issued for a name, and health probes must send it as the Host");
     }
@@ -258,9 +260,11 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     if (def.frontend?.adminPort !== undefined) published.push([["frontend"], def.frontend.adminPort]);
     for (const [path, port] of published) {
       if (typeof port !== "number") continue;
-      const key = `${host ?? DEFAULTS.host}#${port}`;
+      // A host the stack creates (`aws`) is the app's own.
+      const hostName = app["aws"] !== undefined ? `the host made for ${appId}` : (host ?? DEFAULTS.host);
+      const key = `${hostName}#${port}`;
       const owner = taken.get(key);
-      if (owner) add(at(...path), `host port ${port} on ${host ?? DEFAULTS.host} is already published by ${owner}; give each app on a host its own port`);
+      if (owner) add(at(...path), `host port ${port} on ${hostName} is already published by ${owner}; give each app on a host its own port`);
       else taken.set(key, appId);
     }
   }
@@ -281,6 +285,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
       );
     }
   }
+  problems.push(...hostsAndFirewallProblems(raw, PROTECTED_ENVIRONMENTS, DEFAULTS.host));
   return problems;
 }
 

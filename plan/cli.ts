@@ -17,6 +17,7 @@ import { runUnderMocks } from "./mockRuntime";
 import { PolicyConfigError, resolvePolicyConfig, runPolicies, type PolicyConfigFile } from "./policyRunner";
 import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { renderSarif } from "./sarif";
+import { describeHosting } from "../components/hosts/describe";
 import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
 
 export { EXIT, parsePlanArgs, USAGE, type PlanOptions } from "./args";
@@ -122,6 +123,9 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
     "",
     "Resources by type:",
     ...counts.map(([type, n]) => `  ${String(n).padStart(4)}  ${type}`),
+    "",
+    "Hosts and firewall:",
+    ...describeHosting(spec.apps),
     "",
     ...(warnings.length ? ["Warnings:", ...warnings.map((w) => `  - ${w}`), ""] : []),
     renderViolations(violations),

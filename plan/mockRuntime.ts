@@ -91,6 +91,22 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       const secretName = String(inputs["name"] ?? `${String(inputs["namePrefix"] ?? `${name}-`)}${createHash("sha1").update(name).digest("hex").slice(0, 26)}`);
       return { ...inputs, name: secretName, arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${secretName}-AbCdEf` };
     }
+    case "tls:index/privateKey:PrivateKey": {
+      // A well-formed ed25519 public key (wire format) derived from the name; never a real key pair.
+      const raw = createHash("sha256").update(name).digest();
+      const wire = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), raw]);
+      const publicKeyOpenssh = `ssh-ed25519 ${wire.toString("base64")}\n`;
+      const privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1wbGFjZWhvbGRlci1ub3QtYS1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
+      return { ...inputs, publicKeyOpenssh, privateKeyOpenssh };
+    }
+    case "aws:iam/role:Role":
+    case "aws:iam/instanceProfile:InstanceProfile":
+    case "aws:ec2/securityGroup:SecurityGroup":
+      // Autonamed by the provider, as Docker names are: the resource name and a random suffix.
+      return { ...inputs, name: inputs["name"] ?? `${name}-${createHash("sha1").update(name).digest("hex").slice(0, 7)}` };
+    case "aws:ec2/eip:Eip":
+      // An address of TEST-NET-2 (RFC 5737), derived from the name.
+      return { ...inputs, publicIp: `198.51.100.${(createHash("sha1").update(name).digest()[0]! % 250) + 1}` };
     default:
       return { ...inputs };
   }
@@ -102,12 +118,25 @@ const fakeUuid = (name: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 };
 
+/** AWS ids have a shape the program may check (`vol-` + hex): the mock gives each type its own. */
+const AWS_ID_PREFIXES: Readonly<Record<string, string>> = {
+  "aws:ebs/volume:Volume": "vol",
+  "aws:ec2/instance:Instance": "i",
+  "aws:ec2/securityGroup:SecurityGroup": "sg",
+  "aws:ec2/eip:Eip": "eipalloc",
+};
+
+export function mockId(type: string, name: string): string {
+  const prefix = AWS_ID_PREFIXES[type];
+  return prefix ? `${prefix}-${createHash("sha1").update(name).digest("hex").slice(0, 17)}` : `${name}-id`;
+}
+
 const noFunctions = (args: pulumi.runtime.MockCallArgs): never => {
   throw new Error(`the offline plan has no mock for the function ${args.token}`);
 };
 
 export const mocks: pulumi.runtime.Mocks = {
-  newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+  newResource: (args) => ({ id: mockId(args.type, args.name), state: mockState(args.type, args.name, args.inputs) }),
   call: noFunctions,
 };
 

@@ -6,6 +6,8 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
+import * as firewall from "./firewall";
+import * as hosts from "./hosts";
 import requirements from "./requirements.json";
 import { runbookPolicies, type RequirementsData } from "./runbook";
 import { secretsPolicies } from "./secrets";
@@ -37,6 +39,13 @@ export function buildPolicies(data: RequirementsData): Policies {
     // Monitoring and alerts: policies of that area go below this line.
 
     // Hosts and firewall: policies of that area go below this line.
+    firewall.ingressPublicWebOnly,
+    firewall.sshAdminOnly,
+    firewall.privatePortsClosed,
+    hosts.volumeEncrypted,
+    hosts.instanceMetadataTokensRequired,
+    hosts.iamPolicyLeastPrivilege,
+    hosts.sshHostKeyPinned,
 
     // Secret rotation: policies of that area go below this line.
     ...secretsPolicies(data),

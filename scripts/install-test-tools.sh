@@ -15,6 +15,9 @@ packages=(
   # Monitoring and alerts:
 
   # Hosts and firewall:
+  # iptables (the nft backend, as Debian's Docker hosts use) and iproute2: the host firewall under real
+  # packet filtering in network namespaces; nftables for `nft list ruleset` when a test needs it.
+  iptables nftables iproute2
 
   # Secret rotation:
   postgresql  # PostgreSQL 15: the rendered database role rotation runs against a real server

@@ -25,7 +25,7 @@ import {
   redisHealthcheck,
   shellHealthcheck,
 } from "./containerDefaults";
-import { deployCommand, type DeployCommand } from "./deployCommand";
+import { deployCommand, reachableHost, type DeployCommand } from "./deployCommand";
 import { ALIASES } from "./nginxConfig";
 import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
@@ -79,10 +79,12 @@ export class AppStack extends pulumi.ComponentResource {
     validateArgs(args);
     const { app } = args;
 
+    const host = reachableHost(app.host);
     const provider = new docker.Provider(
       `${name}-docker`,
-      // ssh never accepts an unknown host key for the provider either: the key must be in known_hosts.
-      { host: app.host.dockerHost, ...(app.host.kind === "ssh" && { sshOpts: ["-o", "StrictHostKeyChecking=yes"] }) },
+      // ssh never accepts an unknown host key for the provider either: the key must be in known_hosts
+      // (or, for a host the stack creates, given to ssh by the Host component).
+      { host: host.dockerHost, ...(host.kind === "ssh" && { sshOpts: ["-o", "StrictHostKeyChecking=yes", ...(host.dockerSshOpts ?? [])] }) },
       { parent: this },
     );
     const child = { parent: this, provider };

@@ -42,7 +42,19 @@ pulumi.runtime.setMocks(
       }
       if (type === "aws:kms/key:Key") Object.assign(state, { keyId: `${name}-key-id`, arn: `arn:aws:kms:eu-west-1:111122223333:key/${name}` });
       if (type === "aws:secretsmanager/secret:Secret") state.name = inputs.name ?? `${inputs.namePrefix ?? `${name}-`}${digest(name).slice(7, 33)}`;
-      return { id: `${name}-id`, state };
+      // Hosts the stack creates: a well-formed ed25519 public key, an elastic IP of TEST-NET-2, AWS-shaped ids.
+      if (type === "tls:index/privateKey:PrivateKey") {
+        const raw = createHash("sha256").update(name).digest();
+        const wire = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), raw]);
+        state.publicKeyOpenssh = `ssh-ed25519 ${wire.toString("base64")}\n`;
+        state.privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1wbGFjZWhvbGRlcg==\n-----END OPENSSH PRIVATE KEY-----\n";
+      }
+      if (type === "aws:ec2/eip:Eip") state.publicIp = `198.51.100.${(createHash("sha1").update(name).digest()[0] % 250) + 1}`;
+      if (["aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:ec2/securityGroup:SecurityGroup"].includes(type)) {
+        state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
+      }
+      const prefix = { "aws:ebs/volume:Volume": "vol", "aws:ec2/instance:Instance": "i", "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/eip:Eip": "eipalloc" }[type];
+      return { id: prefix ? `${prefix}-${createHash("sha1").update(name).digest("hex").slice(0, 17)}` : `${name}-id`, state };
     },
     call: ({ token }) => {
       throw new Error(`no mock for ${token}`);
