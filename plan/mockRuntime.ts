@@ -8,6 +8,7 @@ import type { StackSpec } from "../config/spec";
 import { deployStack } from "../program";
 import {
   MockMonitorPrototype,
+  recordPromisesWithoutStacks,
   waitForRPCs,
   type MockMonitorLike,
   type RegisterResourceRequestLike,
@@ -40,6 +41,7 @@ let installed = false;
 function installCapture(): void {
   if (installed) return;
   installed = true;
+  recordPromisesWithoutStacks();
   const original = MockMonitorPrototype.registerResource;
   MockMonitorPrototype.registerResource = async function (this: MockMonitorLike, req: RegisterResourceRequestLike, callback) {
     const parent = req.getParent();
