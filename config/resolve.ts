@@ -8,7 +8,10 @@ import type { AppDefinition, ResourceLimits } from "../apps/types";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
+import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
+
+const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
 
 type AppConfig = StackConfig["apps"][string];
 type LimitsOverride = Partial<ResourceLimits> | undefined;
@@ -35,7 +38,7 @@ function toProblems(issues: readonly z.core.$ZodIssue[], project: string): Confi
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
-      const appMap = issue.path.length === 1 && (issue.path[0] === "apps" || issue.path[0] === "secrets");
+      const appMap = issue.path.length === 1 && ["apps", "secrets", "alerting"].includes(String(issue.path[0]));
       for (const key of issue.keys) {
         problems.push({
           path: keyPath(project, [...issue.path, key]),
@@ -186,6 +189,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig)
     },
     externalSecrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.secure])),
     unsetExternalSecrets: external.filter((name) => !(name in secrets)),
+    // Monitoring and alerts:
+    ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
   };
 }
 

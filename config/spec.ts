@@ -9,6 +9,7 @@ import type {
   ServiceRuntime,
   StateVolume,
 } from "../apps/types";
+import type { MonitoringSpec } from "./monitoring";
 
 export type Environment = "prod" | "staging";
 
@@ -142,6 +143,8 @@ export interface AppSpec {
   // Backups: resolved settings of that area go below this line.
 
   // Monitoring and alerts: resolved settings of that area go below this line.
+  /** Prometheus, Alertmanager, Grafana and the exporters; undefined where the stack turns monitoring off. */
+  readonly monitoring?: MonitoringSpec;
 
   // Hosts and firewall: resolved settings of that area go below this line.
 
