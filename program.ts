@@ -3,7 +3,7 @@
  * Pulumi CLI; the offline plan feeds it the same spec under Pulumi's mock runtime.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { AppSecrets, AppStack } from "./components";
+import { AppSecrets, AppStack, Monitoring } from "./components";
 import type { StackSpec } from "./config/spec";
 
 /** What one app reports as stack outputs. Areas add their fields below the marked lines. */
@@ -15,6 +15,8 @@ export interface AppOutputs {
   // Backups: outputs of that area go below this line.
 
   // Monitoring and alerts: outputs of that area go below this line.
+  /** Prometheus, Alertmanager and Grafana on 127.0.0.1 of the app's host (open them through an ssh tunnel). */
+  monitoring?: Readonly<Record<string, string>>;
 
   // Hosts and firewall: outputs of that area go below this line.
 
@@ -45,6 +47,10 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
+    if (app.monitoring) {
+      const monitoring = new Monitoring(`${app.id}-monitoring`, { app, stack, secrets }, opts);
+      outputs.monitoring = monitoring.endpoints;
+    }
 
     // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.
 

@@ -1,4 +1,5 @@
 export * from "./app";
 export * from "./secrets";
 // Areas export their components below: backups, monitoring, hosts, firewall.
+export * from "./monitoring";
 

@@ -11,7 +11,7 @@ import type { AppSpec } from "../../config/spec";
 
 export interface AppSecretsArgs {
   /** The app's backend secret variables, database engine and external secret values. */
-  readonly app: Pick<AppSpec, "id" | "backend" | "database" | "externalSecrets">;
+  readonly app: Pick<AppSpec, "id" | "backend" | "database" | "externalSecrets"> & Partial<Pick<AppSpec, "monitoring">>;
 }
 
 /** Alphanumeric secrets use letters and digits only: safe in URLs, env files and shell without quoting. */
@@ -19,6 +19,9 @@ const ALPHANUMERIC = { special: false, upper: true, lower: true, numeric: true }
 
 /** Length of the generated PostgreSQL password (alphanumeric: it goes into DATABASE_URL). */
 export const DATABASE_PASSWORD_LENGTH = 32;
+
+/** Length of the generated Grafana admin password (alphanumeric, like the database password). */
+export const GRAFANA_PASSWORD_LENGTH = 32;
 
 /** Fewest bytes of randomness a generated secret may have: 256 bits. */
 export const MIN_SECRET_BYTES = 32;
@@ -39,6 +42,8 @@ export class AppSecrets extends pulumi.ComponentResource {
   public readonly env: Readonly<Record<string, pulumi.Output<string>>>;
   /** The PostgreSQL password, where the app uses PostgreSQL. */
   public readonly databasePassword?: pulumi.Output<string>;
+  /** Grafana's admin password, where the app is monitored (alphanumeric: it goes through env and stdin). */
+  public readonly grafanaAdminPassword?: pulumi.Output<string>;
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("runbook:secrets:AppSecrets", name, {}, opts);
@@ -62,6 +67,10 @@ export class AppSecrets extends pulumi.ComponentResource {
     if (app.database.engine === "postgres") {
       const format = { encoding: "alphanumeric", length: DATABASE_PASSWORD_LENGTH } as const;
       this.databasePassword = pulumi.secret(this.generate(`${name}-db-password`, secretKeepers(app.id, "POSTGRES_PASSWORD"), format));
+    }
+    if (app.monitoring) {
+      const format = { encoding: "alphanumeric", length: GRAFANA_PASSWORD_LENGTH } as const;
+      this.grafanaAdminPassword = pulumi.secret(this.generate(`${name}-grafana-admin-password`, secretKeepers(app.id, "GF_SECURITY_ADMIN_PASSWORD"), format));
     }
     this.registerOutputs({ names: Object.keys(env) });
   }
