@@ -6,6 +6,7 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
+import { monitoringPolicies } from "./monitoring";
 import requirements from "./requirements.json";
 import { runbookPolicies, type RequirementsData } from "./runbook";
 
@@ -34,6 +35,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     // Backups: policies of that area go below this line.
 
     // Monitoring and alerts: policies of that area go below this line.
+    ...monitoringPolicies(data),
 
     // Hosts and firewall: policies of that area go below this line.
 

@@ -24,6 +24,7 @@ export const POLICY: Record<string, string> = {
   cacheOnly: "runbook-cache-only",
   metricsNotPublic: "runbook-metrics-not-public",
   secrets: "runbook-secret-formats",
+  alerts: "monitoring-alerts-runbook-thresholds",
 };
 
 /** Resource names of a service's containers, as AppStack names them. */
@@ -70,6 +71,14 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
       return { spec: (a) => void delete a.backend.metricsPath };
     case "secrets":
       return { transform: (name, p) => (name === `${id}-secrets-${key.toLowerCase().replace(/_/g, "-")}` ? { ...p, length: 8 } : undefined) };
+    case "alerts":
+      // A stack that loosens the threshold: the rule fires only at twice the runbook's value.
+      return {
+        spec: (a) => {
+          const alerts = a.monitoring!.alerts as Record<string, { threshold: number }>;
+          alerts[key] = { ...alerts[key]!, threshold: (value as { threshold: number }).threshold * 2 };
+        },
+      };
   }
   throw new Error(`no breaker for ${kind}`);
 }
