@@ -84,6 +84,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       const bytes = Buffer.alloc(Number(inputs["length"] ?? 32));
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
+    case "aws:sns/topic:Topic":
+      return { ...inputs, arn: `arn:aws:sns:eu-west-1:123456789012:${name}` };
     default:
       return { ...inputs };
   }

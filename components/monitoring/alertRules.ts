@@ -74,14 +74,17 @@ function threshold(signal: AlertSignal, t: AlertThreshold, app: string): Fixture
 
 export function alertRules(spec: AlertRulesSpec): AlertRule[] {
   const { app } = spec;
-  const cite = (procedure?: string) => (procedure ? `runbook ${runbookNumber(spec.runbook)} '${procedure}'` : `runbook ${runbookNumber(spec.runbook)}`);
+  const describe = (procedure?: string) =>
+    procedure
+      ? `Follow runbook ${runbookNumber(spec.runbook)} '${procedure}'; what to check first: ${spec.docsUrl}.`
+      : `Runbook ${runbookNumber(spec.runbook)} names no procedure for this alert; what to do: ${spec.docsUrl}.`;
   const rule = (group: AlertRule["group"], alert: string, expr: string, forMinutes: number, severity: AlertSeverity, summary: string, procedure: string | undefined, fixture: Fixture, extra: Labels = {}): AlertRule => ({
     group,
     alert,
     expr,
     forMinutes,
     labels: { app, severity, ...extra },
-    annotations: { summary: `${spec.displayName}: ${summary}`, description: `Follow ${cite(procedure)}.`, runbook_url: spec.docsUrl },
+    annotations: { summary: `${spec.displayName}: ${summary}`, description: describe(procedure), runbook_url: spec.docsUrl },
     fixture,
   });
   const rules: AlertRule[] = [];

@@ -17,11 +17,12 @@ export const alertThresholds: RequirementCheck = {
     const signal = key as AlertSignal;
     const t = value as AlertThreshold;
     const info = ALERT_SIGNALS[signal];
-    const want = `a ${signal} alert (${info.what}) firing above ${unit(signal, t.threshold)}${t.forMinutes > 0 ? ` within ${t.forMinutes}m` : ""} at ${t.severity} or higher`;
+    // "<what is wrong>; an alert on <signal> above <threshold> ... is" + " required in production (...)".
+    const want = `an alert on ${info.what} above ${unit(signal, t.threshold)}${t.forMinutes > 0 ? ` within ${t.forMinutes}m` : ""}, at ${t.severity} or higher, is`;
     const prometheus = prometheusOf(app);
-    if (!prometheus) return [{ detail: `${want}, but the app has no Prometheus (monitoring is off)` }];
+    if (!prometheus) return [{ detail: `the app has no Prometheus (monitoring is off); ${want}` }];
     const rules = alertRulesOf(prometheus).filter((r) => r.labels?.[SIGNAL_LABEL] === signal);
-    if (rules.length === 0) return [{ detail: `${want}, but no rule has the label ${SIGNAL_LABEL}="${signal}"`, urn: prometheus.urn }];
+    if (rules.length === 0) return [{ detail: `no rule has the label ${SIGNAL_LABEL}="${signal}"; ${want}`, urn: prometheus.urn }];
     return rules.flatMap((r): Shortfall[] => {
       const problems: string[] = [];
       const threshold = comparedWith(r.expr);
@@ -32,7 +33,7 @@ export const alertThresholds: RequirementCheck = {
       if (minutes > t.forMinutes) problems.push(`waits ${r.for}`);
       const severity = r.labels?.["severity"] ?? "";
       if (!(severity in SEVERITY_RANK) || SEVERITY_RANK[severity as keyof typeof SEVERITY_RANK] < SEVERITY_RANK[t.severity]) problems.push(`is ${severity || "of no severity"}`);
-      return problems.length ? [{ detail: `${want}: ${r.alert} ${problems.join(", ")}`, urn: prometheus.urn }] : [];
+      return problems.length ? [{ detail: `${r.alert} ${problems.join(", ")}; ${want}`, urn: prometheus.urn }] : [];
     });
   },
 };

@@ -36,7 +36,11 @@ describe.each(apps)("monitoring of %s", (_name, app) => {
       expect(rule[0]!.expr).toContain(ALERT_SIGNALS[signal as keyof typeof ALERT_SIGNALS].metric);
       expect(rule[0]!.forMinutes).toBe(t!.forMinutes);
       expect(rule[0]!.labels).toMatchObject({ app: app.id, severity: t!.severity });
-      expect(rule[0]!.annotations["description"]).toBe(`Follow runbook ${app.runbook.slice(0, 3)}${t!.procedure ? ` '${t!.procedure}'` : ""}.`);
+      expect(rule[0]!.annotations["description"]).toBe(
+        t!.procedure
+          ? `Follow runbook ${app.runbook.slice(0, 3)} '${t!.procedure}'; what to check first: docs/operations.md#${app.id}.`
+          : `Runbook ${app.runbook.slice(0, 3)} names no procedure for this alert; what to do: docs/operations.md#${app.id}.`,
+      );
       expect(rule[0]!.annotations["runbook_url"]).toBe(`docs/operations.md#${app.id}`);
     }
   });
@@ -165,6 +169,20 @@ describe("the catalog's alert thresholds", () => {
       .map((l) => l.replace(/^#+ /, "").trim());
     for (const [signal, rule] of Object.entries(app.requirements.alerts!)) {
       if (rule!.value.procedure) expect(headings, `${app.id} ${signal}`).toContain(rule!.value.procedure);
+    }
+  });
+});
+
+describe("docs/operations.md, where every alert's summary sends the operator", () => {
+  const doc = fs.readFileSync(path.join(ROOT, "docs/operations.md"), "utf8");
+  const section = (heading: string) => doc.split(/^## /m).find((s) => s.startsWith(`${heading}\n`)) ?? "";
+
+  it.each(apps)("%s: has the app's section, and documents each of its alerts there or among those every app gets", (_name, app) => {
+    expect(section(app.id), `## ${app.id}`).not.toBe("");
+    const common = section("Alerts every app gets");
+    for (const rule of alertRules(rulesSpecOf(app))) {
+      const documented = common.includes(`| \`${rule.alert}\` |`) || section(app.id).includes(`| \`${rule.alert}\` |`);
+      expect(documented, `${app.id} ${rule.alert}`).toBe(true);
     }
   });
 });
