@@ -6,7 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderAlertRules } from "../../components/monitoring/alertRules";
-import { Monitoring } from "../../components/monitoring/monitoring";
+import { CloudAlarms } from "../../components/monitoring/cloudAlarms";
+import { Monitoring, validateMonitoringArgs } from "../../components/monitoring/monitoring";
 import { monitoringServices, PATHS, UIS } from "../../components/monitoring/settings";
 import { alertRulesSpec } from "../../components/monitoring/specs";
 import { AppStack } from "../../components/app/appStack";
@@ -162,5 +163,29 @@ describe("cloud alarms for an app on an AWS instance", () => {
     expect(subscriptions.map((s) => inputs(s)["protocol"])).toEqual(["email"]);
     expect(isSecretWire(subscriptions[0]!.wireInputs["endpoint"])).toBe(true);
     expect(JSON.stringify(aws.map(inputs))).not.toContain(SECRETS.email);
+  });
+});
+
+describe("Monitoring and CloudAlarms refuse bad arguments before any resource", () => {
+  const lms = stackSpec("prod").apps.find((a) => a.id === "lms")!;
+  const stack = {} as Parameters<typeof validateMonitoringArgs>[0]["stack"];
+  const secrets = { grafanaAdminPassword: undefined, databasePassword: undefined };
+  it.each<[string, Parameters<typeof validateMonitoringArgs>[0], string]>([
+    ["monitoring off", { app: { ...lms, monitoring: undefined }, stack, secrets }, "`app.monitoring` must be set: monitoring is off for lms"],
+    ["no Grafana password", { app: lms, stack, secrets }, "`secrets.grafanaAdminPassword` must be given: Grafana never runs on its default admin password"],
+  ])("%s", (_label, args, message) => {
+    expect(() => validateMonitoringArgs(args)).toThrow(message);
+  });
+
+  it("refuses an image that is not pinned", () => {
+    const args = { app: lms, stack: { database: {} } as typeof stack, secrets: { grafanaAdminPassword: "x" as never, databasePassword: "y" as never }, images: { grafana: "grafana/grafana:latest" } };
+    expect(() => validateMonitoringArgs(args)).toThrow("`images.grafana` must be pinned to a tag or digest (got grafana/grafana:latest)");
+  });
+
+  it.each<[string, ConstructorParameters<typeof CloudAlarms>[1], string]>([
+    ["a CPU threshold of 100", { app: "lms", instanceId: "i-1", cpuPercent: 100 }, "`cpuPercent` must be between 0 and 100 (got 100)"],
+    ["an https subscription to a plain http endpoint", { app: "lms", instanceId: "i-1", subscriptions: [{ protocol: "https", endpoint: "http://pager.example.com" }] }, "`subscriptions`: an https subscription needs an https:// endpoint"],
+  ])("CloudAlarms refuses %s", (_label, args, message) => {
+    expect(() => new CloudAlarms("bad", args)).toThrow(message);
   });
 });
