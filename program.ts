@@ -8,6 +8,7 @@ import {
   AppStack,
   DatabaseOwnerLock,
   DatabaseRoles,
+  Monitoring,
   SecretStore,
   deployHosting,
   type AppStackArgs,
@@ -25,6 +26,8 @@ export interface AppOutputs {
   // Backups: outputs of that area go below this line.
 
   // Monitoring and alerts: outputs of that area go below this line.
+  /** Prometheus, Alertmanager and Grafana on 127.0.0.1 of the app's host (open them through an ssh tunnel). */
+  monitoring?: Readonly<Record<string, string>>;
 
   // Hosts and firewall: outputs of that area go below this line.
   /** The Docker host, its pinned key, the firewall's rules in words, the lockdown's evidence bundle. */
@@ -73,6 +76,10 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
+    if (app.monitoring) {
+      const monitoring = new Monitoring(`${app.id}-monitoring`, { app, stack, secrets, ...(hosting.host.instance && { instance: hosting.host.instance }) }, opts);
+      outputs.monitoring = monitoring.endpoints;
+    }
 
     // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.
     outputs.hosting = hosting.outputs;

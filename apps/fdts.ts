@@ -38,6 +38,24 @@ export const fdts: AppDefinition = {
     healthEndpoints: { value: ["/api/health"], source: { section: "Daily Health Check", line: 141, quote: "curl -f http://localhost:3001/api/health" } },
     tls: { value: true, source: { section: "Security Incident - Critical", line: 90, quote: "ufw deny 443" } },
     database: { value: { engine: "sqlite" }, source: { section: "Database Corruption - Critical", line: 62, quote: 'sqlite3 /app/data/database.sqlite "PRAGMA integrity_check;"' } },
+    // The runbook's alert thresholds. It sets no severity: an error rate that high and a missing backup
+    // page (critical), memory and disk warn. The disk check gives no duration: the 5 minutes of its others.
+    alerts: {
+      errorRate: {
+        value: { threshold: 10, forMinutes: 5, severity: "critical", procedure: "High Error Rate Alert" },
+        source: { section: "High Error Rate Alert", line: 307, quote: "**Threshold**: >10% error rate for 5 minutes" },
+      },
+      memory: {
+        value: { threshold: 90, forMinutes: 5, severity: "warning", procedure: "High Memory Usage Alert" },
+        source: { section: "High Memory Usage Alert", line: 333, quote: "**Threshold**: >90% memory usage for 5 minutes" },
+      },
+      // "No successful backup in 48 hours": the 48 hours are the duration, so no `for:` on top.
+      backupAge: {
+        value: { threshold: 48, forMinutes: 0, severity: "critical", procedure: "Backup Failure Alert" },
+        source: { section: "Backup Failure Alert", line: 360, quote: "**Threshold**: No successful backup in 48 hours" },
+      },
+      disk: { value: { threshold: 80, forMinutes: 5, severity: "warning", procedure: "Daily Health Check" }, source: { section: "Daily Health Check", line: 163, quote: "Disk usage below 80%" } },
+    },
     secrets: {
       JWT_SECRET: { value: { encoding: "base64", bytes: 64 }, source: { section: "Security Incident - Critical", line: 105, quote: "NEW_JWT_SECRET=$(openssl rand -base64 64)" } },
       JWT_REFRESH_SECRET: { value: { encoding: "base64", bytes: 64 }, source: { section: "Security Incident - Critical", line: 106, quote: "NEW_JWT_REFRESH_SECRET=$(openssl rand -base64 64)" } },

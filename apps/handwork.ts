@@ -60,6 +60,15 @@ export const handwork: AppDefinition = {
     tls: { value: true, source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },
     database: { value: { engine: "sqlite" }, source: { section: "Components", line: 22, quote: "**Database**: SQLite with WAL mode" } },
     private: { value: ["backend"], source: { section: "Service Dependencies", line: 31, quote: "Mobile App → Nginx → Backend API → SQLite Database" } },
+    // No durations in the runbook: 5 minutes, as FDTS's alerts. No severities either: the error rate
+    // pages (critical), resources and response time warn.
+    alerts: {
+      cpu: { value: { threshold: 80, forMinutes: 5, severity: "warning", procedure: "High CPU Usage Alert" }, source: { section: "System Metrics", line: 118, quote: "CPU usage > 80%" } },
+      memory: { value: { threshold: 85, forMinutes: 5, severity: "warning", procedure: "High CPU Usage Alert" }, source: { section: "System Metrics", line: 119, quote: "Memory usage > 85%" } },
+      disk: { value: { threshold: 90, forMinutes: 5, severity: "warning" }, source: { section: "System Metrics", line: 120, quote: "Disk usage > 90%" } },
+      latencyAverage: { value: { threshold: 2, forMinutes: 5, severity: "warning" }, source: { section: "Application Metrics", line: 124, quote: "API response time > 2 seconds" } },
+      errorRate: { value: { threshold: 5, forMinutes: 5, severity: "critical", procedure: "Scenario 3: High Error Rate" }, source: { section: "Application Metrics", line: 125, quote: "Error rate > 5%" } },
+    },
     secrets: {
       JWT_SECRET_KEY: { value: { encoding: "hex", bytes: 32 }, source: { section: "Security Incident Response", line: 492, quote: "NEW_SECRET=$(openssl rand -hex 32)" } },
     },

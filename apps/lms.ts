@@ -83,5 +83,20 @@ export const lms: AppDefinition = {
     tls: { value: true, source: { section: "Production-Specific", line: 73, quote: "SECURE_SSL_REDIRECT=true" }, staging: true, stagingSource: STAGING_CHECK },
     database: { value: { engine: "postgres", majorVersion: 16 }, source: { section: "Architecture", line: 19, quote: "**Database:** PostgreSQL 16" } },
     private: { value: ["database", "cache", "backend", "worker:rq"], source: { section: "Horizontal Scaling", line: 402, quote: '- "80:80"' } },
+    // "Key Metrics to Monitor" gives no durations: 5 minutes, as FDTS's alerts. Severities from
+    // "Alert Thresholds": warning for response times, error rates and resources, critical for disk > 95%.
+    alerts: {
+      latencyAverage: { value: { threshold: 2, forMinutes: 5, severity: "warning", procedure: "High Response Times" }, source: { section: "Key Metrics to Monitor", line: 258, quote: "API endpoints < 2s average" } },
+      latencyP95: { value: { threshold: 3, forMinutes: 5, severity: "warning", procedure: "High Response Times" }, source: { section: "Key Metrics to Monitor", line: 259, quote: "Dashboard < 3s p95" } },
+      errorRate: { value: { threshold: 1, forMinutes: 5, severity: "warning", procedure: "System Down" }, source: { section: "Key Metrics to Monitor", line: 263, quote: "HTTP 5xx errors < 1%" } },
+      cpu: { value: { threshold: 70, forMinutes: 5, severity: "warning", procedure: "High Response Times" }, source: { section: "Key Metrics to Monitor", line: 268, quote: "CPU usage < 70%" } },
+      memory: { value: { threshold: 80, forMinutes: 5, severity: "warning", procedure: "Memory Issues" }, source: { section: "Key Metrics to Monitor", line: 269, quote: "Memory usage < 80%" } },
+      disk: { value: { threshold: 85, forMinutes: 5, severity: "warning", procedure: "Upload Failures" }, source: { section: "Key Metrics to Monitor", line: 270, quote: "Disk usage < 85%" } },
+      diskCritical: { value: { threshold: 95, forMinutes: 5, severity: "critical", procedure: "System Down" }, source: { section: "Alert Thresholds", line: 279, quote: "disk > 95%" } },
+      dbConnections: {
+        value: { threshold: 80, forMinutes: 5, severity: "warning", procedure: "Database Connection Issues" },
+        source: { section: "Key Metrics to Monitor", line: 271, quote: "Database connections < 80% of max" },
+      },
+    },
   },
 };

@@ -11,10 +11,14 @@ import type { AppDefinition } from "./types";
 export const REQUIREMENTS_FILE = "policies/requirements.json";
 export const REGENERATE_COMMAND = "npm run generate:requirements";
 
-/** Every secret variable an app's containers carry: its own (previous slots included), and those the program makes (PostgreSQL's). */
+/**
+ * Every secret variable an app's containers carry: its own (previous slots included), and those the program makes (PostgreSQL's;
+ * Grafana's admin password and the PostgreSQL exporter's connection URL where the app is monitored).
+ */
 export function secretEnvNames(app: AppDefinition): string[] {
   const own = secretVariableNames(app.backend.secretEnv);
-  return [...own, ...(app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD"] : [])].sort();
+  const postgres = app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD", "DATA_SOURCE_NAME"] : [];
+  return [...own, ...postgres, "GF_SECURITY_ADMIN_PASSWORD"].sort();
 }
 
 export function requirementsData(catalog: Readonly<Record<string, AppDefinition>>): RequirementsData {

@@ -3,4 +3,5 @@ export * from "./secrets";
 // Areas export their components below: backups, monitoring, hosts, firewall.
 export * from "./hosts";
 export * from "./firewall";
+export * from "./monitoring";
 

@@ -10,7 +10,10 @@ import { ConfigError, keyPath, type ConfigProblem } from "./errors";
 import { resolveHostsAndFirewall } from "./hosts";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
 import { resolveRotation } from "./secrets";
+import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
+
+const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
 
 type AppConfig = StackConfig["apps"][string];
 type LimitsOverride = Partial<ResourceLimits> | undefined;
@@ -42,7 +45,7 @@ function toProblems(issues: readonly z.core.$ZodIssue[], project: string): Confi
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
-      const appMap = issue.path.length === 1 && (issue.path[0] === "apps" || issue.path[0] === "secrets");
+      const appMap = issue.path.length === 1 && ["apps", "secrets", "alerting"].includes(String(issue.path[0]));
       for (const key of issue.keys) {
         problems.push({
           path: keyPath(project, [...issue.path, key]),
@@ -197,6 +200,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     rotation: resolveRotation(def, app.rotation, now),
     // Hosts and firewall: the firewall, and for a host the stack creates its machine and host.
     ...resolveHostsAndFirewall(def.id, app, cfg.apps, DEFAULTS),
+    // Monitoring and alerts:
+    ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
   };
 }
 

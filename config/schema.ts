@@ -11,6 +11,7 @@ import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
+import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -72,6 +73,7 @@ const appConfig = z.strictObject({
   // Backups:
 
   // Monitoring and alerts:
+  monitoring: monitoringSchema.optional(),
 
   // Hosts and firewall:
   ...hostsAndFirewallKeys,
@@ -165,12 +167,15 @@ export const stackConfigSchema = z.strictObject({
   environment: z.enum(["prod", "staging"], { error: "must be prod or staging" }),
   apps: appsSchema,
   secrets: secretsSchema.optional(),
+  // Monitoring and alerts: where alerts are sent (every leaf secure; config/monitoring.ts says why it is its own key).
+  alerting: alertingSchema.optional(),
 });
 
 export type StackConfig = {
   environment: "prod" | "staging";
   apps: Record<string, z.infer<typeof appConfig>>;
   secrets?: Record<string, Record<string, { secure: string }>>;
+  alerting?: AlertingConfig;
 };
 
 /** A path and message, before the project prefix is put on. */
@@ -286,6 +291,8 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     }
   }
   problems.push(...hostsAndFirewallProblems(raw, PROTECTED_ENVIRONMENTS, DEFAULTS.host));
+  // Monitoring and alerts:
+  problems.push(...monitoringProblems(raw));
   return problems;
 }
 

@@ -11,6 +11,7 @@ import type {
   StateVolume,
 } from "../apps/types";
 import type { RotationSpec } from "./secrets";
+import type { MonitoringSpec } from "./monitoring";
 
 export type Environment = "prod" | "staging";
 
@@ -154,6 +155,8 @@ export interface AppSpec {
   // Backups: resolved settings of that area go below this line.
 
   // Monitoring and alerts: resolved settings of that area go below this line.
+  /** Prometheus, Alertmanager, Grafana and the exporters; undefined where the stack turns monitoring off. */
+  readonly monitoring?: MonitoringSpec;
 
   // Hosts and firewall: resolved settings of that area go below this line.
   /** The AWS instance the stack creates for this app (`apps.<id>.aws`); absent for an existing host. */

@@ -8,6 +8,7 @@ import type { StackSpec } from "../config/spec";
 import { deployStack } from "../program";
 import {
   MockMonitorPrototype,
+  recordPromisesWithoutStacks,
   waitForRPCs,
   type MockMonitorLike,
   type RegisterResourceRequestLike,
@@ -40,6 +41,7 @@ let installed = false;
 function installCapture(): void {
   if (installed) return;
   installed = true;
+  recordPromisesWithoutStacks();
   const original = MockMonitorPrototype.registerResource;
   MockMonitorPrototype.registerResource = async function (this: MockMonitorLike, req: RegisterResourceRequestLike, callback) {
     const parent = req.getParent();
@@ -107,6 +109,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "aws:ec2/eip:Eip":
       // An address of TEST-NET-2 (RFC 5737), derived from the name.
       return { ...inputs, publicIp: `198.51.100.${(createHash("sha1").update(name).digest()[0]! % 250) + 1}` };
+    case "aws:sns/topic:Topic":
+      return { ...inputs, arn: `arn:aws:sns:eu-west-1:123456789012:${name}` };
     default:
       return { ...inputs };
   }

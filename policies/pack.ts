@@ -8,6 +8,7 @@ import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
 import * as firewall from "./firewall";
 import * as hosts from "./hosts";
+import { monitoringPolicies } from "./monitoring";
 import requirements from "./requirements.json";
 import { runbookPolicies, type RequirementsData } from "./runbook";
 import { secretsPolicies } from "./secrets";
@@ -37,6 +38,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     // Backups: policies of that area go below this line.
 
     // Monitoring and alerts: policies of that area go below this line.
+    ...monitoringPolicies(data),
 
     // Hosts and firewall: policies of that area go below this line.
     firewall.ingressPublicWebOnly,

@@ -49,6 +49,8 @@ export const REPLACE_FIRST = { deleteBeforeReplace: false } as const;
 export const DELETE_FIRST = { deleteBeforeReplace: true } as const;
 
 export class AppStack extends pulumi.ComponentResource {
+  /** The Docker provider of the app's host: components that run beside the app (monitoring) use it. */
+  public readonly provider: docker.Provider;
   public readonly internalNetwork: docker.Network;
   public readonly publicNetwork: docker.Network;
   public readonly egressNetwork?: docker.Network;
@@ -87,6 +89,7 @@ export class AppStack extends pulumi.ComponentResource {
       { host: host.dockerHost, ...(host.kind === "ssh" && { sshOpts: ["-o", "StrictHostKeyChecking=yes", ...(host.dockerSshOpts ?? [])] }) },
       { parent: this },
     );
+    this.provider = provider;
     const child = { parent: this, provider };
     const stateOpts: pulumi.CustomResourceOptions = { ...child, protect: app.protectState, retainOnDelete: app.protectState };
     const labels = [
@@ -288,7 +291,8 @@ export class AppStack extends pulumi.ComponentResource {
       parent: this,
       provider,
       image: image("proxy", app.proxy.image).imageId,
-      networks: [this.publicNetwork.name, this.internalNetwork.name],
+      // `proxy` on the internal network: monitoring probes the app through it and scrapes its exporters.
+      networks: [{ name: this.publicNetwork.name }, internal([ALIASES.proxy])],
       common,
       backends: this.backendReplicas,
       frontends: admin ? [] : this.frontends,

@@ -20,8 +20,8 @@ import { inferKind, KEEPER, type SecretKind } from "../../policies/secrets/kinds
 import { clockProblem, otherSlot, rotationKeepers, rotationState, windowIndex, writtenSlot, type RotationClock, type SecretRotationState, type Slot } from "./rotationWindow";
 
 export interface AppSecretsArgs {
-  /** The app's backend secret variables, database engine, external secret values and rotation settings. */
-  readonly app: Pick<AppSpec, "id" | "backend" | "database" | "externalSecrets" | "rotation">;
+  /** The app's backend secret variables, database engine, external secret values, rotation settings and monitoring. */
+  readonly app: Pick<AppSpec, "id" | "backend" | "database" | "externalSecrets" | "rotation"> & Partial<Pick<AppSpec, "monitoring">>;
 }
 
 /** Alphanumeric secrets use letters and digits only: safe in URLs, env files and shell without quoting. */
@@ -33,6 +33,9 @@ export const DATABASE_PASSWORD_LENGTH = 32;
 export const DATABASE_ROLE_PASSWORD_LENGTH = 44;
 /** The name the database login roles' passwords carry in their keepers and rotation state. */
 export const DATABASE_PASSWORD = "DATABASE_PASSWORD";
+
+/** Length of the generated Grafana admin password (alphanumeric, like the database password). */
+export const GRAFANA_PASSWORD_LENGTH = 32;
 
 /** Fewest bytes of randomness a generated secret may have: 256 bits. */
 export const MIN_SECRET_BYTES = 32;
@@ -89,6 +92,9 @@ export class AppSecrets extends pulumi.ComponentResource {
   /** Where each generated secret stands (a stack output). */
   public readonly rotation: RotationStateOutput;
 
+  /** Grafana's admin password, where the app is monitored (alphanumeric: it goes through env and stdin). */
+  public readonly grafanaAdminPassword?: pulumi.Output<string>;
+
   private readonly app: AppSecretsArgs["app"];
   private readonly storedValues: StoredSecret[] = [];
   private readonly states: Record<string, SecretRotationState> = {};
@@ -143,6 +149,10 @@ export class AppSecrets extends pulumi.ComponentResource {
         name: "DATABASE_CREDENTIALS",
         value: pulumi.secret(active.password.apply((password) => JSON.stringify({ engine: "postgres", host: ALIASES.database, port: db.port, dbname: db.database, username: active.name, password }))),
       });
+    }
+    if (app.monitoring) {
+      const format = { encoding: "alphanumeric", length: GRAFANA_PASSWORD_LENGTH } as const;
+      this.grafanaAdminPassword = this.generate(`${name}-grafana-admin-password`, secretKeepers(app.id, "GF_SECURITY_ADMIN_PASSWORD"), format);
     }
     this.stored = this.storedValues;
     this.rotation = {

@@ -6,7 +6,7 @@ import { generatedSecrets, peek } from "./kinds";
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIALS|WEBHOOK_URL)/i;
 const NAME_OF_A_PATH = /[-_](FILE|PATH|DIR)$/i;
 /** `NAME=value`, `--name=value`, `--name value` on a command line; `name: value` or `name = value` at the start of a line of a file. */
-const ASSIGNMENTS = [/(?:^|[\s;&|('"`/])(?:export\s+)?(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(\S+)/g, /(?:^|\s)(--[A-Za-z][A-Za-z0-9-]*)\s+([^\s-]\S*)/g, /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::|=)\s+(\S.*)$/gm];
+const ASSIGNMENTS = [/(?:^|[\s;&|('"`/])(?:export\s+)?(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(\S+)/g, /(?:^|\s)(--[A-Za-z][A-Za-z0-9-]*)\s+([^\s<>|&;-]\S*)/g, /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::|=)\s+(\S.*)$/gm];
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/@\s:'"]*:([^/@\s'"]+)@/gi;
 const SQL_PASSWORD = /\bPASSWORD\s+'([^']*)'/gi;
 

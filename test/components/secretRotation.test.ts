@@ -141,6 +141,7 @@ describe.each(cases)("secret rotation of %s", (_label, stack, id) => {
     const expected = [
       ...app.backend.secretEnv.flatMap((s) => (s.source !== "generated" ? [] : s.previousSlot ? [s.name, previousSlotName(s.name)] : [s.name])),
       ...(app.database.engine === "postgres" ? ["DATABASE_CREDENTIALS"] : []),
+      ...(app.monitoring ? ["GF_SECURITY_ADMIN_PASSWORD"] : []),
     ].sort();
     expect(secrets.map((s) => (unwrap(s.wireInputs["tags"]) as Record<string, string>)["runbook.secret"]).sort()).toEqual(expected);
     for (const s of secrets) {
@@ -160,7 +161,8 @@ describe.each(cases)("secret rotation of %s", (_label, stack, id) => {
     expect(state.clock).toBe(new Date(T0).toISOString());
     expect(state.generation).toBe(app.rotation.generation);
     const names = app.backend.secretEnv.filter((s) => s.source === "generated").map((s) => s.name);
-    expect(Object.keys(state.secrets).sort()).toEqual([...names, ...(app.database.engine === "postgres" ? ["DATABASE_PASSWORD"] : [])].sort());
+    const made = [...(app.database.engine === "postgres" ? ["DATABASE_PASSWORD"] : []), ...(app.monitoring ? ["GF_SECURITY_ADMIN_PASSWORD"] : [])];
+    expect(Object.keys(state.secrets).sort()).toEqual([...names, ...made].sort());
     for (const s of Object.values(state.secrets)) {
       expect(s.window).toBe(windowIndex(T0, s.periodDays));
       expect(Date.parse(s.nextRotation)).toBeGreaterThan(T0);
@@ -184,7 +186,11 @@ describe("secret rotation over time, across the prod stack", () => {
     const slotted = [...keepers(before).keys()].filter((n) => /-[ab]$/.test(n));
     // Exactly one of each a/b pair.
     const pairs = new Set(slotted.map((n) => n.slice(0, -2)));
-    expect(rotated.length).toBe(pairs.size);
+    // Single-slot values (Grafana's admin password, reset in Grafana by a step) rotate whole.
+    const singles = [...keepers(before).keys()].filter((n) => n.endsWith("-grafana-admin-password"));
+    expect(singles.length).toBeGreaterThan(0);
+    for (const single of singles) expect(rotated).toContain(single);
+    expect(rotated.length).toBe(pairs.size + singles.length);
     for (const base of pairs) expect(rotated.filter((n) => n === `${base}-a` || n === `${base}-b`), base).toHaveLength(1);
     for (const app of before.spec.apps.filter((a) => a.database.engine === "postgres")) {
       const user = (r: Run) => new URL(envValue(named(r, `${app.id}-backend-0`)!, "DATABASE_URL")).username;

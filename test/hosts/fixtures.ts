@@ -30,6 +30,8 @@ export function awsStackConfig(firewall: Record<string, unknown> = {}): RawConfi
         proxy: tls("lms"),
       },
     },
+    // Production pages someone on critical alerts (monitoring-routing-critical-receiver); a stand-in address.
+    alerting: { fdts: { critical: { webhookUrl: { secure: "https://alerts.example.com/fdts" } } }, lms: { critical: { webhookUrl: { secure: "https://alerts.example.com/lms" } } } },
   };
 }
 

@@ -25,6 +25,7 @@ export const POLICY: Record<string, string> = {
   metricsNotPublic: "runbook-metrics-not-public",
   secrets: "runbook-secret-formats",
   rotation: "secrets-rotation-period-runbook",
+  alerts: "monitoring-alerts-runbook-thresholds",
 };
 
 /** Resource names of a service's containers, as AppStack names them. */
@@ -79,6 +80,14 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
           const keepers = p["keepers"] as Record<string, string> | undefined;
           if (keepers?.["runbook.app"] !== id || (key !== "*" && keepers["runbook.secret"] !== key) || keepers["runbook.rotationDays"] === undefined) return undefined;
           return { ...p, keepers: { ...keepers, "runbook.rotationDays": String((value as number) + 275) } };
+        },
+      };
+    case "alerts":
+      // A stack that loosens the threshold: the rule fires only at twice the runbook's value.
+      return {
+        spec: (a) => {
+          const alerts = a.monitoring!.alerts as Record<string, { threshold: number }>;
+          alerts[key] = { ...alerts[key]!, threshold: (value as { threshold: number }).threshold * 2 };
         },
       };
   }

@@ -109,7 +109,8 @@ function prodSpec(def: AppDefinition): StackSpec {
       ...(def.frontend && { frontend: { tag: "1.0.0" } }),
       ...(tls && { proxy: { tls: { certificateFile: "/etc/letsencrypt/live/sample/fullchain.pem", keyFile: "/etc/letsencrypt/live/sample/privkey.pem" } } }),
     },
-    { environment: "prod", apps: {} },
+    // Production pages someone on critical alerts (monitoring-routing-critical-receiver).
+    { environment: "prod", apps: {}, alerting: { sample: { critical: { webhookUrl: { secure: "https://alerts.example.com/hook" } } } } },
   );
   return { project: "runbook", environment: "prod", apps: [app] };
 }

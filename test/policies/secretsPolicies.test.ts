@@ -222,6 +222,15 @@ describe("secrets policies", () => {
     ]);
   });
 
+  it("reads a flag followed by a shell redirect as a flag, not as a value (grafana cli's --password-from-stdin >/dev/null)", async () => {
+    const stdinFlag = (e: Record<string, Entry>) => (props(e, "demo-migrate")["create"] = "grafana cli admin reset-admin-password --password-from-stdin >/dev/null");
+    expect(await run("secrets-value-not-plaintext", demo(stdinFlag))).toEqual([]);
+    const leaked = (e: Record<string, Entry>) => (props(e, "demo-migrate")["create"] = "grafana cli admin reset-admin-password --password s3cret-value >/dev/null");
+    expect(await run("secrets-value-not-plaintext", demo(leaked))).toEqual([
+      "demo-migrate: its command line holds a value for password in plain text; pass secrets on stdin or in a secret environment, as Pulumi secrets.",
+    ]);
+  });
+
   it("never judges the database's bootstrap password by rotation: the owner loses it once the app runs on its roles", async () => {
     const weak = (e: Record<string, Entry>) => (props(e, "demo-secrets-db-password")["length"] = 8);
     expect(await run("secrets-rotation-period-max", demo(weak))).toEqual([]);

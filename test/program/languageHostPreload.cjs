@@ -35,6 +35,7 @@ pulumi.runtime.setMocks(
       const state = { ...inputs };
       if (type === "docker:index/remoteImage:RemoteImage") state.imageId = digest(inputs.name);
       if (type.startsWith("docker:index/")) state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
+      if (type === "aws:sns/topic:Topic") state.arn = `arn:aws:sns:eu-west-1:123456789012:${name}`;
       if (type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(Number(inputs.length ?? 16));
       if (type === "random:index/randomBytes:RandomBytes") {
         const bytes = Buffer.alloc(Number(inputs.length ?? 32));
