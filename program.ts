@@ -38,6 +38,12 @@ export interface AppOutputs {
   rotation?: RotationStateOutput;
   /** Secrets Manager name of each stored secret, for break-glass reads (`aws secretsmanager get-secret-value`). */
   secretsManager?: Readonly<Record<string, pulumi.Output<string>>>;
+
+  // Releases and rollback: outputs of that area go below this line.
+
+  // Maintenance, scaling and diagnostics: outputs of that area go below this line.
+
+  // Adoption: outputs of that area go below this line.
 }
 
 export interface StackOutputs {
@@ -88,6 +94,12 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     if (credentials && stack.database) new DatabaseOwnerLock(`${app.id}-db-owner-lock`, { app, database: stack.database, after: [stack.healthGate] }, opts);
     outputs.rotation = secrets.rotation;
     outputs.secretsManager = store.names;
+
+    // Releases and rollback:
+
+    // Maintenance, scaling and diagnostics:
+
+    // Adoption:
 
     apps[app.id] = outputs;
   }

@@ -202,6 +202,9 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     ...resolveHostsAndFirewall(def.id, app, cfg.apps, DEFAULTS),
     // Monitoring and alerts:
     ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
+    // Releases and rollback:
+    // Maintenance, scaling and diagnostics:
+    // Adoption:
   };
 }
 

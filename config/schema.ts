@@ -81,6 +81,12 @@ const appConfig = z.strictObject({
   // Secret rotation:
   rotation: rotationConfig,
 
+  // Releases and rollback:
+
+  // Maintenance, scaling and diagnostics:
+
+  // Adoption:
+
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
   hostKey: z
     .string({ error: "must be the host's public key as a string" })
@@ -293,6 +299,9 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   problems.push(...hostsAndFirewallProblems(raw, PROTECTED_ENVIRONMENTS, DEFAULTS.host));
   // Monitoring and alerts:
   problems.push(...monitoringProblems(raw));
+  // Releases and rollback:
+  // Maintenance, scaling and diagnostics:
+  // Adoption:
   return problems;
 }
 

@@ -167,6 +167,12 @@ export interface AppSpec {
   // Secret rotation: resolved settings of that area go below this line.
   /** Rotation of the app's generated secrets: clock, period, incident generation (config/secrets.ts). */
   readonly rotation: RotationSpec;
+
+  // Releases and rollback: resolved settings of that area go below this line.
+
+  // Maintenance, scaling and diagnostics: resolved settings of that area go below this line.
+
+  // Adoption: resolved settings of that area go below this line.
 }
 
 /** An EC2 instance made by the stack: ids come from config, never from a lookup. */

@@ -52,6 +52,12 @@ export function buildPolicies(data: RequirementsData): Policies {
     // Secret rotation: policies of that area go below this line.
     ...secretsPolicies(data),
 
+    // Releases and rollback: policies of that area go below this line.
+
+    // Maintenance, scaling and diagnostics: policies of that area go below this line.
+
+    // Adoption: policies of that area go below this line.
+
   ];
 }
 

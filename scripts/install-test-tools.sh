@@ -24,6 +24,12 @@ packages=(
   # Secret rotation:
   postgresql  # PostgreSQL 15: the rendered database role rotation runs against a real server
 
+  # Releases and rollback:
+
+  # Maintenance, scaling and diagnostics:
+
+  # Adoption:
+
 )
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
