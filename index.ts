@@ -12,13 +12,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "./config/defaults";
 import { ConfigError } from "./config/errors";
 import { parseStackConfig } from "./config/resolve";
+import { rotationClock } from "./config/rotationClock";
 import { readPulumiConfig } from "./config/sources";
 import { deployStack, type StackOutputs } from "./program";
 
 async function main(): Promise<StackOutputs> {
   const project = pulumi.getProject() || PROJECT;
   try {
-    return deployStack(parseStackConfig(readPulumiConfig(project), project));
+    // The rotation clock: the real time, or RUNBOOK_ROTATION_NOW in a preview (config/secrets.ts).
+    const now = rotationClock(process.env, pulumi.runtime.isDryRun());
+    return deployStack(parseStackConfig(readPulumiConfig(project), project, { now }));
   } catch (err) {
     if (err instanceof ConfigError) throw quietRunError(err.message);
     throw err;

@@ -2,8 +2,23 @@
  * The program: a StackSpec in, resources out. index.ts feeds it the stack's config under the
  * Pulumi CLI; the offline plan feeds it the same spec under Pulumi's mock runtime.
  */
-import type * as pulumi from "@pulumi/pulumi";
-import { AppSecrets, AppStack, BackupBucket, BackupJobs, recoverySource, type PreDeployState } from "./components";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  AppSecrets,
+  AppStack,
+  BackupBucket,
+  BackupJobs,
+  DatabaseOwnerLock,
+  DatabaseRoles,
+  Monitoring,
+  SecretStore,
+  deployHosting,
+  recoverySource,
+  type AppStackArgs,
+  type HostingOutputs,
+  type PreDeployState,
+  type RotationStateOutput,
+} from "./components";
 import type { StackSpec } from "./config/spec";
 
 /** What one app reports as stack outputs. Areas add their fields below the marked lines. */
@@ -24,10 +39,24 @@ export interface AppOutputs {
   };
 
   // Monitoring and alerts: outputs of that area go below this line.
+  /** Prometheus, Alertmanager and Grafana on 127.0.0.1 of the app's host (open them through an ssh tunnel). */
+  monitoring?: Readonly<Record<string, string>>;
 
   // Hosts and firewall: outputs of that area go below this line.
+  /** The Docker host, its pinned key, the firewall's rules in words, the lockdown's evidence bundle. */
+  hosting?: HostingOutputs;
 
   // Secret rotation: outputs of that area go below this line.
+  /** Where each generated secret stands: window, next rotation, current slot, active database role. Never a value. */
+  rotation?: RotationStateOutput;
+  /** Secrets Manager name of each stored secret, for break-glass reads (`aws secretsmanager get-secret-value`). */
+  secretsManager?: Readonly<Record<string, pulumi.Output<string>>>;
+
+  // Releases and rollback: outputs of that area go below this line.
+
+  // Maintenance, scaling and diagnostics: outputs of that area go below this line.
+
+  // Adoption: outputs of that area go below this line.
 }
 
 export interface StackOutputs {
@@ -41,34 +70,54 @@ export interface StackOutputs {
  */
 export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const apps: StackOutputs["apps"] = {};
-  for (const app of spec.apps) {
-    // Hosts and firewall: the app's host comes first (its address is where everything else runs).
-
-    // Secret rotation and generated secrets.
-    const secrets = new AppSecrets(`${app.id}-secrets`, { app }, opts);
-
-    // Backups: the bucket, the jobs, and the pre-deploy backup that migrations wait for.
-    const beforeMigrations: pulumi.Resource[] = [];
-    const source = app.backups.restoreFrom && recoverySource(`${app.id}-restore-source`, app.id, app.backups.restoreFrom, opts);
+  for (const resolved of spec.apps) {
+    // Backups: the bucket before the host, whose role (a host the stack creates) gets the writer's
+    // policy document: put and get under the app's prefix, never delete or change retention.
+    const source = resolved.backups.restoreFrom && recoverySource(`${resolved.id}-restore-source`, resolved.id, resolved.backups.restoreFrom, opts);
     const bucket = new BackupBucket(
-      `${app.id}-backup`,
+      `${resolved.id}-backup`,
       {
-        appId: app.id,
-        environment: app.environment,
-        cloudRetentionDays: app.backups.cloudRetentionDays,
-        localRetentionDays: app.backups.localRetentionDays,
-        noncurrentVersionDays: app.backups.noncurrentVersionDays,
-        locked: app.backups.locked,
+        appId: resolved.id,
+        environment: resolved.environment,
+        cloudRetentionDays: resolved.backups.cloudRetentionDays,
+        localRetentionDays: resolved.backups.localRetentionDays,
+        noncurrentVersionDays: resolved.backups.noncurrentVersionDays,
+        locked: resolved.backups.locked,
         ...(source && { readSource: source }),
       },
       opts,
     );
+
+    // Hosts and firewall: the app's host comes first (its address is where everything else runs).
+    const hosting = deployHosting(resolved, opts, [bucket.writerPolicy]);
+    const app = hosting.app;
+
+    // Secret rotation and generated secrets: the values (with their rotation windows), their copies in
+    // Secrets Manager, and the database role step, which the pre-deploy seam runs once the database
+    // is up and before anything of the release uses the new password.
+    const secrets = new AppSecrets(`${app.id}-secrets`, { app }, opts);
+    const store = new SecretStore(
+      `${app.id}-secret-store`,
+      { app: app.id, project: spec.project, stack: pulumi.getStack(), environment: app.environment, secrets: secrets.stored, recoveryWindowDays: app.rotation.recoveryWindowDays },
+      opts,
+    );
+    const credentials = secrets.database;
+    const rotateRoles = (state: PreDeployState, after: readonly pulumi.Resource[]) =>
+      credentials && state.database ? [new DatabaseRoles(`${app.id}-db-roles`, { app, credentials, database: state.database, after }, opts).step] : [];
+
+    // Backups: the jobs, and the pre-deploy backup (or a recovery stack's restore) that migrations wait for.
+    const beforeMigrations: pulumi.Resource[] = [];
     const backups: { jobs?: BackupJobs } = {};
-    const preDeploy = (state: PreDeployState) => {
+    const backupFirst: NonNullable<AppStackArgs["preDeploy"]> = (state) => {
       backups.jobs = new BackupJobs(`${app.id}-backups`, { app, bucket, state, ...(source && { restoreSource: source }) }, opts);
       return backups.jobs.gates;
     };
 
+    // The pre-deploy seam: the backup first (the data as it was, before any change), then the roles step.
+    const preDeploy: NonNullable<AppStackArgs["preDeploy"]> = (state) => {
+      const backup = backupFirst(state);
+      return [...backup, ...rotateRoles(state, backup)];
+    };
     const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy }, opts);
     const outputs: AppOutputs = {
       endpoint: stack.endpoint,
@@ -78,8 +127,24 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     };
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
+    if (app.monitoring) {
+      const monitoring = new Monitoring(`${app.id}-monitoring`, { app, stack, secrets, ...(hosting.host.instance && { instance: hosting.host.instance }) }, opts);
+      outputs.monitoring = monitoring.endpoints;
+    }
 
     // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.
+    outputs.hosting = hosting.outputs;
+
+    // Secret rotation: once the release is healthy, the database owner keeps no password; the state, never a value, is an output.
+    if (credentials && stack.database) new DatabaseOwnerLock(`${app.id}-db-owner-lock`, { app, database: stack.database, after: [stack.healthGate] }, opts);
+    outputs.rotation = secrets.rotation;
+    outputs.secretsManager = store.names;
+
+    // Releases and rollback:
+
+    // Maintenance, scaling and diagnostics:
+
+    // Adoption:
 
     apps[app.id] = outputs;
   }

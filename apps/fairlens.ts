@@ -20,7 +20,7 @@ export const fairlens: AppDefinition = {
     metricsPath: "/metrics",
     secretEnv: [
       // The runbook does not say how: 64 random bytes, base64, as the FDTS runbook makes its JWT secret.
-      { name: "JWT_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 } },
+      { name: "JWT_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 }, kind: "jwt-signing", previousSlot: true },
       { name: "ALGORAND_API_KEY", source: "external", description: "Algorand API key (runbook: 'Algorand API keys')." },
     ],
     volumes: [],
@@ -64,5 +64,7 @@ export const fairlens: AppDefinition = {
     database: { value: { engine: "postgres" }, source: { section: "Ports and Services", line: 29, quote: "| Database | 5432 | PostgreSQL |" } },
     cacheOnly: { value: ["cache"], source: { section: "Ports and Services", line: 30, quote: "| Redis | 6379 | Caching (optional) |" } },
     metricsNotPublic: { value: "/metrics", source: { section: "Monitoring Setup", line: 310, quote: "targets: ['backend:8000']" } },
+    // "Quarterly" is every 90 days at most; it covers every secret and key the app has.
+    rotation: { "*": { value: 90, source: { section: "Routine Maintenance", line: 174, quote: "**Quarterly**: Review and rotate secrets/keys" } } },
   },
 };

@@ -17,7 +17,7 @@ export const handwork: AppDefinition = {
     migrationCommand: ["alembic", "upgrade", "head"],
     secretEnv: [
       // "NEW_SECRET=$(openssl rand -hex 32)": 32 random bytes, hex.
-      { name: "JWT_SECRET_KEY", source: "generated", format: { encoding: "hex", bytes: 32 } },
+      { name: "JWT_SECRET_KEY", source: "generated", format: { encoding: "hex", bytes: 32 }, kind: "jwt-signing", previousSlot: true },
       { name: "STRIPE_SECRET_KEY", source: "external", description: "Stripe secret key." },
       { name: "PAYPAL_CLIENT_SECRET", source: "external", description: "PayPal client secret." },
       { name: "TWILIO_AUTH_TOKEN", source: "external", description: "Twilio auth token." },
@@ -62,6 +62,15 @@ export const handwork: AppDefinition = {
     private: { value: ["backend"], source: { section: "Service Dependencies", line: 31, quote: "Mobile App → Nginx → Backend API → SQLite Database" } },
     backupBeforeDeploy: { value: true, source: { section: "Pre-Maintenance (1 hour before)", line: 298, quote: "/usr/local/bin/backup-db.sh" } },
     backupVerification: { value: { integrityCheck: true }, source: { section: "Automated Backup Verification", line: 401, quote: 'sqlite3 $LATEST_BACKUP "PRAGMA integrity_check;"' } },
+    // No durations in the runbook: 5 minutes, as FDTS's alerts. No severities either: the error rate
+    // pages (critical), resources and response time warn.
+    alerts: {
+      cpu: { value: { threshold: 80, forMinutes: 5, severity: "warning", procedure: "High CPU Usage Alert" }, source: { section: "System Metrics", line: 118, quote: "CPU usage > 80%" } },
+      memory: { value: { threshold: 85, forMinutes: 5, severity: "warning", procedure: "High CPU Usage Alert" }, source: { section: "System Metrics", line: 119, quote: "Memory usage > 85%" } },
+      disk: { value: { threshold: 90, forMinutes: 5, severity: "warning" }, source: { section: "System Metrics", line: 120, quote: "Disk usage > 90%" } },
+      latencyAverage: { value: { threshold: 2, forMinutes: 5, severity: "warning" }, source: { section: "Application Metrics", line: 124, quote: "API response time > 2 seconds" } },
+      errorRate: { value: { threshold: 5, forMinutes: 5, severity: "critical", procedure: "Scenario 3: High Error Rate" }, source: { section: "Application Metrics", line: 125, quote: "Error rate > 5%" } },
+    },
     secrets: {
       JWT_SECRET_KEY: { value: { encoding: "hex", bytes: 32 }, source: { section: "Security Incident Response", line: 492, quote: "NEW_SECRET=$(openssl rand -hex 32)" } },
     },

@@ -35,7 +35,7 @@ export const lms: AppDefinition = {
     releaseTask: ["python", "manage.py", "collectstatic", "--noinput"],
     secretEnv: [
       // Django's own generator makes 50 characters; the runbook does not say how.
-      { name: "SECRET_KEY", source: "generated", format: { encoding: "alphanumeric", length: 50 } },
+      { name: "SECRET_KEY", source: "generated", format: { encoding: "alphanumeric", length: 50 }, kind: "framework-key", previousSlot: true },
       { name: "FIREBASE_CREDENTIALS_JSON", source: "external", description: "Firebase service account key (runbook: 'Rotate Firebase credentials')." },
       { name: "SLACK_WEBHOOK_URL", source: "external", description: "Slack webhook for alerts (runbook: 'SLACK_WEBHOOK_URL')." },
     ],
@@ -86,5 +86,20 @@ export const lms: AppDefinition = {
     backupSchedule: { value: { maxIntervalHours: 24, cron: "0 2 * * *" }, source: { section: "Automated Backups", line: 207, quote: "**Schedule:** Daily at 2 AM UTC" } },
     backupRetention: { value: { localDays: 30, cloudDays: 90 }, source: { section: "Automated Backups", line: 208, quote: "**Retention:** 30 days local, 90 days cloud" } },
     backupBeforeDeploy: { value: true, source: { section: "Production Deployment", line: 122, quote: "./scripts/backup_database.sh production" } },
+    // "Key Metrics to Monitor" gives no durations: 5 minutes, as FDTS's alerts. Severities from
+    // "Alert Thresholds": warning for response times, error rates and resources, critical for disk > 95%.
+    alerts: {
+      latencyAverage: { value: { threshold: 2, forMinutes: 5, severity: "warning", procedure: "High Response Times" }, source: { section: "Key Metrics to Monitor", line: 258, quote: "API endpoints < 2s average" } },
+      latencyP95: { value: { threshold: 3, forMinutes: 5, severity: "warning", procedure: "High Response Times" }, source: { section: "Key Metrics to Monitor", line: 259, quote: "Dashboard < 3s p95" } },
+      errorRate: { value: { threshold: 1, forMinutes: 5, severity: "warning", procedure: "System Down" }, source: { section: "Key Metrics to Monitor", line: 263, quote: "HTTP 5xx errors < 1%" } },
+      cpu: { value: { threshold: 70, forMinutes: 5, severity: "warning", procedure: "High Response Times" }, source: { section: "Key Metrics to Monitor", line: 268, quote: "CPU usage < 70%" } },
+      memory: { value: { threshold: 80, forMinutes: 5, severity: "warning", procedure: "Memory Issues" }, source: { section: "Key Metrics to Monitor", line: 269, quote: "Memory usage < 80%" } },
+      disk: { value: { threshold: 85, forMinutes: 5, severity: "warning", procedure: "Upload Failures" }, source: { section: "Key Metrics to Monitor", line: 270, quote: "Disk usage < 85%" } },
+      diskCritical: { value: { threshold: 95, forMinutes: 5, severity: "critical", procedure: "System Down" }, source: { section: "Alert Thresholds", line: 279, quote: "disk > 95%" } },
+      dbConnections: {
+        value: { threshold: 80, forMinutes: 5, severity: "warning", procedure: "Database Connection Issues" },
+        source: { section: "Key Metrics to Monitor", line: 271, quote: "Database connections < 80% of max" },
+      },
+    },
   },
 };

@@ -17,7 +17,7 @@ export const reference: AppDefinition = {
     env: {},
     // The runbook names no migration command.
     // The runbook does not say how: 64 random bytes, base64.
-    secretEnv: [{ name: "SECRET_KEY", source: "generated", format: { encoding: "base64", bytes: 64 } }],
+    secretEnv: [{ name: "SECRET_KEY", source: "generated", format: { encoding: "base64", bytes: 64 }, kind: "framework-key", previousSlot: true }],
     volumes: [],
     needsEgress: false,
     // "Both FastAPI and React ... stateless, allowing easy horizontal scaling".

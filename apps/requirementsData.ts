@@ -4,16 +4,21 @@
  * to disk by `npm run generate:requirements`, and kept in step by test/apps/requirements.test.ts.
  */
 import type { AppRequirementsEntry, RequirementsData } from "./requirements";
+import { secretVariableNames } from "./secretSlots";
 import type { AppDefinition } from "./types";
 
 /** Where the pack reads it, relative to the repository root. */
 export const REQUIREMENTS_FILE = "policies/requirements.json";
 export const REGENERATE_COMMAND = "npm run generate:requirements";
 
-/** Every secret variable an app's containers carry: its own, and those the program makes (PostgreSQL's). */
+/**
+ * Every secret variable an app's containers carry: its own (previous slots included), and those the program makes (PostgreSQL's;
+ * Grafana's admin password and the PostgreSQL exporter's connection URL where the app is monitored).
+ */
 export function secretEnvNames(app: AppDefinition): string[] {
-  const own = app.backend.secretEnv.map((s) => s.name);
-  return [...own, ...(app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD"] : [])].sort();
+  const own = secretVariableNames(app.backend.secretEnv);
+  const postgres = app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD", "DATA_SOURCE_NAME"] : [];
+  return [...own, ...postgres, "GF_SECURITY_ADMIN_PASSWORD"].sort();
 }
 
 export function requirementsData(catalog: Readonly<Record<string, AppDefinition>>): RequirementsData {

@@ -1,3 +1,4 @@
+import type { SecretKind } from "../policies/secrets/kinds";
 import type { AppRequirements, SecretFormat } from "./requirements";
 
 /**
@@ -31,6 +32,14 @@ export type SecretEnvDefinition =
        * randomness, not characters of text.
        */
       readonly format: SecretFormat;
+      /** What it is for (its minimum of randomness depends on it); inferred from the name when absent. */
+      readonly kind?: SecretKind;
+      /**
+       * The app verifies with the previous value too, given as `<NAME>_PREVIOUS`: two slots, and a
+       * scheduled rotation replaces only the older one, so what was signed in the last window (a JWT,
+       * a Django session) stays valid. Only an incident rotation replaces both.
+       */
+      readonly previousSlot?: boolean;
     }
   | {
       readonly name: string;

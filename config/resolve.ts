@@ -8,8 +8,13 @@ import type { AppDefinition, ResourceLimits } from "../apps/types";
 import { resolveBackups } from "./backups";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
+import { resolveHostsAndFirewall } from "./hosts";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
+import { resolveRotation } from "./secrets";
+import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
+
+const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
 
 type AppConfig = StackConfig["apps"][string];
 type LimitsOverride = Partial<ResourceLimits> | undefined;
@@ -17,7 +22,12 @@ type LimitsOverride = Partial<ResourceLimits> | undefined;
 /** The raw config of a stack: the project's keys without the `runbook:` prefix. */
 export type RawConfig = Readonly<Record<string, unknown>>;
 
-export function parseStackConfig(raw: RawConfig, project: string = PROJECT): StackSpec {
+/**
+ * @param options.now the rotation clock (ms since the Unix epoch); the real time when not given. The
+ *   Pulumi entry passes `rotationClock(...)`, the offline plan its `--now`.
+ */
+export function parseStackConfig(raw: RawConfig, project: string = PROJECT, options: { readonly now?: number } = {}): StackSpec {
+  const now = options.now ?? Date.now();
   const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   const problems = [
     ...(result.success ? [] : toProblems(result.error.issues, project)),
@@ -28,7 +38,7 @@ export function parseStackConfig(raw: RawConfig, project: string = PROJECT): Sta
   return {
     project,
     environment: cfg.environment,
-    apps: Object.entries(cfg.apps).map(([id, app]) => resolveApp(catalog[id]!, app, cfg)),
+    apps: Object.entries(cfg.apps).map(([id, app]) => resolveApp(catalog[id]!, app, cfg, now)),
   };
 }
 
@@ -36,7 +46,7 @@ function toProblems(issues: readonly z.core.$ZodIssue[], project: string): Confi
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
-      const appMap = issue.path.length === 1 && (issue.path[0] === "apps" || issue.path[0] === "secrets");
+      const appMap = issue.path.length === 1 && ["apps", "secrets", "alerting"].includes(String(issue.path[0]));
       for (const key of issue.keys) {
         problems.push({
           path: keyPath(project, [...issue.path, key]),
@@ -99,7 +109,7 @@ export function fillEnv(env: Readonly<Record<string, string>>, deployment: { dom
 }
 
 /** One app of the catalog (or any valid AppDefinition) under a stack's settings. */
-export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig): AppSpec {
+export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig, now: number = Date.now()): AppSpec {
   const secrets = cfg.secrets?.[def.id] ?? {};
   const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
   const cacheEnabled = def.cache !== undefined && (app.cache?.enabled ?? !def.cache.optional);
@@ -174,7 +184,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig)
       httpPort: proxy.httpPort ?? DEFAULTS.proxy.httpPort,
       httpsPort: proxy.httpsPort ?? DEFAULTS.proxy.httpsPort,
       ...(proxy.tls && { tls: proxy.tls }),
-      maintenance: proxy.maintenance ?? DEFAULTS.proxy.maintenance,
+      // An incident lockdown turns the maintenance page on, unless the stack says `maintenance: false`.
+      maintenance: proxy.maintenance ?? (app.firewall?.lockdown === true || DEFAULTS.proxy.maintenance),
       rateLimit: proxy.rateLimit ?? DEFAULTS.proxy.rateLimit,
       clientMaxBodyMb: proxy.clientMaxBodyMb ?? DEFAULTS.proxy.clientMaxBodyMb,
       limits: DEFAULTS.proxy.limits,
@@ -188,6 +199,14 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig)
     externalSecrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.secure])),
     unsetExternalSecrets: external.filter((name) => !(name in secrets)),
     backups: resolveBackups(def, app.backups, PROTECTED_ENVIRONMENTS.includes(cfg.environment)),
+    rotation: resolveRotation(def, app.rotation, now),
+    // Hosts and firewall: the firewall, and for a host the stack creates its machine and host.
+    ...resolveHostsAndFirewall(def.id, app, cfg.apps, DEFAULTS),
+    // Monitoring and alerts:
+    ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
+    // Releases and rollback:
+    // Maintenance, scaling and diagnostics:
+    // Adoption:
   };
 }
 

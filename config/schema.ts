@@ -6,9 +6,13 @@
  */
 import { z } from "zod";
 import { catalog, catalogIds, type AppDefinition } from "../apps";
+import { generatedVariableNames } from "../apps/secretSlots";
 import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { backupsConfig, backupsProblems } from "./backups";
 import { cpusProblem } from "./dockerCpus";
+import { rotationConfig } from "./secrets";
+import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
+import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -71,10 +75,19 @@ const appConfig = z.strictObject({
   backups: backupsConfig,
 
   // Monitoring and alerts:
+  monitoring: monitoringSchema.optional(),
 
   // Hosts and firewall:
+  ...hostsAndFirewallKeys,
 
   // Secret rotation:
+  rotation: rotationConfig,
+
+  // Releases and rollback:
+
+  // Maintenance, scaling and diagnostics:
+
+  // Adoption:
 
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
   hostKey: z
@@ -162,12 +175,15 @@ export const stackConfigSchema = z.strictObject({
   environment: z.enum(["prod", "staging"], { error: "must be prod or staging" }),
   apps: appsSchema,
   secrets: secretsSchema.optional(),
+  // Monitoring and alerts: where alerts are sent (every leaf secure; config/monitoring.ts says why it is its own key).
+  alerting: alertingSchema.optional(),
 });
 
 export type StackConfig = {
   environment: "prod" | "staging";
   apps: Record<string, z.infer<typeof appConfig>>;
   secrets?: Record<string, Record<string, { secure: string }>>;
+  alerting?: AlertingConfig;
 };
 
 /** A path and message, before the project prefix is put on. */
@@ -208,10 +224,10 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
       if (problem) add(at("host"), problem);
     }
     const isSsh = host?.startsWith("ssh://") ?? false;
-    if (isSsh && prod && app["hostKey"] === undefined) {
+    if (isSsh && prod && app["hostKey"] === undefined && app["aws"] === undefined) {
       add(at("hostKey"), "is required for an ssh:// host in prod: deploy steps verify the host against it (take it from the host itself: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` there, and compare with `ssh-keyscan -t ed25519 <host>`)");
     }
-    if (!isSsh && app["hostKey"] !== undefined) add(at("hostKey"), "applies to ssh:// hosts only; this app's host is the local Docker socket");
+    if (!isSsh && app["hostKey"] !== undefined && app["aws"] === undefined) add(at("hostKey"), "applies to ssh:// hosts only; this app's host is the local Docker socket");
     if (objectAt(app, "proxy", "tls") !== undefined && app["domain"] === undefined) {
       add(at("domain"), "is required with proxy.tls: the certificate is issued for a name, and health probes must send it as the Host");
     }
@@ -258,9 +274,11 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     if (def.frontend?.adminPort !== undefined) published.push([["frontend"], def.frontend.adminPort]);
     for (const [path, port] of published) {
       if (typeof port !== "number") continue;
-      const key = `${host ?? DEFAULTS.host}#${port}`;
+      // A host the stack creates (`aws`) is the app's own.
+      const hostName = app["aws"] !== undefined ? `the host made for ${appId}` : (host ?? DEFAULTS.host);
+      const key = `${hostName}#${port}`;
       const owner = taken.get(key);
-      if (owner) add(at(...path), `host port ${port} on ${host ?? DEFAULTS.host} is already published by ${owner}; give each app on a host its own port`);
+      if (owner) add(at(...path), `host port ${port} on ${hostName} is already published by ${owner}; give each app on a host its own port`);
       else taken.set(key, appId);
     }
   }
@@ -272,7 +290,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     const external = def.backend.secretEnv.filter((s) => s.source === "external").map((s) => s.name);
     for (const name of Object.keys(isObject(secretsRaw) ? secretsRaw : {})) {
       if (external.includes(name)) continue;
-      const generated = def.backend.secretEnv.some((s) => s.name === name && s.source === "generated");
+      const generated = generatedVariableNames(def.backend.secretEnv).includes(name);
       add(
         ["secrets", appId, name],
         generated
@@ -281,6 +299,12 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
       );
     }
   }
+  problems.push(...hostsAndFirewallProblems(raw, PROTECTED_ENVIRONMENTS, DEFAULTS.host));
+  // Monitoring and alerts:
+  problems.push(...monitoringProblems(raw));
+  // Releases and rollback:
+  // Maintenance, scaling and diagnostics:
+  // Adoption:
   return problems;
 }
 

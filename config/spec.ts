@@ -2,6 +2,7 @@
  * The fully resolved, validated description of one stack: what components receive.
  * Built by config/resolve.ts from the catalog and the stack's config; components never read config.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { BackupSpec } from "./backups";
 import type {
   ProxyRoute,
@@ -10,21 +11,33 @@ import type {
   ServiceRuntime,
   StateVolume,
 } from "../apps/types";
+import type { RotationSpec } from "./secrets";
+import type { MonitoringSpec } from "./monitoring";
 
 export type Environment = "prod" | "staging";
 
-/** Where an app's containers run: the local Docker socket, or a Docker host reached over ssh. */
+/**
+ * Where an app's containers run: the local Docker socket, a Docker host reached over ssh, or a host
+ * the stack creates (`created`: its address is known only once the Host component has made it, and
+ * the Host component hands back the `ssh` spec with Outputs in place of strings).
+ */
 export type HostSpec =
   | { readonly kind: "local"; readonly dockerHost: string }
   | {
       readonly kind: "ssh";
-      readonly dockerHost: string;
+      readonly dockerHost: pulumi.Input<string>;
       readonly user: string;
-      readonly host: string;
+      readonly host: pulumi.Input<string>;
       readonly port: number;
       /** The host's pinned public key (`<type> <base64>`); remote.Command checks none without it. */
-      readonly hostKey?: string;
-    };
+      readonly hostKey?: pulumi.Input<string>;
+      /**
+       * Extra ssh options for the Docker provider: a host the stack creates is not in anyone's
+       * known_hosts, so its pinned key is given to ssh directly.
+       */
+      readonly dockerSshOpts?: readonly pulumi.Input<string>[];
+    }
+  | { readonly kind: "created"; readonly user: string; readonly port: number };
 
 export interface LogRotationSpec {
   /** json-file `max-size`, e.g. `10m`. */
@@ -145,11 +158,74 @@ export interface AppSpec {
   readonly backups: BackupSpec;
 
   // Monitoring and alerts: resolved settings of that area go below this line.
+  /** Prometheus, Alertmanager, Grafana and the exporters; undefined where the stack turns monitoring off. */
+  readonly monitoring?: MonitoringSpec;
 
   // Hosts and firewall: resolved settings of that area go below this line.
+  /** The AWS instance the stack creates for this app (`apps.<id>.aws`); absent for an existing host. */
+  readonly machine?: MachineSpec;
+  /** Ingress the app's host admits, the blocked addresses, and the incident lockdown. */
+  readonly firewall: FirewallSpec;
 
   // Secret rotation: resolved settings of that area go below this line.
+  /** Rotation of the app's generated secrets: clock, period, incident generation (config/secrets.ts). */
+  readonly rotation: RotationSpec;
+
+  // Releases and rollback: resolved settings of that area go below this line.
+
+  // Maintenance, scaling and diagnostics: resolved settings of that area go below this line.
+
+  // Adoption: resolved settings of that area go below this line.
 }
+
+/** An EC2 instance made by the stack: ids come from config, never from a lookup. */
+export interface MachineSpec {
+  readonly instanceType: string;
+  readonly amiId: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  /** The subnet's zone: the data volume is made there. */
+  readonly availabilityZone: string;
+  /** The subnet's network ACL, where blocked CIDRs become deny entries. */
+  readonly networkAclId?: string;
+  /** Public keys the deploy user accepts. */
+  readonly sshAuthorizedKeys: readonly string[];
+  readonly rootVolumeGb: number;
+  readonly dataVolumeGb: number;
+  /** Customer KMS key for the volumes; the account's default EBS key when absent. */
+  readonly kmsKeyId?: string;
+  /** The deploy user (docker group). */
+  readonly user: string;
+}
+
+interface FirewallCommon {
+  /** Canonical CIDR blocks admins connect from (ssh always; 80/443 too during a lockdown). */
+  readonly adminCidrs: readonly string[];
+  /** Addresses refused everything. */
+  readonly blockedCidrs: readonly string[];
+  /** Incident lockdown: public 80/443 closed, admins still admitted; the maintenance page on. */
+  readonly lockdown: boolean;
+  readonly sshPort: number;
+  /** The ports this app's proxy publishes. */
+  readonly publicPorts: readonly number[];
+}
+
+/**
+ * How the host is guarded: a security group (a host the stack creates), a host firewall applied by
+ * a deploy step over ssh (an existing host; one app per host applies it, for every app's ports), or
+ * nothing the program manages (the local Docker socket: the machine running Pulumi).
+ */
+export type FirewallSpec =
+  | (FirewallCommon & { readonly kind: "security-group" })
+  | (FirewallCommon & {
+      readonly kind: "host";
+      readonly appliesHostFirewall: boolean;
+      /** The app whose Firewall applies the host's rules (the first app of the stack on that host). */
+      readonly appliedBy: string;
+      /** The public ports of every app on the host. */
+      readonly hostPorts: readonly number[];
+    })
+  | (FirewallCommon & { readonly kind: "none" });
 
 export interface StackSpec {
   readonly project: string;

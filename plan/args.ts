@@ -8,6 +8,7 @@
  * visible (the project no longer silences npm in .npmrc).
  */
 import { parseArgs } from "node:util";
+import { parseClock } from "../config/rotationClock";
 
 export const EXIT = { ok: 0, violation: 1, invalid: 2 } as const;
 
@@ -24,6 +25,8 @@ export interface PlanOptions {
   readonly policyConfig?: string;
   /** Plan as a first `pulumi preview`: provider outputs unknown. */
   readonly preview?: boolean;
+  /** The rotation clock (ms since the Unix epoch): plan the stack as it would be deployed then. Default: now. */
+  readonly now?: number;
   readonly cwd: string;
 }
 
@@ -40,6 +43,8 @@ create, and runs the policy pack over it. Needs no cloud account, Docker host or
   --policy-config <file>  the policy pack config (default: policies/config/<environment>.json)
   --preview               plan as a first \`pulumi preview\` would: provider outputs unknown; lists the
                           policies that then cannot run (advisory "can't run policy during preview")
+  --now <time>            the rotation clock, an ISO 8601 time (2026-04-01T00:00:00Z): which secrets
+                          rotate in the window of that time (default: the real time)
   -h, --help              print this help and exit
 
 Exit codes: 0 clean (advisory violations are printed); 1 a mandatory policy violation;
@@ -65,6 +70,7 @@ export function parsePlanArgs(argv: readonly string[], cwd: string): ParsedArgs 
         sarif: { type: "string" },
         "policy-config": { type: "string" },
         preview: { type: "boolean" },
+        now: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -73,8 +79,10 @@ export function parsePlanArgs(argv: readonly string[], cwd: string): ParsedArgs 
   } catch (err) {
     return { kind: "error", message: (err as Error).message };
   }
-  const { stack, "config-file": configFile, json, sarif, "policy-config": policyConfig, preview, help } = parsed.values;
+  const { stack, "config-file": configFile, json, sarif, "policy-config": policyConfig, preview, now, help } = parsed.values;
   if (help) return { kind: "help" };
+  const clock = now === undefined ? undefined : parseClock(now);
+  if (now !== undefined && clock === undefined) return { kind: "error", message: `--now: \`${now}\` is not an ISO 8601 time with a zone, such as 2026-04-01T00:00:00Z` };
   if (!stack && !configFile) return { kind: "error", message: "name a stack (--stack prod) or a stack file (--config-file path/to/Pulumi.x.yaml)" };
   if (stack && !/^[A-Za-z0-9_.-]+$/.test(stack)) return { kind: "error", message: `--stack: \`${stack}\` is not a stack name` };
   return {
@@ -87,6 +95,7 @@ export function parsePlanArgs(argv: readonly string[], cwd: string): ParsedArgs 
       ...(sarif && { sarif }),
       ...(policyConfig && { policyConfig }),
       ...(preview && { preview }),
+      ...(clock !== undefined && { now: clock }),
       cwd,
     },
   };

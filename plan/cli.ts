@@ -17,6 +17,7 @@ import { runUnderMocks } from "./mockRuntime";
 import { PolicyConfigError, resolvePolicyConfig, runPolicies, type PolicyConfigFile } from "./policyRunner";
 import { MIN_PULUMI_CLI_VERSION } from "./pulumiCli";
 import { renderSarif } from "./sarif";
+import { describeHosting } from "../components/hosts/describe";
 import { countByType, planDocument, renderTree, renderViolations, type PlanDocument, type Violation } from "./report";
 
 export { EXIT, parsePlanArgs, USAGE, type PlanOptions } from "./args";
@@ -69,7 +70,7 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   const stack = options.stack ?? stackNameOf(file);
   let spec;
   try {
-    spec = parseStackConfig(readStackFile(file, PROJECT), PROJECT);
+    spec = parseStackConfig(readStackFile(file, PROJECT), PROJECT, { ...(options.now !== undefined && { now: options.now }) });
   } catch (err) {
     if (err instanceof ConfigError) return { exitCode: EXIT.invalid, stdout: "", stderr: `${err.message}\n` };
     throw err;
@@ -115,12 +116,16 @@ export async function runPlan(options: PlanOptions, program?: (spec: StackSpec) 
   const text = [
     `Offline plan of stack ${stack} (${spec.environment})${mode}: ${run.resources.length} resources, apps ${spec.apps.map((a) => a.id).join(", ")}`,
     cliRequirement(),
+    `Rotation clock: ${new Date(spec.apps[0]?.rotation.now ?? Date.now()).toISOString()}${options.now !== undefined ? " (--now)" : ""}; each generated secret is in the window of that time.`,
     ...(options.preview ? [PREVIEW_NOTE] : []),
     "",
     renderTree(run.resources),
     "",
     "Resources by type:",
     ...counts.map(([type, n]) => `  ${String(n).padStart(4)}  ${type}`),
+    "",
+    "Hosts and firewall:",
+    ...describeHosting(spec.apps),
     "",
     ...(warnings.length ? ["Warnings:", ...warnings.map((w) => `  - ${w}`), ""] : []),
     renderViolations(violations),

@@ -9,6 +9,7 @@ import type { StackSpec } from "../config/spec";
 import { deployStack } from "../program";
 import {
   MockMonitorPrototype,
+  recordPromisesWithoutStacks,
   waitForRPCs,
   type MockMonitorLike,
   type RegisterResourceRequestLike,
@@ -41,6 +42,7 @@ let installed = false;
 function installCapture(): void {
   if (installed) return;
   installed = true;
+  recordPromisesWithoutStacks();
   const original = MockMonitorPrototype.registerResource;
   MockMonitorPrototype.registerResource = async function (this: MockMonitorLike, req: RegisterResourceRequestLike, callback) {
     const parent = req.getParent();
@@ -83,13 +85,37 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       const bytes = Buffer.alloc(Number(inputs["length"] ?? 32));
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
+    case "aws:kms/key:Key": {
+      return { ...inputs, keyId: fakeUuid(name), arn: mockKmsKeyArn(name) };
+    }
+    case "aws:secretsmanager/secret:Secret": {
+      // The provider names a secret from its prefix and adds Secrets Manager's own 6-character suffix to the ARN.
+      const secretName = String(inputs["name"] ?? `${String(inputs["namePrefix"] ?? `${name}-`)}${createHash("sha1").update(name).digest("hex").slice(0, 26)}`);
+      return { ...inputs, name: secretName, arn: `arn:aws:secretsmanager:${MOCK_AWS.region}:${MOCK_AWS.account}:secret:${secretName}-AbCdEf` };
+    }
+    case "tls:index/privateKey:PrivateKey": {
+      // A well-formed ed25519 public key (wire format) derived from the name; never a real key pair.
+      const raw = createHash("sha256").update(name).digest();
+      const wire = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), raw]);
+      const publicKeyOpenssh = `ssh-ed25519 ${wire.toString("base64")}\n`;
+      const privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1wbGFjZWhvbGRlci1ub3QtYS1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
+      return { ...inputs, publicKeyOpenssh, privateKeyOpenssh };
+    }
+    case "aws:iam/role:Role":
+    case "aws:iam/instanceProfile:InstanceProfile":
+    case "aws:ec2/securityGroup:SecurityGroup":
+      // Autonamed by the provider, as Docker names are: the resource name and a random suffix.
+      return { ...inputs, name: inputs["name"] ?? `${name}-${createHash("sha1").update(name).digest("hex").slice(0, 7)}` };
+    case "aws:ec2/eip:Eip":
+      // An address of TEST-NET-2 (RFC 5737), derived from the name.
+      return { ...inputs, publicIp: `198.51.100.${(createHash("sha1").update(name).digest()[0]! % 250) + 1}` };
+    case "aws:sns/topic:Topic":
+      return { ...inputs, arn: `arn:aws:sns:eu-west-1:123456789012:${name}` };
     // Backups: what AWS computes for the backup buckets, keys and writers (names, ARNs, the region).
     case "aws:s3/bucket:Bucket": {
       const bucket = String(inputs["bucket"] ?? `${String(inputs["bucketPrefix"] ?? "")}${createHash("sha1").update(name).digest("hex").slice(0, 12)}`);
       return { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, region: inputs["region"] ?? MOCK_AWS.region };
     }
-    case "aws:kms/key:Key":
-      return { ...inputs, arn: `arn:aws:kms:${MOCK_AWS.region}:${MOCK_AWS.account}:key/${name}`, keyId: name };
     case "aws:iam/user:User":
       return { ...inputs, name: inputs["name"] ?? name, arn: `arn:aws:iam::${MOCK_AWS.account}:user${String(inputs["path"] ?? "/")}${name}` };
     case "aws:iam/accessKey:AccessKey":
@@ -106,27 +132,49 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   }
 }
 
+/** A stable UUID-shaped id from a resource name. */
+const fakeUuid = (name: string) => {
+  const h = createHash("sha1").update(name).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
+
+/** AWS ids have a shape the program may check (`vol-` + hex): the mock gives each type its own. */
+const AWS_ID_PREFIXES: Readonly<Record<string, string>> = {
+  "aws:ebs/volume:Volume": "vol",
+  "aws:ec2/instance:Instance": "i",
+  "aws:ec2/securityGroup:SecurityGroup": "sg",
+  "aws:ec2/eip:Eip": "eipalloc",
+};
+
+export function mockId(type: string, name: string): string {
+  const prefix = AWS_ID_PREFIXES[type];
+  return prefix ? `${prefix}-${createHash("sha1").update(name).digest("hex").slice(0, 17)}` : `${name}-id`;
+}
+
 /** What another stack of this program exports (AppOutputs.backups of every catalog app), as placeholders. */
 export function mockStackExports(stack: string): Record<string, unknown> {
   const slug = stack.replace(/[^a-z0-9-]/gi, "-").toLowerCase();
   const apps = Object.fromEntries(
     catalogIds.map((id) => {
       const bucket = `${id}-${slug}-backups`;
-      return [id, { backups: { bucket, bucketArn: `arn:aws:s3:::${bucket}`, prefix: id, kmsKeyArn: `arn:aws:kms:${MOCK_AWS.region}:${MOCK_AWS.account}:key/${id}-${slug}` } }];
+      return [id, { backups: { bucket, bucketArn: `arn:aws:s3:::${bucket}`, prefix: id, kmsKeyArn: mockKmsKeyArn(`${id}-${slug}-backup-key`) } }];
     }),
   );
   return { environment: "prod", apps };
 }
 
-/** The account and region the mocks put in AWS ARNs: placeholders, never a real account. */
-export const MOCK_AWS = { region: "mock-region-1", account: "000000000000" } as const;
+/** The account and region the mocks put in AWS ARNs (as the KMS and Secrets Manager mocks): placeholders, never a real account. */
+export const MOCK_AWS = { region: "eu-west-1", account: "111122223333" } as const;
+
+/** The ARN the mocks give the KMS key named `name`. */
+export const mockKmsKeyArn = (name: string) => `arn:aws:kms:${MOCK_AWS.region}:${MOCK_AWS.account}:key/${fakeUuid(name)}`;
 
 const noFunctions = (args: pulumi.runtime.MockCallArgs): never => {
   throw new Error(`the offline plan has no mock for the function ${args.token}`);
 };
 
 export const mocks: pulumi.runtime.Mocks = {
-  newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+  newResource: (args) => ({ id: mockId(args.type, args.name), state: mockState(args.type, args.name, args.inputs) }),
   call: noFunctions,
 };
 
@@ -137,9 +185,19 @@ export const mocks: pulumi.runtime.Mocks = {
  * empty id is unknown (runtime/resource.js, rpc.js `deserializeProperty`).
  */
 export const firstPreviewMocks: pulumi.runtime.Mocks = {
-  newResource: (args) => ({ id: undefined, state: { ...args.inputs } }),
+  newResource: (args) => ({ id: undefined, state: { ...args.inputs, ...autoname(args.type, args.name, args.inputs) } }),
   call: noFunctions,
 };
+
+/**
+ * Names the provider gives during Check, so a preview knows them: pulumi-docker autonames `name`
+ * (provider/resources.go, `prov.SetAutonaming(255, "-")`), which the engine's Check fills in before
+ * any preview of a create.
+ */
+function autoname(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const autonamed = ["docker:index/container:Container", "docker:index/network:Network", "docker:index/volume:Volume"];
+  return autonamed.includes(type) ? { name: mockState(type, name, inputs)["name"] } : {};
+}
 
 export interface RunOptions {
   /** Run as a first preview would: provider outputs unknown, `apply` callbacks on them never run. */
@@ -149,6 +207,8 @@ export interface RunOptions {
    * hand never resolves; the run then fails with a message instead of hanging.
    */
   readonly timeoutMs?: number;
+  /** Other mocks than the plan's (a test that wants provider outputs of its own, say). */
+  readonly mocks?: pulumi.runtime.Mocks;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -192,7 +252,7 @@ export async function runUnderMocks(
   recorder = (r) => resources.push(r);
   const preview = options.preview ?? false;
   try {
-    await pulumi.runtime.setMocks(preview ? firstPreviewMocks : mocks, spec.project, stack, preview);
+    await pulumi.runtime.setMocks(options.mocks ?? (preview ? firstPreviewMocks : mocks), spec.project, stack, preview);
     let outputs: unknown;
     try {
       outputs = program(spec);

@@ -7,8 +7,12 @@
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
 import { backupPolicies } from "./backup";
+import * as firewall from "./firewall";
+import * as hosts from "./hosts";
+import { monitoringPolicies } from "./monitoring";
 import requirements from "./requirements.json";
 import { runbookPolicies, type RequirementsData } from "./runbook";
+import { secretsPolicies } from "./secrets";
 
 export const PACK_NAME = "runbook-policies";
 
@@ -36,10 +40,25 @@ export function buildPolicies(data: RequirementsData): Policies {
     ...backupPolicies(data),
 
     // Monitoring and alerts: policies of that area go below this line.
+    ...monitoringPolicies(data),
 
     // Hosts and firewall: policies of that area go below this line.
+    firewall.ingressPublicWebOnly,
+    firewall.sshAdminOnly,
+    firewall.privatePortsClosed,
+    hosts.volumeEncrypted,
+    hosts.instanceMetadataTokensRequired,
+    hosts.iamPolicyLeastPrivilege,
+    hosts.sshHostKeyPinned,
 
     // Secret rotation: policies of that area go below this line.
+    ...secretsPolicies(data),
+
+    // Releases and rollback: policies of that area go below this line.
+
+    // Maintenance, scaling and diagnostics: policies of that area go below this line.
+
+    // Adoption: policies of that area go below this line.
 
   ];
 }

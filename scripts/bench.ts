@@ -29,7 +29,7 @@ function time(label: string, args: string[]): number {
   return m;
 }
 
-const sdks = ["@pulumi/pulumi", "@pulumi/docker", "@pulumi/command", "@pulumi/random"];
+const sdks = ["@pulumi/pulumi", "@pulumi/docker", "@pulumi/command", "@pulumi/random", "@pulumi/aws/kms", "@pulumi/aws/secretsmanager"];
 const floor = time("floor: node loads the Pulumi SDKs", ["-e", sdks.map((m) => `require(${JSON.stringify(m)});`).join("")]);
 const plan = time("offline plan: --stack prod --json", ["--import", "tsx", "scripts/plan.ts", "--stack", "prod", "--json"]);
 console.log(`ratio plan / floor: ${(plan / floor).toFixed(2)}x   (plan overhead ${(plan - floor).toFixed(0)} ms)`);

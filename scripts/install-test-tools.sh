@@ -14,13 +14,31 @@ packages=(
   postgresql sqlite3 awscli prometheus systemd
 
   # Monitoring and alerts:
+  # promtool (check config/rules, test rules), amtool and Alertmanager, the blackbox exporter.
+  prometheus prometheus-alertmanager prometheus-blackbox-exporter
 
   # Hosts and firewall:
+  # iptables (the nft backend, as Debian's Docker hosts use) and iproute2: the host firewall under real
+  # packet filtering in network namespaces; nftables for `nft list ruleset` when a test needs it.
+  iptables nftables iproute2
 
   # Secret rotation:
+  postgresql  # PostgreSQL 15: the rendered database role rotation runs against a real server
+
+  # Releases and rollback:
+
+  # Maintenance, scaling and diagnostics:
+
+  # Adoption:
 
 )
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
 $SUDO service nginx stop >/dev/null 2>&1 || true
+# Monitoring and alerts: the packages start Prometheus (9090), Alertmanager (9093) and the blackbox
+# exporter (9115) as services where the init system allows it; the tests run their own on 127.0.0.1.
+for service in prometheus prometheus-alertmanager prometheus-blackbox-exporter; do
+  $SUDO service "$service" stop >/dev/null 2>&1 || true
+done
 echo "test tools: $(nginx -v 2>&1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), $(openssl version | cut -d' ' -f1-2)"
+echo "monitoring tools: $(promtool --version 2>&1 | head -n 1 | cut -d' ' -f1-3), $(amtool --version 2>&1 | head -n 1 | cut -d' ' -f1-3), $(prometheus-blackbox-exporter --version 2>&1 | head -n 1 | cut -d' ' -f1-3)"

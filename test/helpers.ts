@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { PROJECT } from "../config/defaults";
+import { ConfigError } from "../config/errors";
 import { parseStackConfig, type RawConfig } from "../config/resolve";
 import { readStackFile } from "../config/sources";
 import type { StackSpec } from "../config/spec";
@@ -50,4 +51,15 @@ export function runPlanCli(args: readonly string[], input?: string) {
     timeout: 120_000,
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** The problems a raw stack config has, as `<key path>: <message>` lines; none when it is valid. */
+export function problemsOf(raw: unknown): string[] {
+  try {
+    parseStackConfig(raw as RawConfig);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  return [];
 }

@@ -25,7 +25,7 @@ import {
   redisHealthcheck,
   shellHealthcheck,
 } from "./containerDefaults";
-import { deployCommand, type DeployCommand } from "./deployCommand";
+import { deployCommand, reachableHost, type DeployCommand } from "./deployCommand";
 import { ALIASES } from "./nginxConfig";
 import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
@@ -49,6 +49,8 @@ export const REPLACE_FIRST = { deleteBeforeReplace: false } as const;
 export const DELETE_FIRST = { deleteBeforeReplace: true } as const;
 
 export class AppStack extends pulumi.ComponentResource {
+  /** The Docker provider of the app's host: components that run beside the app (monitoring) use it. */
+  public readonly provider: docker.Provider;
   public readonly internalNetwork: docker.Network;
   public readonly publicNetwork: docker.Network;
   public readonly egressNetwork?: docker.Network;
@@ -79,12 +81,15 @@ export class AppStack extends pulumi.ComponentResource {
     validateArgs(args);
     const { app } = args;
 
+    const host = reachableHost(app.host);
     const provider = new docker.Provider(
       `${name}-docker`,
-      // ssh never accepts an unknown host key for the provider either: the key must be in known_hosts.
-      { host: app.host.dockerHost, ...(app.host.kind === "ssh" && { sshOpts: ["-o", "StrictHostKeyChecking=yes"] }) },
+      // ssh never accepts an unknown host key for the provider either: the key must be in known_hosts
+      // (or, for a host the stack creates, given to ssh by the Host component).
+      { host: host.dockerHost, ...(host.kind === "ssh" && { sshOpts: ["-o", "StrictHostKeyChecking=yes", ...(host.dockerSshOpts ?? [])] }) },
       { parent: this },
     );
+    this.provider = provider;
     const child = { parent: this, provider };
     const stateOpts: pulumi.CustomResourceOptions = { ...child, protect: app.protectState, retainOnDelete: app.protectState };
     const labels = [
@@ -128,14 +133,16 @@ export class AppStack extends pulumi.ComponentResource {
     const dependsOnState: pulumi.Resource[] = Object.values(volumes);
     if (app.database.engine === "postgres") {
       const db = app.database;
-      const password = args.secrets.databasePassword;
-      if (!password) throw new Error("`secrets.databasePassword` must be given for a PostgreSQL app");
+      const credentials = args.secrets.database;
+      if (!credentials) throw new Error("`secrets.database` must be given for a PostgreSQL app");
+      // The app connects as the login role of this rotation window (AppSecrets, DatabaseRoles).
+      const active = credentials.roles[credentials.activeSlot];
       const dataVolume = volume("pgdata");
       this.database = new docker.Container(
         `${name}-db`,
         {
           image: image("db", db.image).imageId,
-          envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${password}`)],
+          envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${credentials.bootstrapPassword}`)],
           volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.postgres }],
           networksAdvanced: [internal([ALIASES.database])],
           ...longRunningSettings({ ...common, role: "database", service: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
@@ -145,7 +152,7 @@ export class AppStack extends pulumi.ComponentResource {
       dependsOnState.push(this.database);
       secretEnv.push([
         "DATABASE_URL",
-        pulumi.secret(pulumi.interpolate`postgresql://${db.user}:${password}@${ALIASES.database}:${db.port}/${db.database}`),
+        pulumi.secret(pulumi.interpolate`postgresql://${active.name}:${active.password}@${ALIASES.database}:${db.port}/${db.database}`),
       ]);
     }
 
@@ -191,10 +198,12 @@ export class AppStack extends pulumi.ComponentResource {
         `${name}-${step}`,
         {
           host: app.host,
+          // By the image's tag, which RemoteImage has just pulled: known during a preview, unlike its
+          // digest, so the policy pack can check the command before anything is created.
           create: pulumi
-            .all([this.internalNetwork.name, backendImage.imageId, mountArgs])
-            .apply(([network, imageId, mounts]) =>
-              shellJoin(["docker", "run", "--rm", "--network", network, "--env-file", "/dev/stdin", ...mounts, imageId, ...argv]),
+            .all([this.internalNetwork.name, mountArgs])
+            .apply(([network, mounts]) =>
+              shellJoin(["docker", "run", "--rm", "--network", network, "--env-file", "/dev/stdin", ...mounts, app.backend.image, ...argv]),
             ),
           stdin: pulumi.secret(envFile),
           triggers: [backendImage.imageId],
@@ -282,7 +291,8 @@ export class AppStack extends pulumi.ComponentResource {
       parent: this,
       provider,
       image: image("proxy", app.proxy.image).imageId,
-      networks: [this.publicNetwork.name, this.internalNetwork.name],
+      // `proxy` on the internal network: monitoring probes the app through it and scrapes its exporters.
+      networks: [{ name: this.publicNetwork.name }, internal([ALIASES.proxy])],
       common,
       backends: this.backendReplicas,
       frontends: admin ? [] : this.frontends,

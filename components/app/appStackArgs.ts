@@ -1,14 +1,18 @@
 /** AppStack's arguments, and the checks it runs on them before it declares any resource. */
 import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
+import { secretVariableNames } from "../../apps/secretSlots";
 import type { AppSpec } from "../../config/spec";
 import type { AppSecrets } from "../secrets/appSecrets";
 
 export interface AppStackArgs {
   /** The app, fully resolved from the catalog and the stack config. */
   readonly app: AppSpec;
-  /** The app's secret values (generated and external). */
-  readonly secrets: Pick<AppSecrets, "env" | "databasePassword">;
+  /**
+   * The app's secret values (generated and external) and, for PostgreSQL, its credentials: the
+   * bootstrap password of the database container and the login role DATABASE_URL uses.
+   */
+  readonly secrets: Pick<AppSecrets, "env" | "database">;
   /**
    * Steps that must finish before migrations, the release task, replicas and workers (LMS runbook:
    * "1. Create backup" before "migrate"). Empty by default.
@@ -57,8 +61,9 @@ export function validateArgs({ app, secrets }: AppStackArgs): void {
       throw new Error(`\`${key}\` of ${app.id} spans several lines, which a docker env file cannot carry; give it base64-encoded`);
     }
   }
+  const variables = secretVariableNames(app.backend.secretEnv);
   for (const name of Object.keys(secrets.env)) {
-    if (!app.backend.secretEnv.some((s) => s.name === name)) {
+    if (!variables.includes(name)) {
       throw new Error(`\`secrets.env.${name}\` is not a secret variable of ${app.id}`);
     }
   }

@@ -15,11 +15,25 @@ export interface DeployCommandArgs {
   readonly triggers: pulumi.Input<unknown>[];
   /** Standard input of the command (secret environment for a one-off container). */
   readonly stdin?: pulumi.Input<string>;
+  /** ssh only: how many failed dials before the step fails (a host still booting); the provider's default otherwise. */
+  readonly dialErrorLimit?: number;
 }
 
 export type DeployCommand = command.local.Command | command.remote.Command;
 
+/** A host with an address: the local socket or an ssh host (a `created` host has none until it is made). */
+export type ReachableHost = Exclude<HostSpec, { kind: "created" }>;
+
+/** The host, or a clear error when it is a host the stack has yet to create. */
+export function reachableHost(host: HostSpec): ReachableHost {
+  if (host.kind === "created") {
+    throw new Error("`app.host` is a host the stack creates: pass the app through the Host component (components/hosts) first, which gives the instance's address");
+  }
+  return host;
+}
+
 export function deployCommand(name: string, args: DeployCommandArgs, opts: pulumi.CustomResourceOptions): DeployCommand {
+  const host = reachableHost(args.host);
   const common = {
     create: args.create,
     triggers: args.triggers,
@@ -27,21 +41,27 @@ export function deployCommand(name: string, args: DeployCommandArgs, opts: pulum
     // stdout and stderr reach the operator; stdin may hold secrets and is never logged.
     logging: "stdoutAndStderr" as const,
   };
-  if (args.host.kind === "ssh") {
+  if (host.kind === "ssh") {
     return new command.remote.Command(
       name,
       {
         ...common,
         // Without hostKey, remote.Command accepts any host key (@pulumi/command types/input.d.ts:
         // "If not provided, the host key will be ignored"), and migrations send secrets over it.
-        connection: { host: args.host.host, user: args.host.user, port: args.host.port, ...(args.host.hostKey !== undefined && { hostKey: args.host.hostKey }) },
+        connection: {
+          host: host.host,
+          user: host.user,
+          port: host.port,
+          ...(host.hostKey !== undefined && { hostKey: host.hostKey }),
+          ...(args.dialErrorLimit !== undefined && { dialErrorLimit: args.dialErrorLimit }),
+        },
       },
       opts,
     );
   }
   return new command.local.Command(
     name,
-    { ...common, environment: { DOCKER_HOST: args.host.dockerHost }, interpreter: ["/bin/sh", "-c"] },
+    { ...common, environment: { DOCKER_HOST: host.dockerHost }, interpreter: ["/bin/sh", "-c"] },
     opts,
   );
 }

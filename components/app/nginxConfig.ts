@@ -7,6 +7,7 @@ import { routeFor } from "../../apps/routes";
 import type { ProxyRoute } from "../../apps/types";
 import type { AppSpec } from "../../config/spec";
 import { block, d, serializeNginx, type NginxDirective } from "../shared/nginxSyntax";
+import { METRICS_LOG_VARIABLE, PROXY_LOG, proxyLogDirectives, stubStatusLocation } from "../monitoring/proxyLogExporterConfig";
 
 export interface NginxConfigSpec {
   readonly appName: string;
@@ -30,6 +31,11 @@ export interface NginxConfigSpec {
   readonly tls?: { readonly certificate: string; readonly key: string };
   /** Directory that holds maintenance.html. */
   readonly maintenanceRoot: string;
+  /**
+   * Monitoring: send each request (health probes left out) to the nginx log exporter over syslog on
+   * 127.0.0.1, and serve stub_status to 127.0.0.1 on the http listener (components/monitoring).
+   */
+  readonly metrics?: { readonly syslogPort: number };
   /** Process settings; the defaults suit the official nginx image. */
   readonly runtime?: { readonly user?: string; readonly pidFile?: string; readonly accessLog?: string; readonly listenAddress?: string };
 }
@@ -79,13 +85,16 @@ function proxyTo(service: "backend" | "frontend"): NginxDirective[] {
 function serverBody(spec: NginxConfigSpec): NginxDirective[] {
   const open = maintenanceOpenEndpoints(spec);
   const limit = d("limit_req", `zone=${spec.appName}_requests`, `burst=${spec.rateLimit.burst}`, "nodelay");
+  // Health endpoints are not traffic: they stay out of the request metrics.
+  const countAs = (loggable: 0 | 1) => (spec.metrics ? [d("set", METRICS_LOG_VARIABLE, loggable)] : []);
   const body: NginxDirective[] = [
+    ...countAs(1),
     ...SECURITY_HEADERS.map(([k, v]) => d("add_header", k, v, "always")),
     d("error_page", 503, "/maintenance.html"),
     block("location", ["=", "/maintenance.html"], [d("root", spec.maintenanceRoot), d("internal")]),
     block("location", ["=", PROXY_PATHS.selfHealth], [d("access_log", "off"), d("allow", "127.0.0.1"), d("deny", "all"), d("return", 200, "ok\n")]),
     // Health endpoints: exact matches, never rate limited, open during maintenance.
-    ...open.map((p) => block("location", ["=", p], proxyTo("backend"))),
+    ...open.map((p) => block("location", ["=", p], [...proxyTo("backend"), ...countAs(0)])),
     // `^~`: this prefix wins over every shorter route (`/api/`) and over regex locations.
     ...(spec.privatePaths ?? []).map((p) => block("location", ["^~", p], [d("access_log", "off"), d("return", 404)])),
   ];
@@ -93,6 +102,17 @@ function serverBody(spec: NginxConfigSpec): NginxDirective[] {
     body.push(block("location", [route.path], spec.maintenance ? [d("return", 503)] : [limit, ...proxyTo(route.service)]));
   }
   return body;
+}
+
+/** nginx's process settings: the official image's user and pid file unless a test host says otherwise. */
+function processSettings(rt: NonNullable<NginxConfigSpec["runtime"]>, workers: number | "auto", connections: number): NginxDirective[] {
+  return [
+    ...(rt.user === "" ? [] : [d("user", rt.user ?? "nginx")]),
+    d("worker_processes", workers),
+    d("pid", rt.pidFile ?? "/var/run/nginx.pid"),
+    d("error_log", "stderr", "warn"),
+    block("events", [], [d("worker_connections", connections)]),
+  ];
 }
 
 export function renderNginxConfig(spec: NginxConfigSpec): string {
@@ -112,6 +132,7 @@ export function renderNginxConfig(spec: NginxConfigSpec): string {
       block("server", [], [
         listen(spec.listen.http, "default_server"),
         d("server_name", "_"),
+        ...(spec.metrics ? [d("set", METRICS_LOG_VARIABLE, 0), stubStatusLocation()] : []),
         block("location", ["=", PROXY_PATHS.selfHealth], [d("access_log", "off"), d("allow", "127.0.0.1"), d("deny", "all"), d("return", 200, "ok\n")]),
         block("location", ["/"], [d("return", 301, "https://$host$request_uri")]),
       ]),
@@ -127,19 +148,16 @@ export function renderNginxConfig(spec: NginxConfigSpec): string {
       ]),
     );
   } else {
-    servers.push(block("server", [], [listen(spec.listen.http, "default_server"), d("server_name", "_"), ...serverBody(spec)]));
+    servers.push(block("server", [], [listen(spec.listen.http, "default_server"), d("server_name", "_"), ...(spec.metrics ? [stubStatusLocation()] : []), ...serverBody(spec)]));
   }
 
   const main: NginxDirective[] = [
-    ...(rt.user === "" ? [] : [d("user", rt.user ?? "nginx")]),
-    d("worker_processes", "auto"),
-    d("pid", rt.pidFile ?? "/var/run/nginx.pid"),
-    d("error_log", "stderr", "warn"),
-    block("events", [], [d("worker_connections", 1024)]),
+    ...processSettings(rt, "auto", 1024),
     block("http", [], [
       d("server_tokens", "off"),
       d("default_type", "text/html"),
       rt.accessLog === "off" ? d("access_log", "off") : d("access_log", rt.accessLog ?? "/dev/stdout", "combined"),
+      ...(spec.metrics ? proxyLogDirectives(spec.metrics.syslogPort) : []),
       d("client_max_body_size", `${spec.clientMaxBodyMb}m`),
       d("gzip", "on"),
       d("gzip_comp_level", 5),
@@ -185,7 +203,7 @@ export function renderMaintenancePage(displayName: string): string {
 }
 
 /** Network aliases services are reached by, inside an app's internal network. */
-export const ALIASES = { database: "db", cache: "redis", frontend: "frontend", backend: "backend" } as const;
+export const ALIASES = { database: "db", cache: "redis", frontend: "frontend", backend: "backend", proxy: "proxy" } as const;
 
 /**
  * The containers behind the proxy, by their Docker names. Names, not shared aliases: a replaced
@@ -199,7 +217,7 @@ export interface ProxyUpstreams {
 }
 
 /** The proxy settings of one app, as AppStack deploys them: containers by name, certificate paths as on the host. */
-export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" | "proxy">, upstreams: ProxyUpstreams): NginxConfigSpec {
+export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" | "proxy"> & Partial<Pick<AppSpec, "monitoring">>, upstreams: ProxyUpstreams): NginxConfigSpec {
   const publicFrontend = app.frontend !== undefined && app.frontend.adminPort === undefined;
   if (publicFrontend && !upstreams.frontends?.length) throw new Error("`upstreams.frontends` must name the frontend containers");
   return {
@@ -217,6 +235,7 @@ export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" 
     // paths, symlinks and all, and a renewal plus a reload serves the new certificate.
     ...(app.proxy.tls && { tls: { certificate: app.proxy.tls.certificateFile, key: app.proxy.tls.keyFile } }),
     maintenanceRoot: PROXY_PATHS.maintenanceRoot,
+    ...(app.monitoring && { metrics: { syslogPort: PROXY_LOG.syslogPort } }),
   };
 }
 
@@ -228,11 +247,7 @@ export function proxyNginxSpec(app: Pick<AppSpec, "id" | "backend" | "frontend" 
 export function renderBootstrapNginxConfig(appName: string, runtime: NginxConfigSpec["runtime"] = {}): string {
   const listen = runtime.listenAddress ? `${runtime.listenAddress}:80` : 80;
   const main: NginxDirective[] = [
-    ...(runtime.user === "" ? [] : [d("user", runtime.user ?? "nginx")]),
-    d("worker_processes", 1),
-    d("pid", runtime.pidFile ?? "/var/run/nginx.pid"),
-    d("error_log", "stderr", "warn"),
-    block("events", [], [d("worker_connections", 256)]),
+    ...processSettings(runtime, 1, 256),
     block("http", [], [
       d("server_tokens", "off"),
       d("access_log", "off"),

@@ -32,7 +32,8 @@ export interface ProxyArgs {
   readonly parent: pulumi.Resource;
   readonly provider: docker.Provider;
   readonly image: pulumi.Input<string>;
-  readonly networks: pulumi.Input<string>[];
+  /** Networks the proxy joins, with its aliases on each. */
+  readonly networks: { readonly name: pulumi.Input<string>; readonly aliases?: string[] }[];
   readonly common: Pick<LongRunningSpec, "labels" | "logRotation">;
   /** Backend replicas and public frontend replicas: the upstreams, by container name. */
   readonly backends: readonly docker.Container[];
@@ -66,7 +67,7 @@ export function deployProxy(name: string, args: ProxyArgs): DeployedProxy {
       ],
       ports: [{ internal: 80, external: app.proxy.httpPort }, ...(tls ? [{ internal: 443, external: app.proxy.httpsPort }] : [])],
       ...(tls && { volumes: tlsMounts(tls).map((dir) => ({ hostPath: dir, containerPath: dir, readOnly: true })) }),
-      networksAdvanced: args.networks.map((network) => ({ name: network })),
+      networksAdvanced: args.networks.map((network) => ({ ...network })),
       ...longRunningSettings({
         ...args.common,
         role: "proxy",

@@ -1,8 +1,10 @@
 /**
  * The metrics every backup, verification and restore job writes for Prometheus, through the node
  * exporter's textfile collector: one file per app (`runbook_backup_<app>.prom`), replaced atomically
- * (written to a temporary file in the same directory, then renamed). The monitoring area reads these
- * names from here; the scripts render them from here too, so the two cannot drift apart.
+ * (written to a temporary file in the same directory, then renamed). This module is the one source
+ * of the names: the scripts render them from here, and the monitoring area's alert rules and
+ * dashboard read them from here (test/backups/metricsContract.test.ts feeds a real job's file to
+ * the rendered rules under promtool).
  *
  * Every gauge carries `{app="<catalog id>", kind="database"|"uploads"}`.
  */

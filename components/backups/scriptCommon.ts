@@ -11,7 +11,7 @@
  *   and plain paths.
  */
 import { shellQuote } from "../shared/shell";
-import { BACKUP_METRIC_HELP, BACKUP_METRICS, metricsFileName } from "./metrics";
+import { BACKUP_METRIC_HELP, BACKUP_METRICS, metricsFileName, TEXTFILE_DIR } from "./metrics";
 
 export type BackupEngine = "postgres" | "sqlite";
 
@@ -61,7 +61,7 @@ export function header(spec: ScriptSpec, job: string, purpose: string): string[]
     ': "${BUCKET:?is not set: the bucket backups go to (jobs.env)}"',
     ': "${PREFIX:=$APP}"',
     ': "${LOCAL_DIR:?is not set: where local copies are kept (jobs.env)}"',
-    ': "${METRICS_DIR:=/var/lib/node_exporter/textfile}"',
+    `: "\${METRICS_DIR:=${TEXTFILE_DIR}}"`,
     ': "${STATE_DIR:=$LOCAL_DIR/.state}"',
     ': "${LOCAL_RETENTION_DAYS:=30}"',
     ': "${KEEP_MIN:=3}"',

@@ -24,6 +24,8 @@ export interface AppView {
   secret(name: string): PolicyResource[];
   /** Every resource of the stack: for checks that read resources outside the AppStack (backups). */
   readonly resources: readonly PolicyResource[];
+  /** Every random resource that generates a secret of the app. */
+  readonly secrets: readonly PolicyResource[];
 }
 
 export const labelOf = (r: PolicyResource, label: string): string | undefined =>
@@ -40,15 +42,18 @@ export function appViews(resources: readonly PolicyResource[]): AppView[] {
     const parents = new Set(own.map((c) => c.parent?.urn).filter((u): u is string => u !== undefined));
     const steps = resources.filter((r) => isCommand(r) && r.parent !== undefined && parents.has(r.parent.urn));
     const secrets = resources.filter((r) => RANDOM.has(r.type) && (r.props["keepers"] as Record<string, string> | undefined)?.[LABELS.app] === id);
+    // The app's AppStack: other components (monitoring) label their containers with the app too.
+    const component = own.map((c) => c.parent).find((p) => p?.type === TYPES.appStack) ?? own[0]!.parent;
     return {
       id,
-      ...(own[0]!.parent && { component: own[0]!.parent }),
+      ...(component && { component }),
       environment: labelOf(own[0]!, LABELS.environment) ?? "",
       containers: own,
       service: (name) => own.filter((c) => labelOf(c, LABELS.service) === name),
       step: (suffix) => steps.find((s) => s.name.endsWith(`-${suffix}`)),
       secret: (name) => secrets.filter((s) => (s.props["keepers"] as Record<string, string>)["runbook.secret"] === name),
       resources,
+      secrets,
     };
   });
 }

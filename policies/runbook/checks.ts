@@ -166,3 +166,4 @@ export const secrets: RequirementCheck = {
     });
   },
 };
+export { alertThresholds } from "../monitoring/alertChecks";

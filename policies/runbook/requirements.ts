@@ -10,6 +10,7 @@
  * Every rule names the runbook line it comes from, so a refusal can say which procedure it protects:
  * "lms: web replicas 1 < 3 required in production (003 'Horizontal Scaling')".
  */
+import type { AlertSignal, AlertThreshold } from "../monitoring/signals";
 
 /** The place in the runbook a requirement is read from. */
 export interface RunbookLine {
@@ -35,9 +36,9 @@ export interface Rule<T> {
 
 /**
  * A service of an app, as containers are labelled (`runbook.service`): `backend`, `frontend`,
- * `database`, `cache`, `proxy`, or `worker:<name>`.
+ * `database`, `cache`, `proxy`, `worker:<name>`, or `monitoring:<name>` (Prometheus, the exporters...).
  */
-export type ServiceName = "backend" | "frontend" | "database" | "cache" | "proxy" | `worker:${string}`;
+export type ServiceName = "backend" | "frontend" | "database" | "cache" | "proxy" | `worker:${string}` | `monitoring:${string}`;
 
 export interface MinimumLimits {
   /** Fewest CPUs the service may be limited to. */
@@ -116,10 +117,21 @@ export interface AppRequirements {
   readonly backupEncrypted?: Rule<boolean>;
 
   // Monitoring and alerts: requirement fields of that area go below this line.
+  /**
+   * Alert thresholds by signal (units in policies/monitoring/signals.ts): the app's rule for the
+   * signal must fire at this threshold or below, within `forMinutes` or sooner, at this severity or higher.
+   */
+  readonly alerts?: Readonly<Partial<Record<AlertSignal, Rule<AlertThreshold>>>>;
 
   // Hosts and firewall: requirement fields of that area go below this line.
 
   // Secret rotation: requirement fields of that area go below this line.
+  /**
+   * Longest period between two rotations, in days, by secret name; `*` for every generated secret
+   * of the app (FairLens: "**Quarterly**: Review and rotate secrets/keys"). The program rotates each
+   * secret every period (90 days where the runbook names none), so a stack meets this by default.
+   */
+  readonly rotation?: Readonly<Record<string, Rule<number>>>;
 }
 
 export interface BackupScheduleRequirement {

@@ -54,7 +54,17 @@ export function wording(app: string, detail: string, where: string, entry: AppRe
   return `${app}: ${detail} required ${where} (${runbookNumber(entry.runbook)} '${source.section}')`;
 }
 
+/**
+ * The analyzer's error for a value unknown during a preview (@pulumi/policy proxy.js). Recognised by
+ * name: the pack must not import the SDK's internals.
+ */
+const isUnknownValue = (err: unknown): boolean => err instanceof Error && err.constructor.name === "UnknownValueError";
+
 function evaluate(resources: readonly PolicyResource[], data: RequirementsData, checks: readonly RequirementCheck[], mode: Mode, report: (message: string, urn?: string) => void): void {
+  // A value unknown in a preview stops one rule of one app, not the policy: the others are still
+  // checked and reported, then the first unknown is rethrown, and the analyzer adds its advisory
+  // "can't run during preview" (it keeps what was reported before: @pulumi/policy server.js).
+  let unknown: unknown;
   for (const app of appViews(resources)) {
     const entry = data[app.id];
     if (!entry) continue; // runbook-requirements-known reports it
@@ -62,12 +72,18 @@ function evaluate(resources: readonly PolicyResource[], data: RequirementsData, 
       for (const [key, rule] of check.rules(entry.requirements)) {
         const rulesHere = applicable(rule, app.environment, mode);
         if (!rulesHere) continue;
-        for (const s of check.verify(app, entry, key, rulesHere.value)) {
-          report(wording(app.id, s.detail, rulesHere.where, entry, rulesHere.source), s.urn ?? app.component?.urn);
+        try {
+          for (const s of check.verify(app, entry, key, rulesHere.value)) {
+            report(wording(app.id, s.detail, rulesHere.where, entry, rulesHere.source), s.urn ?? app.component?.urn);
+          }
+        } catch (err) {
+          if (!isUnknownValue(err)) throw err;
+          unknown ??= err;
         }
       }
     }
   }
+  if (unknown !== undefined) throw unknown;
 }
 
 export function requirementPolicy(name: string, description: string, check: RequirementCheck, data: RequirementsData): StackValidationPolicy {

@@ -21,7 +21,17 @@ export const secretEnvDeclared = (data: RequirementsData): StackValidationPolicy
     for (const app of appViews(args.resources)) {
       const declared = new Set(data[app.id]?.secretEnv ?? []);
       for (const c of app.containers) {
-        for (const entry of (c.props as ContainerProps).envs ?? []) {
+        const envs = (c.props as ContainerProps).envs ?? [];
+        for (let i = 0; i < envs.length; i++) {
+          // An entry unknown in a preview is computed by the program (a generated or secret value),
+          // never typed as plain text in the stack file: nothing to refuse.
+          let entry: string;
+          try {
+            entry = envs[i]!;
+          } catch (err) {
+            if (err instanceof Error && err.constructor.name === "UnknownValueError") continue;
+            throw err;
+          }
           const eq = entry.indexOf("=");
           const name = eq < 0 ? entry : entry.slice(0, eq);
           const value = eq < 0 ? "" : entry.slice(eq + 1);

@@ -223,29 +223,41 @@ describe.each(cases)("AppStack %s", (_name, stack, id) => {
     expect(script).toContain(`base_url=${base}`);
   });
 
-  it("passes secrets to containers only as Pulumi secrets, each generated as its catalog format says", () => {
+  it("passes secrets to containers only as Pulumi secrets, each generated as its catalog format says, in two slots where the app keeps the previous one", () => {
     const v = view(stack, id);
     const generated = v.app.backend.secretEnv.filter((s) => s.source === "generated");
     const external = v.app.backend.secretEnv.filter((s) => s.source === "external" && v.app.externalSecrets[s.name] !== undefined);
+    const slots = generated.filter((s) => s.previousSlot).length;
     for (const c of [...v.service("backend"), ...v.app.workers.flatMap((w) => v.service(`worker:${w.name}`))]) {
       const envs = c.wireInputs["envs"] as unknown[];
       const plain = envs.filter((e): e is string => typeof e === "string");
       expect(plain.sort()).toEqual(Object.entries(v.app.backend.env).map(([k, val]) => `${k}=${val}`).concat(v.app.cache ? [`REDIS_URL=redis://redis:${v.app.cache.port}/0`] : []).sort());
-      expect(envs.filter(isSecretWire), c.name).toHaveLength(generated.length + external.length + (v.app.database.engine === "postgres" ? 1 : 0));
+      expect(envs.filter(isSecretWire), c.name).toHaveLength(generated.length + slots + external.length + (v.app.database.engine === "postgres" ? 1 : 0));
       expect(c.options.additionalSecretOutputs).toContain("envs");
     }
     for (const s of generated) {
-      const r = v.secrets.find((x) => x.name === `${id}-secrets-${s.name.toLowerCase().replace(/_/g, "-")}`)!;
-      expect(r.type).toBe(s.format.encoding === "alphanumeric" ? "random:index/randomPassword:RandomPassword" : "random:index/randomBytes:RandomBytes");
-      expect(inputs(r)["length"]).toBe(s.format.encoding === "alphanumeric" ? s.format.length : s.format.bytes);
-      expect(inputs(r)["keepers"]).toEqual(secretKeepers(id, s.name));
+      const base = `${id}-secrets-${s.name.toLowerCase().replace(/_/g, "-")}`;
+      const names = s.previousSlot ? [`${base}-a`, `${base}-b`] : [base];
+      for (const [i, name] of names.entries()) {
+        const r = v.secrets.find((x) => x.name === name)!;
+        expect(r.type, name).toBe(s.format.encoding === "alphanumeric" ? "random:index/randomPassword:RandomPassword" : "random:index/randomBytes:RandomBytes");
+        expect(inputs(r)["length"]).toBe(s.format.encoding === "alphanumeric" ? s.format.length : s.format.bytes);
+        const keepers = inputs(r)["keepers"] as Record<string, string>;
+        expect(keepers).toMatchObject({
+          ...secretKeepers(id, s.name),
+          "runbook.rotationDays": String(v.app.rotation.periods[s.name] ?? v.app.rotation.periodDays),
+          "runbook.generation": String(v.app.rotation.generation),
+          ...(s.previousSlot && { "runbook.slot": ["a", "b"][i] }),
+        });
+        expect(keepers["runbook.window"]).toMatch(/^-?\d+$/);
+      }
     }
   });
 
   it("runs deploy steps over ssh with the pinned host key on an ssh:// host, and the provider with strict host key checking", () => {
     const v = view(stack, id);
     const provider = v.children.find((r) => r.name === `${id}-docker`)!;
-    expect(inputs(provider)["host"]).toBe(v.app.host.dockerHost);
+    expect(inputs(provider)["host"]).toBe(v.app.host.kind === "created" ? undefined : v.app.host.dockerHost);
     for (const step of v.children.filter((r) => COMMANDS.includes(r.type))) {
       if (v.app.host.kind !== "ssh") continue;
       expect(step.type).toBe("command:remote:Command");

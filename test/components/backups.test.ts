@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderWriterPolicy } from "../../components/backups/accessPolicies";
 import type { AppSpec, StackSpec } from "../../config/spec";
-import { runUnderMocks, type PlanRun, type PlannedResource } from "../../plan/mockRuntime";
+import { mockKmsKeyArn, runUnderMocks, type PlanRun, type PlannedResource } from "../../plan/mockRuntime";
 import type { StackOutputs } from "../../program";
 import { inputs, isSecretWire, named, stackSpec } from "../helpers";
 
@@ -45,7 +45,7 @@ describe.each(cases)("backups of %s/%s", (stack, id) => {
     const sse = r(stack, `${id}-backup-encryption`);
     expect(sse.dependencies).toContain(key.urn);
     const rule = (inputs(sse)["rules"] as { applyServerSideEncryptionByDefault: { sseAlgorithm: string; kmsMasterKeyId: string } }[])[0]!;
-    expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: `arn:aws:kms:mock-region-1:000000000000:key/${id}-backup-key` });
+    expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: mockKmsKeyArn(`${id}-backup-key`) });
     expect(inputs(key)["enableKeyRotation"]).toBe(true);
   });
 
@@ -55,7 +55,7 @@ describe.each(cases)("backups of %s/%s", (stack, id) => {
     expect(put.Resource).toHaveLength(1);
     const bucketArn = put.Resource[0]!.replace(new RegExp(`/${id}/\\*$`), "");
     expect(bucketArn).toMatch(new RegExp(`^arn:aws:s3:::${String(inputs(r(stack, `${id}-backup-bucket`))["bucketPrefix"])}[0-9a-f]{12}$`));
-    expect(policy).toEqual(renderWriterPolicy({ bucketArn, prefix: id, kmsKeyArn: `arn:aws:kms:mock-region-1:000000000000:key/${id}-backup-key` }));
+    expect(policy).toEqual(renderWriterPolicy({ bucketArn, prefix: id, kmsKeyArn: mockKmsKeyArn(`${id}-backup-key`) }));
   });
 
   it("takes the pre-deploy backup after the database is up and before migrations, the release task, replicas and workers", () => {

@@ -6,20 +6,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { catalog } from "../../apps";
-import { ConfigError } from "../../config/errors";
 import { cpusProblem, formatCpus, nanoCpus, readBackCpus } from "../../config/dockerCpus";
 import { fillEnv, parseStackConfig, type RawConfig } from "../../config/resolve";
-import { rawStackConfig, stackSpec } from "../helpers";
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw as RawConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  return [];
-}
+import { problemsOf, rawStackConfig, stackSpec } from "../helpers";
 
 type Apps = Record<string, Record<string, unknown>>;
 const prod = () => structuredClone(rawStackConfig("prod")) as { apps: Apps } & Record<string, unknown>;

@@ -3,9 +3,7 @@
  * unknown key is refused at every level, directly under an app included, naming the key.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../config/errors";
-import { parseStackConfig, type RawConfig } from "../../config/resolve";
-import { rawStackConfig } from "../helpers";
+import { problemsOf, rawStackConfig } from "../helpers";
 
 function problemsWith(keyPath: string, value: unknown): string[] {
   const cfg = structuredClone(rawStackConfig("prod")) as Record<string, unknown>;
@@ -16,13 +14,7 @@ function problemsWith(keyPath: string, value: unknown): string[] {
     cur = cur[k] as Record<string, unknown>;
   }
   cur[keys.at(-1)!] = value;
-  try {
-    parseStackConfig(cfg as RawConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  return [];
+  return problemsOf(cfg);
 }
 
 describe("config ranges, at the limit and one past it", () => {

@@ -6,19 +6,9 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import { hostProblem } from "../../config/schema";
-import { rawStackConfig, runPlanCli } from "../helpers";
+import { problemsOf, rawStackConfig, runPlanCli } from "../helpers";
 
 const baseline = (): Record<string, unknown> => structuredClone(rawStackConfig("prod")) as Record<string, unknown>;
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw as RawConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  return [];
-}
 
 /** Sets `value` at a dotted path of a copy of the prod config. */
 function withValue(path: string, value: unknown): Record<string, unknown> {
@@ -121,7 +111,7 @@ describe("stack config validation", () => {
     expect(fdts.proxy.httpPort).toBe(8002);
     expect(fdts.proxy.maintenance).toBe(false);
     expect(fdts.protectState).toBe(false);
-    expect(fdts.host).toEqual({ kind: "ssh", dockerHost: "ssh://deploy@staging.example.com", user: "deploy", host: "staging.example.com", port: 22 });
+    expect(fdts.host).toEqual({ kind: "ssh", dockerHost: "ssh://deploy@staging.example.com", user: "deploy", host: "staging.example.com", port: 22, hostKey: expect.stringMatching(/^ssh-ed25519 AAAA/) });
     const prodFdts = parseStackConfig(rawStackConfig("prod")).apps.find((a) => a.id === "fdts")!;
     expect(prodFdts.protectState).toBe(true);
     expect(prodFdts.proxy.httpsPort).toBe(443);
@@ -216,10 +206,11 @@ describe("the plan refuses bad stack files", () => {
     expect(res.status).toBe(2);
     expect(res.stdout).toBe("");
     const lines = res.stderr.trim().split("\n");
-    expect(lines[0]).toBe("invalid stack config (6 problems):");
+    expect(lines[0]).toBe("invalid stack config (7 problems):");
     expect(lines.slice(1).map((l) => l.trim().split(": ")[0])).toEqual([
       "runbook:apps.fdts.backend.replicas",
       "runbook:apps.fdts.backend.tag",
+      "runbook:apps.fdts.firewall.adminCidrs",
       "runbook:apps.fdts.host",
       "runbook:apps.fdts.hostKey",
       "runbook:apps.lms.database.publishPort",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PlanDocument } from "../../plan/report";
 import { runPlanCli, stackSpec } from "../helpers";
+import { monitoringServices } from "../../components/monitoring/settings";
 
 const APPS = ["fairlens", "fdts", "reference", "lms", "handwork"];
 
@@ -48,7 +49,8 @@ describe("npm run plan", () => {
     const containers = stackSpec("prod").apps.reduce(
       (n, a) =>
         n + a.backend.replicas + (a.frontend ? (a.frontend.adminPort !== undefined ? 1 : a.frontend.replicas) : 0) +
-        a.workers.reduce((w, x) => w + x.replicas, 0) + (a.database.engine === "postgres" ? 1 : 0) + (a.cache ? 1 : 0) + 1,
+        a.workers.reduce((w, x) => w + x.replicas, 0) + (a.database.engine === "postgres" ? 1 : 0) + (a.cache ? 1 : 0) + 1 +
+        (a.monitoring ? monitoringServices(a).length : 0),
       0,
     );
     expect(res.stdout).toMatch(new RegExp(`\\n\\s+${containers} {2}docker:index/container:Container\\n`));

@@ -1,12 +1,14 @@
 /**
  * `--preview`: the plan as a first `pulumi preview` sees the stack. Nothing exists yet, so what the
- * providers compute (ids, image digests, generated names, random passwords) is unknown, and a policy
+ * providers compute (ids, image digests, random passwords) is unknown, and a policy
  * that reads such a value reports "can't run policy ... during preview" (advisory) instead of
  * deciding. The plan must still finish: `apply` never runs on an unknown output.
  */
 import * as docker from "@pulumi/docker";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../plan/mockRuntime";
+import { resolvePolicyConfig, runPolicies } from "../../plan/policyRunner";
+import { policies } from "../../policies/pack";
 import { UNKNOWN, type PlanDocument } from "../../plan/report";
 import { CONTAINER, runPlanCli, stackSpec } from "../helpers";
 
@@ -51,6 +53,20 @@ describe("npm run plan -- --preview", () => {
     expect(update.cannotRunDuringPreview).toEqual([]);
   });
 
+  it("runs every runbook-requirement policy in a first preview: deploy steps name containers by their autonames and images by tag", () => {
+    expect(preview.cannotRunDuringPreview.filter((p) => p.startsWith("runbook-"))).toEqual([]);
+  });
+
+  it("still refuses a broken runbook requirement in a first preview", async () => {
+    const spec = stackSpec("prod");
+    const broken = { ...spec, apps: spec.apps.map((a) => (a.id === "lms" ? { ...a, backend: { ...a.backend, replicas: 1 } } : a)) };
+    const run = await runUnderMocks(broken, "preview-broken", undefined, { preview: true });
+    const result = await runPolicies(run.resources, policies, resolvePolicyConfig(policies, "mandatory", {}));
+    expect(result.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.message)).toEqual([
+      "lms: web replicas 1 < 3 required in production (003 'Horizontal Scaling')",
+    ]);
+  });
+
   it("says so in the text report", () => {
     const res = runPlanCli(["--stack", "prod", "--preview"]);
     expect(res.status).toBe(0);
@@ -71,7 +87,7 @@ describe("npm run plan -- --preview", () => {
       () => {
         const network = new docker.Network("n", {});
         // An apply on an unknown output never runs in a preview: this promise never settles.
-        new docker.Container("c", { image: new Promise<string>((resolve) => void network.name.apply((n) => resolve(n))) });
+        new docker.Container("c", { image: new Promise<string>((resolve) => void network.id.apply((n) => resolve(n))) });
       },
       { preview: true, timeoutMs: 1500 },
     );

@@ -11,6 +11,7 @@ import { isConfigSecret } from "../../config/sources";
 import { runUnderMocks } from "../../plan/mockRuntime";
 import {
   MockMonitorPrototype,
+  debuggableModule,
   RESOURCE_SIG,
   SECRET_SIG,
   SPECIAL_SIG_KEY,
@@ -25,6 +26,22 @@ describe("Pulumi internals the plan relies on", () => {
     expect(typeof MockMonitorPrototype.newUrn).toBe("function");
     expect(typeof waitForRPCs).toBe("function");
     expect(typeof isConfigSecret).toBe("function");
+  });
+
+  it("still calls debuggablePromise through its module, so the plan can record promises without a stack", async () => {
+    expect(typeof debuggableModule.debuggablePromise).toBe("function");
+    const original = debuggableModule.debuggablePromise;
+    let calls = 0;
+    debuggableModule.debuggablePromise = (p, ctx) => {
+      calls += 1;
+      return original(p, ctx);
+    };
+    try {
+      await runUnderMocks(stackSpec("staging"), "internals-debuggable");
+    } finally {
+      debuggableModule.debuggablePromise = original;
+    }
+    expect(calls).toBeGreaterThan(100);
   });
 
   it("still uses the wire-format markers the report decodes", () => {

@@ -31,6 +31,8 @@ export const POLICY: Record<string, string> = {
   backupMaxAgeHours: "backup-age-runbook",
   backupVersioned: "backup-versioning-runbook",
   backupEncrypted: "backup-encryption-runbook",
+  rotation: "secrets-rotation-period-runbook",
+  alerts: "monitoring-alerts-runbook-thresholds",
 };
 
 /** Resource names of a service's containers, as AppStack names them. */
@@ -76,7 +78,8 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
     case "metricsNotPublic":
       return { spec: (a) => void delete a.backend.metricsPath };
     case "secrets":
-      return { transform: (name, p) => (name === `${id}-secrets-${key.toLowerCase().replace(/_/g, "-")}` ? { ...p, length: 8 } : undefined) };
+      // A single-slot secret, or slot a of a two-slot one.
+      return { transform: (name, p) => (new RegExp(`^${id}-secrets-${key.toLowerCase().replace(/_/g, "-")}(-a)?$`).test(name) ? { ...p, length: 8 } : undefined) };
     case "backupSchedule":
       // Monthly, at another hour: too far apart, and off the runbook's time.
       return { spec: (a) => void (a.backups.schedule = "0 3 1 * *") };
@@ -96,6 +99,23 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
       return { transform: (name, p) => (name === `${id}-backup-versioning` ? { ...p, versioningConfiguration: { status: "Suspended" } } : undefined) };
     case "backupEncrypted":
       return { transform: (name, p) => (name === `${id}-backup-encryption` ? { ...p, rules: [] } : undefined) };
+    case "rotation":
+      // Every generated value of the app (`*`) or of the named secret rotates far less often than required.
+      return {
+        transform: (_name, p) => {
+          const keepers = p["keepers"] as Record<string, string> | undefined;
+          if (keepers?.["runbook.app"] !== id || (key !== "*" && keepers["runbook.secret"] !== key) || keepers["runbook.rotationDays"] === undefined) return undefined;
+          return { ...p, keepers: { ...keepers, "runbook.rotationDays": String((value as number) + 275) } };
+        },
+      };
+    case "alerts":
+      // A stack that loosens the threshold: the rule fires only at twice the runbook's value.
+      return {
+        spec: (a) => {
+          const alerts = a.monitoring!.alerts as Record<string, { threshold: number }>;
+          alerts[key] = { ...alerts[key]!, threshold: (value as { threshold: number }).threshold * 2 };
+        },
+      };
   }
   throw new Error(`no breaker for ${kind}`);
 }

@@ -6,6 +6,17 @@ import { CONTAINER } from "../helpers";
 
 export { CONTAINER };
 
+/** A container every general container policy accepts. */
+export const compliantContainer = (): Record<string, unknown> => ({
+  healthcheck: { tests: ["CMD", "pg_isready"], interval: "10s", retries: 5 },
+  restart: "unless-stopped",
+  memory: 256,
+  cpus: "0.5",
+  logDriver: "json-file",
+  logOpts: { "max-size": "10m", "max-file": "3" },
+  labels: [{ label: "runbook.role", value: "backend" }],
+});
+
 export function configFor(policy: ResourceValidationPolicy | StackValidationPolicy, config: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...resolvePolicyConfig([policy], "mandatory", { [policy.name]: config }).get(policy.name)!.config };
 }

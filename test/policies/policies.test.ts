@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import * as app from "../../policies/app";
-import { CONTAINER, check, checkStack, stack } from "./harness";
+import { CONTAINER, check, checkStack, compliantContainer, stack } from "./harness";
 
 /** A container every container policy accepts. */
-const compliant = (): Record<string, unknown> => ({
-  healthcheck: { tests: ["CMD", "pg_isready"], interval: "10s", retries: 5 },
-  restart: "unless-stopped",
-  memory: 256,
-  cpus: "0.5",
-  logDriver: "json-file",
-  logOpts: { "max-size": "10m", "max-file": "3" },
-  labels: [{ label: "runbook.role", value: "backend" }],
-  envs: ["NODE_ENV=production"],
-});
+const compliant = (): Record<string, unknown> => ({ ...compliantContainer(), envs: ["NODE_ENV=production"] });
 const withProps = (changes: Record<string, unknown>) => ({ props: { ...compliant(), ...changes } });
 
 describe("app-container-healthcheck-required", () => {

@@ -37,6 +37,9 @@ const appArb: fc.Arbitrary<AppDefinition> = fc
     migration: fc.option(fc.record({ tool: fc.constantFrom("alembic", "migrate-tool"), then: fc.boolean() }), { nil: undefined }),
     metrics: fc.boolean(),
     secrets: fc.array(secretFormat, { maxLength: 2 }),
+    // Generated secrets kept in two slots (<NAME>_PREVIOUS), and a runbook rotation period.
+    twoSlots: fc.boolean(),
+    rotation: fc.boolean(),
     frontend: fc.option(fc.integer({ min: 2, max: 3 }), { nil: undefined }),
     database: fc.constantFrom("postgres" as const, "sqlite" as const),
     cache: fc.option(fc.boolean(), { nil: undefined }),
@@ -45,7 +48,7 @@ const appArb: fc.Arbitrary<AppDefinition> = fc
   })
   .map((r): AppDefinition => {
     const id = "sample";
-    const secretEnv: SecretEnvDefinition[] = r.secrets.map((format, i) => ({ name: `SAMPLE_SECRET_${i}`, source: "generated", format }));
+    const secretEnv: SecretEnvDefinition[] = r.secrets.map((format, i) => ({ name: `SAMPLE_SECRET_${i}`, source: "generated", format, ...(r.twoSlots && { previousSlot: true }) }));
     const migrationCommand = r.migration ? [r.migration.tool, "upgrade", "head"] : undefined;
     const releaseTask = r.migration?.then ? ["python", "seed.py"] : undefined;
     const requirements: AppRequirements = {
@@ -60,6 +63,7 @@ const appArb: fc.Arbitrary<AppDefinition> = fc
       ...(r.cache === false && { cacheOnly: { value: ["cache"], source: src("Cache") } }),
       ...(r.metrics && { metricsNotPublic: { value: "/metrics", source: src("Monitoring") } }),
       ...(secretEnv.length > 0 && { secrets: Object.fromEntries(secretEnv.map((s) => [s.name, { value: (s as { format: SecretFormat }).format, source: src("Secrets") }])) }),
+      ...(r.rotation && (secretEnv.length > 0 || r.database === "postgres") && { rotation: { "*": { value: 90, source: src("Maintenance") } } }),
     };
     return {
       id,
@@ -105,7 +109,8 @@ function prodSpec(def: AppDefinition): StackSpec {
       ...(def.frontend && { frontend: { tag: "1.0.0" } }),
       ...(tls && { proxy: { tls: { certificateFile: "/etc/letsencrypt/live/sample/fullchain.pem", keyFile: "/etc/letsencrypt/live/sample/privkey.pem" } } }),
     },
-    { environment: "prod", apps: {} },
+    // Production pages someone on critical alerts (monitoring-routing-critical-receiver).
+    { environment: "prod", apps: {}, alerting: { sample: { critical: { webhookUrl: { secure: "https://alerts.example.com/hook" } } } } },
   );
   return { project: "runbook", environment: "prod", apps: [app] };
 }
@@ -131,6 +136,7 @@ describe("random catalog apps", () => {
       }),
       { numRuns: 6, seed: 20261125 },
     );
-    // About fifty plans of one app, each with its backup bucket and jobs: more than the default minute on 2 busy cores.
-  }, 180_000);
+    // Six apps, each planned once clean and once per requirement broken (two more kinds since secret
+    // rotation, and the backups' kinds, each plan with its bucket and jobs): more on a loaded machine.
+  }, 240_000);
 });

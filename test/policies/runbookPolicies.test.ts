@@ -6,6 +6,8 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { runbookPolicies, type AppRequirementsEntry, type RequirementsData } from "../../policies/runbook";
+import * as checks from "../../policies/runbook/checks";
+import { stagingParityPolicy } from "../../policies/runbook/rules";
 import { CONTAINER, checkStack, stack } from "./harness";
 
 const CMD = "command:remote:Command";
@@ -123,6 +125,23 @@ describe("runbook requirement policies", () => {
     };
     expect(await run("runbook-staging-parity", demo(broken, "staging"))).toEqual(["demo: web replicas 1 < 2 required in production (advice for staging) (009 'Horizontal Scaling')"]);
     expect(await run("runbook-staging-parity", demo(broken, "prod"))).toEqual([]);
+  });
+
+  it("reports what it can when one value is unknown in a preview, then rethrows the unknown for the analyzer", async () => {
+    class UnknownValueError extends Error {}
+    const resources = demo((e) => delete e["demo-backend-1"], "staging");
+    const migrate = resources.find((r) => r.name === "demo-migrate")!;
+    Object.defineProperty(migrate.props, "create", {
+      get: () => {
+        throw new UnknownValueError("string value at .create can't be known during preview");
+      },
+    });
+    // The migration check meets the unknown first; the replicas check must still report.
+    const policy = stagingParityPolicy("test-parity", "d", [checks.migration, checks.replicas], data);
+    const messages: string[] = [];
+    const args = { resources, getConfig: () => ({}), stackTags: new Map(), notApplicable: () => undefined } as unknown as Parameters<StackValidationPolicy["validateStack"]>[0];
+    await expect((async () => policy.validateStack(args, (m) => messages.push(m)))()).rejects.toBeInstanceOf(UnknownValueError);
+    expect(messages).toEqual(["demo: web replicas 1 < 2 required in production (advice for staging) (009 'Horizontal Scaling')"]);
   });
 
   it("refuses an app the pack has no requirements for, naming the command that regenerates them", async () => {

@@ -11,17 +11,9 @@ import { describe, expect, it } from "vitest";
 import { PolicyConfigError, resolvePolicyConfig } from "../../plan/policyRunner";
 import * as app from "../../policies/app";
 import { ROOT } from "../helpers";
-import { check } from "./harness";
+import { check, compliantContainer } from "./harness";
 
-const compliant = (): Record<string, unknown> => ({
-  healthcheck: { tests: ["CMD", "pg_isready"], interval: "10s", retries: 5 },
-  restart: "unless-stopped",
-  memory: 256,
-  cpus: "0.5",
-  logDriver: "json-file",
-  logOpts: { "max-size": "10m", "max-file": "3" },
-  labels: [{ label: "runbook.role", value: "backend" }],
-});
+const compliant = compliantContainer;
 
 interface Threshold {
   readonly policy: ResourceValidationPolicy;

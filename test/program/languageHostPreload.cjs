@@ -35,21 +35,35 @@ pulumi.runtime.setMocks(
       const state = { ...inputs };
       if (type === "docker:index/remoteImage:RemoteImage") state.imageId = digest(inputs.name);
       if (type.startsWith("docker:index/")) state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
+      if (type === "aws:sns/topic:Topic") state.arn = `arn:aws:sns:eu-west-1:123456789012:${name}`;
       if (type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(Number(inputs.length ?? 16));
       // Backups: what AWS computes for the backup buckets, keys and writers.
       if (type === "aws:s3/bucket:Bucket") {
         state.bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? ""}${digest(name).slice(7, 19)}`;
-        Object.assign(state, { arn: `arn:aws:s3:::${state.bucket}`, region: inputs.region ?? "mock-region-1" });
+        Object.assign(state, { arn: `arn:aws:s3:::${state.bucket}`, region: inputs.region ?? "eu-west-1" });
       }
-      if (type === "aws:kms/key:Key") Object.assign(state, { arn: `arn:aws:kms:mock-region-1:000000000000:key/${name}`, keyId: name });
-      if (type === "aws:iam/user:User") Object.assign(state, { name: inputs.name ?? name, arn: `arn:aws:iam::000000000000:user/${name}` });
+      if (type === "aws:iam/user:User") Object.assign(state, { name: inputs.name ?? name, arn: `arn:aws:iam::111122223333:user/${name}` });
       if (type === "aws:iam/accessKey:AccessKey") state.secret = "mock-secret-access-key";
       if (type.startsWith("command:")) Object.assign(state, { stdout: "", stderr: "" });
       if (type === "random:index/randomBytes:RandomBytes") {
         const bytes = Buffer.alloc(Number(inputs.length ?? 32));
         Object.assign(state, { base64: bytes.toString("base64"), hex: bytes.toString("hex") });
       }
-      return { id: `${name}-id`, state };
+      if (type === "aws:kms/key:Key") Object.assign(state, { keyId: `${name}-key-id`, arn: `arn:aws:kms:eu-west-1:111122223333:key/${name}` });
+      if (type === "aws:secretsmanager/secret:Secret") state.name = inputs.name ?? `${inputs.namePrefix ?? `${name}-`}${digest(name).slice(7, 33)}`;
+      // Hosts the stack creates: a well-formed ed25519 public key, an elastic IP of TEST-NET-2, AWS-shaped ids.
+      if (type === "tls:index/privateKey:PrivateKey") {
+        const raw = createHash("sha256").update(name).digest();
+        const wire = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), raw]);
+        state.publicKeyOpenssh = `ssh-ed25519 ${wire.toString("base64")}\n`;
+        state.privateKeyOpenssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb2ZmbGluZS1wbGFjZWhvbGRlcg==\n-----END OPENSSH PRIVATE KEY-----\n";
+      }
+      if (type === "aws:ec2/eip:Eip") state.publicIp = `198.51.100.${(createHash("sha1").update(name).digest()[0] % 250) + 1}`;
+      if (["aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:ec2/securityGroup:SecurityGroup"].includes(type)) {
+        state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
+      }
+      const prefix = { "aws:ebs/volume:Volume": "vol", "aws:ec2/instance:Instance": "i", "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/eip:Eip": "eipalloc" }[type];
+      return { id: prefix ? `${prefix}-${createHash("sha1").update(name).digest("hex").slice(0, 17)}` : `${name}-id`, state };
     },
     call: ({ token }) => {
       throw new Error(`no mock for ${token}`);

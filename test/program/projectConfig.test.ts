@@ -113,6 +113,7 @@ describe("the project config rules themselves (exact CLI messages)", () => {
     expect(projectProblems(project, "3.186.0")).toEqual([
       '#/config/apps/type: value must be one of "string", "integer", "boolean", "array"',
       '#/config/secrets/type: value must be one of "string", "integer", "boolean", "array"',
+      '#/config/alerting/type: value must be one of "string", "integer", "boolean", "array"',
     ]);
   });
 

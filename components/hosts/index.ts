@@ -1,0 +1,5 @@
+export * from "./host";
+export * from "./iamPolicies";
+export * from "./userData";
+export * from "./hosting";
+export * from "./describe";

@@ -1,0 +1,200 @@
+/**
+ * An app's Prometheus alert rules, from its runbook thresholds (MonitoringSpec.alerts) and the rules
+ * every app gets. Each rule carries the fixture its promtool unit tests are generated from
+ * (ruleTests.ts): the series under which it must fire, and those under which it must stay quiet.
+ * Pure: no resources.
+ */
+import { stringify } from "yaml";
+import { ALERT_SIGNALS, SIGNAL_LABEL, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../../policies/monitoring/signals";
+import { BACKUP_METRICS } from "../backups/metrics";
+import { JOBS, PROXY_METRICS, SIGNAL_MODELS, counter, gauge, num, selector, type InputSeries, type Labels } from "./signalModels";
+
+export interface AlertRulesSpec {
+  readonly app: string;
+  readonly displayName: string;
+  /** The runbook file (`001_...txt`): summaries cite it by number. */
+  readonly runbook: string;
+  readonly alerts: Readonly<Partial<Record<AlertSignal, AlertThreshold>>>;
+  readonly slo: { readonly availabilityPercent: number; readonly minRequestsPerHour: number };
+  /** The proxy has a certificate: certificate expiry rules. */
+  readonly tls: boolean;
+  readonly postgres: boolean;
+  readonly cache: boolean;
+  /** Where an operator reads what to do: the app's section of docs/operations.md. */
+  readonly docsUrl: string;
+}
+
+/** What a rule's tests are made of. `minutes`: how long the series run; `at`: the minute the test evaluates. */
+export interface Fixture {
+  /** Series under which the condition holds from minute `lag` on, and the alert's labels beyond the rule's. */
+  firing(minutes: number, at: number): { readonly series: InputSeries[]; readonly labels: Labels; readonly lag: number };
+  /** Series just past the threshold (or plainly failing), exact after `settle` minutes. */
+  justPast(minutes: number, at: number): { readonly series: InputSeries[]; readonly labels: Labels };
+  /** Each a case that must never fire: just below the threshold, a healthy target, a quiet app. */
+  quiet(minutes: number, at: number): InputSeries[][];
+  readonly settle: number;
+}
+
+export interface AlertRule {
+  readonly group: "runbook" | "platform" | "slo";
+  readonly alert: string;
+  readonly expr: string;
+  readonly forMinutes: number;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly fixture: Fixture;
+}
+
+const runbookNumber = (file: string) => file.slice(0, 3);
+
+/** A rule that fires on a plain condition: `firing` and `healthy` are one series' values. */
+function condition(series: string, labels: Labels, firing: (m: number, at: number) => string, healthy: (m: number, at: number) => string, lag = 0): Fixture {
+  return {
+    firing: (m, at) => ({ series: [{ series, values: firing(m, at) }], labels, lag }),
+    justPast: (m, at) => ({ series: [{ series, values: firing(m, at) }], labels }),
+    quiet: (m, at) => [[{ series, values: healthy(m, at) }]],
+    settle: lag,
+  };
+}
+
+/** A rule on a runbook threshold: the signal's model at a level just past it, just short of it, and far past it. */
+function threshold(signal: AlertSignal, t: AlertThreshold, app: string): Fixture {
+  const model = SIGNAL_MODELS[signal];
+  const percent = ALERT_SIGNALS[signal].unit === "%";
+  const past = percent ? Math.min(t.threshold * 1.02, (t.threshold + 100) / 2) : t.threshold * 1.02;
+  const far = percent ? 100 : t.threshold * 4;
+  const labels = model.outputLabels(app);
+  return {
+    firing: (m, at) => ({ series: model.series(far, app, m, at), labels, lag: model.lag }),
+    justPast: (m, at) => ({ series: model.series(past, app, m, at), labels }),
+    quiet: (m, at) => [model.series(t.threshold * 0.98, app, m, at)],
+    settle: model.settle,
+  };
+}
+
+export function alertRules(spec: AlertRulesSpec): AlertRule[] {
+  const { app } = spec;
+  const describe = (procedure?: string) =>
+    procedure
+      ? `Follow runbook ${runbookNumber(spec.runbook)} '${procedure}'; what to check first: ${spec.docsUrl}.`
+      : `Runbook ${runbookNumber(spec.runbook)} names no procedure for this alert; what to do: ${spec.docsUrl}.`;
+  const rule = (group: AlertRule["group"], alert: string, expr: string, forMinutes: number, severity: AlertSeverity, summary: string, procedure: string | undefined, fixture: Fixture, extra: Labels = {}): AlertRule => ({
+    group,
+    alert,
+    expr,
+    forMinutes,
+    labels: { app, severity, ...extra },
+    annotations: { summary: `${spec.displayName}: ${summary}`, description: describe(procedure), runbook_url: spec.docsUrl },
+    fixture,
+  });
+  const rules: AlertRule[] = [];
+
+  // The runbook's thresholds, one rule per signal.
+  for (const [signal, t] of Object.entries(spec.alerts) as [AlertSignal, AlertThreshold][]) {
+    const info = ALERT_SIGNALS[signal];
+    const duration = t.forMinutes > 0 ? ` for ${t.forMinutes}m` : "";
+    rules.push(
+      rule("runbook", info.alert, `${SIGNAL_MODELS[signal].value(app)} > ${num(t.threshold)}`, t.forMinutes, t.severity, `${info.what} above ${num(t.threshold)}${info.unit === "%" ? "%" : ` ${info.unit}`}${duration}`, t.procedure, threshold(signal, t, app), { [SIGNAL_LABEL]: signal }),
+    );
+  }
+
+  // Every app: targets, the health probes through the proxy, containers, backups, disks.
+  const node = { instance: "node-exporter:9100", job: JOBS.node };
+  rules.push(rule("platform", "TargetDown", "up == 0", 5, "warning", "a scrape target is down", undefined, condition(selector("up", node), node, (m) => gauge(0, m), (m) => gauge(1, m))));
+  const probe = { instance: "http://proxy:80/health", job: JOBS.health };
+  rules.push(
+    rule("platform", "HealthProbeFailing", `probe_success{job="${JOBS.health}"} == 0`, 2, "critical", "a health endpoint fails through the proxy", undefined, condition(selector("probe_success", probe), probe, (m) => gauge(0, m), (m) => gauge(1, m))),
+  );
+  const container = { container_label_runbook_app: app, instance: "cadvisor:8080", job: JOBS.cadvisor, name: `${app}-backend-0` };
+  rules.push(
+    rule("platform", "ContainerUnhealthy", `min by (name) (container_health_state{job="${JOBS.cadvisor}",container_label_runbook_app="${app}"}) == 0`, 5, "warning", "a container reports unhealthy", undefined,
+      condition(selector("container_health_state", container), { name: container.name }, (m) => gauge(0, m), (m) => gauge(1, m))),
+    rule("platform", "ContainerRestarting", `sum by (name) (changes(container_start_time_seconds{job="${JOBS.cadvisor}",container_label_runbook_app="${app}"}[15m])) >= 3`, 0, "warning", "a container restarted 3 times in 15 minutes", undefined,
+      condition(selector("container_start_time_seconds", container), { name: container.name }, (m) => `100 160 220 280+0x${m - 3}`, (m) => `100 160 220+0x${m - 2}`, 3)),
+  );
+  const backup = { app, instance: node.instance, job: JOBS.node, kind: "database" };
+  const lastSuccess = selector(BACKUP_METRICS.lastSuccess, backup);
+  rules.push(
+    rule("platform", "BackupVerificationFailed", `max by (app, kind) (${BACKUP_METRICS.verifyLastStatus}{app="${app}"}) == 0`, 0, "warning", "the last backup verification failed", undefined,
+      condition(selector(BACKUP_METRICS.verifyLastStatus, backup), { app, kind: "database" }, (m) => gauge(0, m), (m) => gauge(1, m))),
+    rule("platform", "BackupMetricsMissing", `absent(${BACKUP_METRICS.lastSuccess}{app="${app}"})`, 60, "warning", "no backup job has reported a backup", undefined, {
+      firing: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app }, lag: 0 }),
+      justPast: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app } }),
+      quiet: (m, at) => [[{ series: lastSuccess, values: gauge(at * 60, m) }]],
+      settle: 0,
+    }),
+    rule("platform", "BackupFinished", `time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}"}) < 900`, 0, "info", "a backup finished", undefined,
+      condition(lastSuccess, { app, kind: "database" }, (m, at) => gauge(at * 60, m), (m, at) => gauge(at * 60 - 3600, m))),
+  );
+  const disk = { device: "/dev/sda1", fstype: "ext4", instance: node.instance, job: JOBS.node, mountpoint: "/" };
+  rules.push(
+    rule("platform", "DiskFillingUp", `predict_linear(node_filesystem_avail_bytes{job="${JOBS.node}",fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs|fuse.lxcfs"}[6h], 24 * 3600) < 0`, 60, "warning", "a disk is predicted to fill within 24 hours", undefined,
+      condition(selector("node_filesystem_avail_bytes", disk), disk, (m) => `10000000000-10000000x${m}`, (m) => gauge(1e10, m), 1)),
+  );
+  if (spec.tls) {
+    const cert = { instance: "https://proxy:443/health", job: JOBS.health };
+    const expiry = `min by (instance) (probe_ssl_earliest_cert_expiry{job="${JOBS.health}"}) - time()`;
+    rules.push(
+      rule("platform", "CertificateExpiringSoon", `${expiry} < 20 * 86400`, 10, "warning", "the proxy's certificate expires in less than 20 days", undefined,
+        condition(selector("probe_ssl_earliest_cert_expiry", cert), { instance: cert.instance }, (m) => gauge(19 * 86400, m), (m) => gauge(21 * 86400, m))),
+      rule("platform", "CertificateExpiringCritical", `${expiry} < 3 * 86400`, 10, "critical", "the proxy's certificate expires in less than 3 days", undefined,
+        condition(selector("probe_ssl_earliest_cert_expiry", cert), { instance: cert.instance }, (m) => gauge(2 * 86400, m), (m) => gauge(4 * 86400, m))),
+    );
+  }
+  if (spec.postgres) {
+    const pg = { instance: "postgres-exporter:9187", job: JOBS.postgres };
+    rules.push(rule("platform", "DatabaseDown", `pg_up{job="${JOBS.postgres}"} == 0`, 1, "critical", "PostgreSQL is unreachable", undefined, condition(selector("pg_up", pg), pg, (m) => gauge(0, m), (m) => gauge(1, m))));
+  }
+  if (spec.cache) {
+    const redis = { instance: "redis-exporter:9121", job: JOBS.redis };
+    rules.push(rule("platform", "RedisDown", `redis_up{job="${JOBS.redis}"} == 0`, 2, "warning", "Redis is unreachable", undefined, condition(selector("redis_up", redis), redis, (m) => gauge(0, m), (m) => gauge(1, m))));
+  }
+
+  // Availability objective: multi-window, multi-burn-rate (the SRE workbook's 1h/5m at 14.4x and 6h/30m at 6x).
+  const budget = (100 - spec.slo.availabilityPercent) / 100;
+  const ratio = (window: string) =>
+    `sum(rate(${PROXY_METRICS.requests}{job="${JOBS.proxyLog}",status=~"5.."}[${window}])) / sum(rate(${PROXY_METRICS.requests}{job="${JOBS.proxyLog}"}[${window}]))`;
+  const guard = `sum(increase(${PROXY_METRICS.requests}{job="${JOBS.proxyLog}"}[1h])) >= ${spec.slo.minRequestsPerHour}`;
+  const ok = selector(PROXY_METRICS.requests, { job: JOBS.proxyLog, method: "GET", status: "200" });
+  const failed = selector(PROXY_METRICS.requests, { job: JOBS.proxyLog, method: "GET", status: "503" });
+  for (const [alert, long, short, factor, forMinutes] of [
+    ["AvailabilityBudgetBurnFast", "1h", "5m", 14.4, 2],
+    ["AvailabilityBudgetBurnSlow", "6h", "30m", 6, 15],
+  ] as const) {
+    const limit = num(factor * budget);
+    // Enough traffic to pass the guard within the first minute (a counter from 0 is not extrapolated back).
+    const perMinute = Math.max(600, 2 * spec.slo.minRequestsPerHour);
+    const share = (errorShare: number, m: number): InputSeries[] => [
+      { series: ok, values: counter(perMinute * (1 - errorShare), m) },
+      { series: failed, values: counter(perMinute * errorShare, m) },
+    ];
+    rules.push(
+      rule("slo", alert, `${ratio(long)} > ${limit} and ${ratio(short)} > ${limit} and ${guard}`, forMinutes, "critical", `the error budget of ${spec.slo.availabilityPercent}% availability burns ${factor}x too fast (${long} and ${short})`, undefined, {
+        firing: (m) => ({ series: share(1, m), labels: {}, lag: 1 }),
+        justPast: (m) => ({ series: share(factor * budget * 1.02, m), labels: {} }),
+        quiet: (m, at) => [
+          share(factor * budget * 0.98, m),
+          // A quiet app: the hour's only two requests both failed. The guard keeps it from paging.
+          [
+            { series: ok, values: gauge(0, m) },
+            { series: failed, values: `0+0x${at - 2} 1 2+0x${m - at}` },
+          ],
+        ],
+        settle: 1,
+      }, { slo: "availability" }),
+    );
+  }
+  return rules;
+}
+
+/** The rules file Prometheus loads: one group per kind. */
+export function renderAlertRules(spec: AlertRulesSpec): string {
+  const rules = alertRules(spec);
+  const groups = (["runbook", "platform", "slo"] as const).map((group) => ({
+    name: `${spec.app}-${group}`,
+    rules: rules
+      .filter((r) => r.group === group)
+      .map((r) => ({ alert: r.alert, expr: r.expr, ...(r.forMinutes > 0 && { for: `${r.forMinutes}m` }), labels: r.labels, annotations: r.annotations })),
+  }));
+  return `# Alert rules of ${spec.app}: rendered by runbook-as-code from its runbook's thresholds, do not edit by hand.\n${stringify({ groups: groups.filter((g) => g.rules.length > 0) }, { lineWidth: 0 })}`;
+}

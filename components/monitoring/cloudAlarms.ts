@@ -1,0 +1,90 @@
+/**
+ * CloudAlarms: for an app on an AWS instance, the alarms the cloud sees when the host itself is in
+ * trouble (and so Prometheus on it may be too): the instance's status check failing, and CPU above
+ * the app's threshold, both to an SNS topic with the configured subscriptions. Made only for AWS
+ * hosts; an existing host reached over ssh has no instance to watch.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface CloudAlarmsArgs {
+  /** Catalog id of the app, for names and descriptions. */
+  readonly app: string;
+  /** The EC2 instance the app runs on. */
+  readonly instanceId: pulumi.Input<string>;
+  /** CPU alarm threshold, percent (the app's runbook threshold; DEFAULTS.cpuPercent where it sets none). */
+  readonly cpuPercent?: number;
+  /** Who is told: e-mail addresses and https endpoints. Secrets: they reach the state only as such. */
+  readonly subscriptions?: readonly { readonly protocol: "email" | "https"; readonly endpoint: string }[];
+}
+
+export const CLOUD_ALARM_DEFAULTS = {
+  /** The Handwork runbook's "CPU usage > 80%", for apps whose runbook sets no CPU threshold. */
+  cpuPercent: 80,
+  /** Minutes the status check must fail before the alarm (two one-minute periods). */
+  statusCheckMinutes: 2,
+  /** Minutes CPU must stay high (one five-minute period, the basic monitoring resolution). */
+  cpuMinutes: 5,
+} as const;
+
+export class CloudAlarms extends pulumi.ComponentResource {
+  public readonly topic: aws.sns.Topic;
+  public readonly subscriptions: readonly aws.sns.TopicSubscription[];
+  public readonly statusCheck: aws.cloudwatch.MetricAlarm;
+  public readonly cpuHigh: aws.cloudwatch.MetricAlarm;
+
+  constructor(name: string, args: CloudAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("runbook:monitoring:CloudAlarms", name, {}, opts);
+    const cpuPercent = args.cpuPercent ?? CLOUD_ALARM_DEFAULTS.cpuPercent;
+    if (!(cpuPercent > 0 && cpuPercent < 100)) throw new Error(`\`cpuPercent\` must be between 0 and 100 (got ${cpuPercent})`);
+    for (const s of args.subscriptions ?? []) {
+      if (s.protocol === "https" && !s.endpoint.startsWith("https://")) throw new Error("`subscriptions`: an https subscription needs an https:// endpoint");
+    }
+    const child = { parent: this };
+    const tags = { "runbook.app": args.app };
+    // Encrypted at rest with the AWS-managed key for SNS.
+    this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: "alias/aws/sns", tags }, child);
+    this.subscriptions = (args.subscriptions ?? []).map(
+      (s, i) => new aws.sns.TopicSubscription(`${name}-subscription-${i}`, { topic: this.topic.arn, protocol: s.protocol, endpoint: pulumi.secret(s.endpoint) }, child),
+    );
+    const actions = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
+    this.statusCheck = new aws.cloudwatch.MetricAlarm(
+      `${name}-status-check`,
+      {
+        alarmDescription: `${args.app}: the host's EC2 status check fails (instance or system). Prometheus on it may be down too.`,
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed",
+        dimensions: { InstanceId: args.instanceId },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: CLOUD_ALARM_DEFAULTS.statusCheckMinutes,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        // No data from a running instance is itself a failure.
+        treatMissingData: "breaching",
+        ...actions,
+        tags,
+      },
+      child,
+    );
+    this.cpuHigh = new aws.cloudwatch.MetricAlarm(
+      `${name}-cpu-high`,
+      {
+        alarmDescription: `${args.app}: the host's CPU is above ${cpuPercent}%.`,
+        namespace: "AWS/EC2",
+        metricName: "CPUUtilization",
+        dimensions: { InstanceId: args.instanceId },
+        statistic: "Average",
+        period: CLOUD_ALARM_DEFAULTS.cpuMinutes * 60,
+        evaluationPeriods: 1,
+        threshold: cpuPercent,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "missing",
+        ...actions,
+        tags,
+      },
+      child,
+    );
+    this.registerOutputs({ topicArn: this.topic.arn });
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./ingressPublicWebOnly";
+export * from "./privatePortsClosed";
+export * from "./sshAdminOnly";

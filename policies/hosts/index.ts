@@ -1,0 +1,4 @@
+export * from "./iamPolicyLeastPrivilege";
+export * from "./instanceMetadataTokensRequired";
+export * from "./sshHostKeyPinned";
+export * from "./volumeEncrypted";

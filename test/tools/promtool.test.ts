@@ -1,0 +1,126 @@
+/**
+ * The real promtool (and the blackbox exporter's own config check) on what every app of the
+ * committed stacks would ship: prometheus.yml with its rules, the rules themselves, the unit tests
+ * generated from each app's runbook thresholds, and every Grafana panel's query.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { alertRules, renderAlertRules, type AlertRulesSpec } from "../../components/monitoring/alertRules";
+import { renderBlackboxConfig } from "../../components/monitoring/blackboxConfig";
+import { dashboardJson, DATASOURCE_UID, grafanaDashboards } from "../../components/monitoring/grafanaProvisioning";
+import { renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
+import { renderRuleTests, ruleTestCases } from "../../components/monitoring/ruleTests";
+import { alertRulesSpec, grafanaSpec, prometheusSpec } from "../../components/monitoring/specs";
+import { stackSpec } from "../helpers";
+import { requireTool, tempDir } from "./realTools";
+
+const dir = tempDir("promtool");
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const apps = ["prod", "staging"].flatMap((stack) => stackSpec(stack).apps.map((app) => ({ name: `${stack}-${app.id}`, app })));
+
+function promtool(args: string[]) {
+  const res = spawnSync(requireTool("promtool"), args, { encoding: "utf8", cwd: dir });
+  return { status: res.status, output: `${res.stdout}${res.stderr}` };
+}
+
+/** Runs promtool asynchronously: several test files at once on the CI's two cores. */
+function promtoolAsync(args: string[]): Promise<{ status: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(requireTool("promtool"), args, { cwd: dir, timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/** Writes a rules file and its generated tests; returns the test file's name. */
+function writeTests(name: string, rules: string, spec: AlertRulesSpec): string {
+  fs.writeFileSync(path.join(dir, `${name}-rules.yml`), rules);
+  fs.writeFileSync(path.join(dir, `${name}-tests.yml`), renderRuleTests(spec, `${name}-rules.yml`));
+  return `${name}-tests.yml`;
+}
+
+describe("promtool on every app's rendered monitoring files", () => {
+  it("accepts every app's prometheus.yml with its rules (promtool check config)", () => {
+    for (const { name, app } of apps) {
+      const rules = path.join(dir, `${name}-config-rules.yml`);
+      fs.writeFileSync(rules, renderAlertRules(alertRulesSpec(app)));
+      fs.writeFileSync(path.join(dir, `${name}-prometheus.yml`), renderPrometheusConfig({ ...prometheusSpec(app), ruleFiles: [rules] }));
+      const res = promtool(["check", "config", `${name}-prometheus.yml`]);
+      expect(res.output, name).toContain("SUCCESS");
+      expect(res.status, `${name}: ${res.output}`).toBe(0);
+    }
+  });
+
+  it("accepts every app's alert rules (promtool check rules), and refuses a broken one (the check can fail)", () => {
+    for (const { name, app } of apps) {
+      fs.writeFileSync(path.join(dir, `${name}-rules.yml`), renderAlertRules(alertRulesSpec(app)));
+      const res = promtool(["check", "rules", `${name}-rules.yml`]);
+      expect(res.output, name).toContain(`SUCCESS: ${alertRules(alertRulesSpec(app)).length} rules found`);
+    }
+    fs.writeFileSync(path.join(dir, "broken-rules.yml"), "groups:\n  - name: x\n    rules:\n      - alert: Broken\n        expr: sum(rate(x[5m]) > \n");
+    expect(promtool(["check", "rules", "broken-rules.yml"]).status).not.toBe(0);
+  });
+
+  it("passes the unit tests generated for every rule of every app: fires past its threshold after its duration, quiet just short of it and before", async () => {
+    const started = Date.now();
+    // Apps whose rules are the same text (staging and prod often are) are tested once.
+    const unique = new Map<string, { name: string; spec: AlertRulesSpec }>();
+    for (const { name, app } of apps) unique.set(renderAlertRules(alertRulesSpec(app)), { name, spec: alertRulesSpec(app) });
+    const runs = await Promise.all([...unique].map(async ([rules, { name, spec }]) => ({ name, spec, res: await promtoolAsync(["test", "rules", writeTests(name, rules, spec)]) })));
+    let cases = 0;
+    for (const { name, spec, res } of runs) {
+      expect(res.output, name).toContain("SUCCESS");
+      expect(res.status, `${name}: ${res.output}`).toBe(0);
+      cases += ruleTestCases(spec).length;
+    }
+    const rules = runs.reduce((n, r) => n + alertRules(r.spec).length, 0);
+    console.log(`promtool test rules: ${runs.length} rule sets, ${rules} rules, ${cases} generated test cases, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  it.each<[string, (s: AlertRulesSpec) => AlertRulesSpec, string]>([
+    ["a threshold looser than the runbook's", (s) => ({ ...s, alerts: { ...s.alerts, errorRate: { ...s.alerts.errorRate!, threshold: s.alerts.errorRate!.threshold * 1.1 } } }), "alertname: HighErrorRate"],
+    ["a duration longer than the runbook's", (s) => ({ ...s, alerts: { ...s.alerts, errorRate: { ...s.alerts.errorRate!, forMinutes: s.alerts.errorRate!.forMinutes + 2 } } }), "alertname: HighErrorRate"],
+    ["a duration shorter than the runbook's", (s) => ({ ...s, alerts: { ...s.alerts, errorRate: { ...s.alerts.errorRate!, forMinutes: s.alerts.errorRate!.forMinutes - 2 } } }), "alertname: HighErrorRate"],
+    ["a threshold stricter than the runbook's", (s) => ({ ...s, alerts: { ...s.alerts, memory: { ...s.alerts.memory!, threshold: s.alerts.memory!.threshold * 0.9 } } }), "alertname: HighMemoryUsage"],
+  ])("fails the generated tests of FDTS's rules when the rules have %s (the tests can fail)", async (_label, change, failure) => {
+    const fdts = alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "fdts")!);
+    const res = await promtoolAsync(["test", "rules", writeTests("fdts-changed", renderAlertRules(change(fdts)), fdts)]);
+    expect(res.status).not.toBe(0);
+    expect(res.output).toContain(failure);
+  });
+
+  it("parses every dashboard panel's query (as recording rules for promtool), each panel naming the provisioned data source", () => {
+    let queries = 0;
+    for (const { name, app } of apps) {
+      const g = grafanaSpec(app);
+      const rules = grafanaDashboards(g).flatMap((d) => {
+        const json = JSON.parse(dashboardJson(g, d)) as { panels: { id: number; datasource: { uid: string }; targets: { refId: string; expr: string; datasource: { uid: string } }[] }[] };
+        return json.panels.flatMap((p) => {
+          expect(p.datasource.uid, `${name} ${d.uid} ${p.id}`).toBe(DATASOURCE_UID);
+          return p.targets.map((t) => {
+            expect(t.datasource.uid).toBe(DATASOURCE_UID);
+            return { record: `panel:${d.uid}_${p.id}_${t.refId}`, expr: t.expr };
+          });
+        });
+      });
+      queries += rules.length;
+      fs.writeFileSync(path.join(dir, `${name}-panels.json`), JSON.stringify({ groups: [{ name: "panels", rules }] }));
+      const res = promtool(["check", "rules", `${name}-panels.json`]);
+      expect(res.output, name).toContain(`SUCCESS: ${rules.length} rules found`);
+    }
+    expect(queries).toBeGreaterThan(50);
+  });
+
+  it("accepts every app's blackbox config (blackbox_exporter --config.check)", () => {
+    for (const { name, app } of apps) {
+      const file = path.join(dir, `${name}-blackbox.yml`);
+      fs.writeFileSync(file, renderBlackboxConfig({ publicHost: app.publicHost, tls: app.proxy.tls !== undefined, timeoutSeconds: 10 }));
+      const res = spawnSync(requireTool("prometheus-blackbox-exporter"), ["--config.check", `--config.file=${file}`], { encoding: "utf8" });
+      expect(`${res.stdout}${res.stderr}`, name).toContain("Config file is ok");
+      expect(res.status, name).toBe(0);
+    }
+  });
+});
