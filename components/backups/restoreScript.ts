@@ -1,7 +1,8 @@
 /**
  * renderRestoreScript: restores a backup into the app's live database and uploads.
- *   restore.sh [--latest | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force]
- * - which backup: the newest (default), a named one, or the newest taken before a deploy;
+ *   restore.sh [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force]
+ * - which backup: the newest (default), the newest that verification proved (its `verified.txt`:
+ *   what a recovery stack restores), a named one, or the newest taken before a deploy;
  * - from where: the app's own bucket, or another stack's (a recovery stack restores from the
  *   bucket of the stack it replaces);
  * - the files are checked against the manifest before anything is touched;
@@ -11,7 +12,10 @@
  *   started again afterwards (runbooks: stop the app, restore, verify, start);
  * - PostgreSQL in one transaction; SQLite replaced by rename after `PRAGMA integrity_check`, with
  *   the old WAL and shared-memory files removed first (a stale WAL must never be applied to it);
- * - row counts after the restore must match the manifest; the time it took is printed.
+ * - row counts after the restore must match the manifest; the time it took is printed, and on stdout
+ *   the recovery point (the backup's time), where it came from, and when the restore began and ended
+ *   (`recovery-point:`, `restored-from:`, `restore-started:`, `restore-finished:`, unix seconds),
+ *   which a recovery stack reports as its outputs.
  */
 import { FETCH_AND_CHECK, header, lines, PG_COUNT_ROWS, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
 
@@ -22,7 +26,8 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     FETCH_AND_CHECK,
     postgres ? PG_COUNT_ROWS : SQLITE_COUNT_ROWS,
     "",
-    'usage() { echo "usage: $0 [--latest | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force]" >&2; exit 2; }',
+    'usage() { echo "usage: $0 [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force]" >&2; exit 2; }',
+    "BEGAN=$(now)",
     "ID=",
     "WHICH=latest",
     'FROM_BUCKET=$BUCKET',
@@ -31,6 +36,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     'while [ "$#" -gt 0 ]; do',
     '  case "$1" in',
     "    --latest) WHICH=latest; shift ;;",
+    "    --latest-verified) WHICH=latest-verified; shift ;;",
     "    --pre-deploy) WHICH=pre-deploy; shift ;;",
     '    --id) [ "$#" -ge 2 ] || usage; WHICH=id; ID=$2; shift 2 ;;',
     '    --from-bucket) [ "$#" -ge 2 ] || usage; FROM_BUCKET=$2; shift 2 ;;',
@@ -59,6 +65,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     "",
     'case "$WHICH" in',
     '  latest) ID=$(latest_id "$FROM_BUCKET" "$FROM_PREFIX") ;;',
+    '  latest-verified) ID=$(latest_verified_id "$FROM_BUCKET" "$FROM_PREFIX"); [ -n "$ID" ] || fail "no verified backup under s3://$FROM_BUCKET/$FROM_PREFIX/ (verify.sh records verified.txt beside each backup it proves)" ;;',
     "  pre-deploy) ID=$(s3 s3 ls \"s3://$FROM_BUCKET/$FROM_PREFIX/\" | awk '$1 == \"PRE\" { sub(/\\/$/, \"\", $2); print $2 }' | grep -- '-pre-deploy$' | sort | tail -n 1) ;;",
     "esac",
     '[ -n "$ID" ] || fail "no backup to restore under s3://$FROM_BUCKET/$FROM_PREFIX/"',
@@ -78,7 +85,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
         ],
     'if [ "$TABLES" -gt 0 ]; then',
     '  case "$MODE" in',
-    '    if-empty) log "the database already holds $TABLES tables: nothing restored (--if-empty)"; exit 0 ;;',
+    '    if-empty) log "the database already holds $TABLES tables: nothing restored (--if-empty)"; echo "restored: none"; exit 0 ;;',
     '    refuse) fail "the database already holds $TABLES tables; pass --force to replace them with backup $ID" ;;',
     "  esac",
     "fi",
@@ -110,6 +117,10 @@ export function renderRestoreScript(spec: ScriptSpec): string {
       : [],
     "END=$(clock)",
     'log "restored backup $ID in $(elapsed "$START" "$END") s"',
+    'echo "recovery-point: $(manifest_get created "$B/manifest.txt")"',
+    'echo "restored-from: s3://$FROM_BUCKET/$FROM_PREFIX/$ID/"',
+    'echo "restore-started: $BEGAN"',
+    'echo "restore-finished: $(now)"',
     'echo "restored: $FROM_PREFIX/$ID/"',
   );
 }

@@ -7,7 +7,9 @@
  *     network (on a Docker host), or a throwaway database (elsewhere); a scratch SQLite file; a
  *     scratch directory for the uploads;
  *  4. compares row counts per table (and the uploads' file count) with the manifest;
- *  5. exports success or failure and the restore's duration, and exits non-zero on any mismatch.
+ *  5. records the proof beside the backup (`<id>/verified.txt`, once), what a recovery stack's
+ *     `restore.sh --latest-verified` looks for;
+ *  6. exports success or failure and the restore's duration, and exits non-zero on any mismatch.
  */
 import { FETCH_AND_CHECK, header, lines, PG_COUNT_ROWS, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
 
@@ -119,6 +121,12 @@ export function renderVerifyScript(spec: ScriptSpec): string {
       : [],
     "",
     "DONE=$(now)",
+    "# The proof, beside the backup, written once and only after everything above matched: a recovery",
+    "# stack restores the newest backup that has one (restore.sh --latest-verified).",
+    'if ! s3_any "$BUCKET" "$PREFIX/$ID/verified.txt"; then',
+    "  printf 'verified\\t%s\\nrestore_seconds\\t%s\\n' \"$DONE\" \"$(elapsed \"$RESTORE_START\" \"$RESTORE_END\")\" > \"$WORK/verified.txt\"",
+    '  s3_put "$WORK/verified.txt" "$PREFIX/$ID/verified.txt" || fail "cannot record the verification of $ID in the bucket"',
+    "fi",
     'for kind in $KINDS; do set_metric "$kind" runbook_backup_verify_last_status 1; set_metric "$kind" runbook_backup_verify_last_success_timestamp_seconds "$DONE"; done',
     "STATUS=ok",
     "publish_metrics",
