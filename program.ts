@@ -10,6 +10,7 @@ import {
   BackupJobs,
   DatabaseOwnerLock,
   DatabaseRoles,
+  RecoveryReport,
   Monitoring,
   SecretStore,
   deployHosting,
@@ -17,6 +18,7 @@ import {
   type AppStackArgs,
   type HostingOutputs,
   type PreDeployState,
+  type Recovery,
   type RotationStateOutput,
 } from "./components";
 import type { StackSpec } from "./config/spec";
@@ -37,6 +39,8 @@ export interface AppOutputs {
     /** `<app>/<id>/`: what `restore.sh --id <id>` takes to return to the state before the last deploy. */
     preDeployBackup: pulumi.Output<string>;
   };
+  /** A recovery stack only: the backup restored (its time is the recovery point) and the recovery time. */
+  recovery?: pulumi.Output<Recovery>;
 
   // Monitoring and alerts: outputs of that area go below this line.
   /** Prometheus, Alertmanager and Grafana on 127.0.0.1 of the app's host (open them through an ssh tunnel). */
@@ -125,6 +129,11 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
       unsetExternalSecrets: app.unsetExternalSecrets,
       backups: { bucket: bucket.bucketName, bucketArn: bucket.bucketArn, prefix: bucket.prefix, kmsKeyArn: bucket.kmsKeyArn, preDeployBackup: backups.jobs!.preDeployBackupKey },
     };
+
+    // Backups: a recovery stack reports its recovery point and time once the app is healthy.
+    if (backups.jobs?.restore) {
+      outputs.recovery = new RecoveryReport(`${app.id}-recovery`, { app, restore: backups.jobs.restore, healthGate: stack.healthGate }, opts).recovery;
+    }
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
     if (app.monitoring) {

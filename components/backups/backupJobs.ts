@@ -3,9 +3,11 @@
  * (it needs the app's database container and volumes).
  * - `<name>-install`: the scripts, jobs.env, the writer's credentials (on stdin) and the systemd
  *   timers of the scheduled backup and the daily verification (hostInstall.ts);
- * - `<name>-restore`, in a recovery stack only: restores the newest (or a named) backup of another
- *   stack's bucket into the fresh database, before any backend starts; `--if-empty`, so a later
- *   `pulumi up` never overwrites data the app has written since;
+ * - `<name>-restore`, in a recovery stack only: restores the newest verified backup (one whose
+ *   verification restored it into scratch and matched its manifest), or a named one, of another
+ *   stack's bucket into the fresh database, after the database is up and before migrations, any
+ *   backend or worker starts; `--if-empty`, so a later `pulumi up` never overwrites data the app
+ *   has written since;
  * - `<name>-pre-deploy`: a backup taken whenever the backend image changes, before migrations, whose
  *   object key is an output (a rollback or a restore names it).
  * The steps it returns (`gates`) are what AppStack makes migrations, replicas and workers wait for.
@@ -36,7 +38,7 @@ export interface BackupJobsArgs {
   };
   /** The app's state services, from AppStack's pre-deploy seam. */
   readonly state: PreDeployState;
-  /** A recovery stack's source: the bucket and prefix of the stack it replaces, and a backup id (default: the newest). */
+  /** A recovery stack's source: the bucket and prefix of the stack it replaces, and a backup id (default: the newest verified). */
   readonly restoreSource?: { readonly bucket: pulumi.Input<string>; readonly prefix: pulumi.Input<string>; readonly backup?: string };
 }
 
@@ -134,7 +136,7 @@ export class BackupJobs extends pulumi.ComponentResource {
           create: pulumi
             .all([source.bucket, source.prefix])
             .apply(([bucket, prefix]) =>
-              sudo([`${dir}/restore.sh`, ...(source.backup ? ["--id", source.backup] : ["--latest"]), "--from-bucket", bucket, "--from-prefix", prefix, "--if-empty"]),
+              sudo([`${dir}/restore.sh`, ...(source.backup ? ["--id", source.backup] : ["--latest-verified"]), "--from-bucket", bucket, "--from-prefix", prefix, "--if-empty"]),
             ),
           // Once per source: never again on a later update (and --if-empty never overwrites data).
           triggers: [source.bucket, source.prefix, source.backup ?? "latest"],

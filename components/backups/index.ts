@@ -7,6 +7,7 @@ export * from "./jobConfig";
 export * from "./lifecycle";
 export * from "./metrics";
 export * from "./pruneScript";
+export * from "./recoveryReport";
 export * from "./recoverySource";
 export * from "./restoreScript";
 export * from "./schedule";

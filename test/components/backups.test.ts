@@ -106,7 +106,7 @@ describe("a recovery stack", () => {
       const restore = named(run.resources, `${a.id}-backups-restore`);
       const create = String(inputs(restore)["create"]);
       const bucket = from.kind === "stack" ? `${a.id}-acme-runbook-prod-backups` : "old-backups";
-      expect(create).toContain(`restore.sh ${from.kind === "stack" ? "--latest" : "--id 20260101T020000Z-scheduled"} --from-bucket ${bucket} --from-prefix ${from.kind === "stack" ? a.id : "lms"} --if-empty`);
+      expect(create).toContain(`restore.sh ${from.kind === "stack" ? "--latest-verified" : "--id 20260101T020000Z-scheduled"} --from-bucket ${bucket} --from-prefix ${from.kind === "stack" ? a.id : "lms"} --if-empty`);
       const db = run.resources.find((x) => x.name === `${a.id}-db`);
       if (db) expect(restore.dependencies).toContain(db.urn);
       expect(inputs(restore)["triggers"]).toEqual([bucket, from.kind === "stack" ? a.id : "lms", from.kind === "stack" ? "latest" : "20260101T020000Z-scheduled"]);
