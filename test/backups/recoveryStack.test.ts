@@ -57,10 +57,11 @@ beforeAll(async () => {
 }, 120_000);
 
 const r = (name: string): PlannedResource => named(run.resources, name);
-const ids = () => stackSpec("prod").apps.map((a) => a.id);
+/** Every app of prod. */
+const APPS = stackSpec("prod").apps.map((a) => a.id);
 
 describe("a recovery stack made from prod's config plus the restore setting", () => {
-  it.each(ids())("%s: restores the newest verified backup of prod's bucket on the fresh host, after its database is up and before migrations, every backend and worker", (id) => {
+  it.each(APPS)("%s: restores the newest verified backup of prod's bucket on the fresh host, after its database is up and before migrations, every backend and worker", (id) => {
     const app = spec.apps.find((a) => a.id === id)!;
     expect(app.host.kind).toBe("created");
     const restore = r(`${id}-backups-restore`);
@@ -81,7 +82,7 @@ describe("a recovery stack made from prod's config plus the restore setting", ()
     for (const w of app.workers) expect(gated.filter((g) => g.name.startsWith(`${id}-worker-${w.name}-`)), w.name).toHaveLength(w.replicas);
   });
 
-  it.each(ids())("%s: reports the recovery point, the backup's key and the recovery time once the health gate has passed", async (id) => {
+  it.each(APPS)("%s: reports the recovery point, the backup's key and the recovery time once the health gate has passed", async (id) => {
     const healthy = r(`${id}-recovery-healthy`);
     expect(healthy.dependencies).toEqual(expect.arrayContaining([r(`${id}-health-gate`).urn, r(`${id}-backups-restore`).urn]));
     // It reads the host's clock, and runs again whenever the restore does.
@@ -111,7 +112,7 @@ describe("a recovery stack made from prod's config plus the restore setting", ()
   it("a stack without the restore setting restores nothing and reports no recovery", async () => {
     const prod = await runUnderMocks(stackSpec("prod"), "prod-no-recovery");
     expect(prod.resources.filter((x) => /-(backups-restore|recovery-healthy)$/.test(x.name))).toEqual([]);
-    for (const id of ids()) expect((prod.outputs as StackOutputs).apps[id]!.recovery, id).toBeUndefined();
+    for (const id of APPS) expect((prod.outputs as StackOutputs).apps[id]!.recovery, id).toBeUndefined();
   });
 });
 
