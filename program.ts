@@ -6,13 +6,19 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   AppSecrets,
   AppStack,
+  BackupBucket,
+  BackupJobs,
   DatabaseOwnerLock,
   DatabaseRoles,
+  RecoveryReport,
   Monitoring,
   SecretStore,
   deployHosting,
+  recoverySource,
   type AppStackArgs,
   type HostingOutputs,
+  type PreDeployState,
+  type Recovery,
   type RotationStateOutput,
 } from "./components";
 import type { StackSpec } from "./config/spec";
@@ -24,6 +30,17 @@ export interface AppOutputs {
   unsetExternalSecrets: readonly string[];
 
   // Backups: outputs of that area go below this line.
+  /** Where the app's backups are (a recovery stack reads this through a StackReference), and the last pre-deploy backup. */
+  backups: {
+    bucket: pulumi.Output<string>;
+    bucketArn: pulumi.Output<string>;
+    prefix: string;
+    kmsKeyArn: pulumi.Output<string>;
+    /** `<app>/<id>/`: what `restore.sh --id <id>` takes to return to the state before the last deploy. */
+    preDeployBackup: pulumi.Output<string>;
+  };
+  /** A recovery stack only: the backup restored (its time is the recovery point) and the recovery time. */
+  recovery?: pulumi.Output<Recovery>;
 
   // Monitoring and alerts: outputs of that area go below this line.
   /** Prometheus, Alertmanager and Grafana on 127.0.0.1 of the app's host (open them through an ssh tunnel). */
@@ -58,8 +75,25 @@ export interface StackOutputs {
 export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const apps: StackOutputs["apps"] = {};
   for (const resolved of spec.apps) {
+    // Backups: the bucket before the host, whose role (a host the stack creates) gets the writer's
+    // policy document: put and get under the app's prefix, never delete or change retention.
+    const source = resolved.backups.restoreFrom && recoverySource(`${resolved.id}-restore-source`, resolved.id, resolved.backups.restoreFrom, opts);
+    const bucket = new BackupBucket(
+      `${resolved.id}-backup`,
+      {
+        appId: resolved.id,
+        environment: resolved.environment,
+        cloudRetentionDays: resolved.backups.cloudRetentionDays,
+        localRetentionDays: resolved.backups.localRetentionDays,
+        noncurrentVersionDays: resolved.backups.noncurrentVersionDays,
+        locked: resolved.backups.locked,
+        ...(source && { readSource: source }),
+      },
+      opts,
+    );
+
     // Hosts and firewall: the app's host comes first (its address is where everything else runs).
-    const hosting = deployHosting(resolved, opts);
+    const hosting = deployHosting(resolved, opts, [bucket.writerPolicy]);
     const app = hosting.app;
 
     // Secret rotation and generated secrets: the values (with their rotation windows), their copies in
@@ -72,14 +106,34 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
       opts,
     );
     const credentials = secrets.database;
-    const rotateRoles: NonNullable<AppStackArgs["preDeploy"]> = (state) =>
-      credentials && state.database ? [new DatabaseRoles(`${app.id}-db-roles`, { app, credentials, database: state.database }, opts).step] : [];
+    const rotateRoles = (state: PreDeployState, after: readonly pulumi.Resource[]) =>
+      credentials && state.database ? [new DatabaseRoles(`${app.id}-db-roles`, { app, credentials, database: state.database, after }, opts).step] : [];
 
-    // Backups: the bucket, the jobs, and the pre-deploy backup that migrations wait for.
+    // Backups: the jobs, and the pre-deploy backup (or a recovery stack's restore) that migrations wait for.
     const beforeMigrations: pulumi.Resource[] = [];
+    const backups: { jobs?: BackupJobs } = {};
+    const backupFirst: NonNullable<AppStackArgs["preDeploy"]> = (state) => {
+      backups.jobs = new BackupJobs(`${app.id}-backups`, { app, bucket, state, ...(source && { restoreSource: source }) }, opts);
+      return backups.jobs.gates;
+    };
 
-    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy: (state) => [...rotateRoles(state)] }, opts);
-    const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
+    // The pre-deploy seam: the backup first (the data as it was, before any change), then the roles step.
+    const preDeploy: NonNullable<AppStackArgs["preDeploy"]> = (state) => {
+      const backup = backupFirst(state);
+      return [...backup, ...rotateRoles(state, backup)];
+    };
+    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy }, opts);
+    const outputs: AppOutputs = {
+      endpoint: stack.endpoint,
+      release: stack.release,
+      unsetExternalSecrets: app.unsetExternalSecrets,
+      backups: { bucket: bucket.bucketName, bucketArn: bucket.bucketArn, prefix: bucket.prefix, kmsKeyArn: bucket.kmsKeyArn, preDeployBackup: backups.jobs!.preDeployBackupKey },
+    };
+
+    // Backups: a recovery stack reports its recovery point and time once the app is healthy.
+    if (backups.jobs?.restore) {
+      outputs.recovery = new RecoveryReport(`${app.id}-recovery`, { app, restore: backups.jobs.restore, healthGate: stack.healthGate }, opts).recovery;
+    }
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
     if (app.monitoring) {

@@ -38,6 +38,9 @@ export const fdts: AppDefinition = {
     healthEndpoints: { value: ["/api/health"], source: { section: "Daily Health Check", line: 141, quote: "curl -f http://localhost:3001/api/health" } },
     tls: { value: true, source: { section: "Security Incident - Critical", line: 90, quote: "ufw deny 443" } },
     database: { value: { engine: "sqlite" }, source: { section: "Database Corruption - Critical", line: 62, quote: 'sqlite3 /app/data/database.sqlite "PRAGMA integrity_check;"' } },
+    backupBeforeDeploy: { value: true, source: { section: "Manual Backup Creation", line: 208, quote: "**When**: Before major updates, configuration changes, or on-demand" } },
+    backupVerification: { value: { maxIntervalDays: 7 }, source: { section: "Backup Verification", line: 231, quote: "**Schedule**: Weekly" } },
+    backupMaxAgeHours: { value: 48, source: { section: "Backup Failure Alert", line: 360, quote: "**Threshold**: No successful backup in 48 hours" } },
     // The runbook's alert thresholds. It sets no severity: an error rate that high and a missing backup
     // page (critical), memory and disk warn. The disk check gives no duration: the 5 minutes of its others.
     alerts: {

@@ -60,6 +60,8 @@ export const handwork: AppDefinition = {
     tls: { value: true, source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },
     database: { value: { engine: "sqlite" }, source: { section: "Components", line: 22, quote: "**Database**: SQLite with WAL mode" } },
     private: { value: ["backend"], source: { section: "Service Dependencies", line: 31, quote: "Mobile App → Nginx → Backend API → SQLite Database" } },
+    backupBeforeDeploy: { value: true, source: { section: "Pre-Maintenance (1 hour before)", line: 298, quote: "/usr/local/bin/backup-db.sh" } },
+    backupVerification: { value: { integrityCheck: true }, source: { section: "Automated Backup Verification", line: 401, quote: 'sqlite3 $LATEST_BACKUP "PRAGMA integrity_check;"' } },
     // No durations in the runbook: 5 minutes, as FDTS's alerts. No severities either: the error rate
     // pages (critical), resources and response time warn.
     alerts: {

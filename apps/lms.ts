@@ -83,6 +83,9 @@ export const lms: AppDefinition = {
     tls: { value: true, source: { section: "Production-Specific", line: 73, quote: "SECURE_SSL_REDIRECT=true" }, staging: true, stagingSource: STAGING_CHECK },
     database: { value: { engine: "postgres", majorVersion: 16 }, source: { section: "Architecture", line: 19, quote: "**Database:** PostgreSQL 16" } },
     private: { value: ["database", "cache", "backend", "worker:rq"], source: { section: "Horizontal Scaling", line: 402, quote: '- "80:80"' } },
+    backupSchedule: { value: { maxIntervalHours: 24, cron: "0 2 * * *" }, source: { section: "Automated Backups", line: 207, quote: "**Schedule:** Daily at 2 AM UTC" } },
+    backupRetention: { value: { localDays: 30, cloudDays: 90 }, source: { section: "Automated Backups", line: 208, quote: "**Retention:** 30 days local, 90 days cloud" } },
+    backupBeforeDeploy: { value: true, source: { section: "Production Deployment", line: 122, quote: "./scripts/backup_database.sh production" } },
     // "Key Metrics to Monitor" gives no durations: 5 minutes, as FDTS's alerts. Severities from
     // "Alert Thresholds": warning for response times, error rates and resources, critical for disk > 95%.
     alerts: {

@@ -48,6 +48,10 @@ export const reference: AppDefinition = {
       backend: { value: { port: 8000, path: "/health" }, source: { section: "1.1 Application Not Starting (Docker Compose)", line: 35, quote: "(`/health` for backend) is accessible and returns `200 OK`" } },
     },
     healthEndpoints: { value: ["/health"], source: { section: "2.2 Deploying a New Version", line: 97, quote: "curl -f http://localhost/health" } },
+    // "hourly incremental": pg_dump makes full dumps only, so the job makes an hourly full one.
+    backupSchedule: { value: { maxIntervalHours: 1 }, source: { section: "3.1 Data Backup Strategy", line: 130, quote: "Daily full backups, hourly incremental backups." } },
+    backupVersioned: { value: true, source: { section: "3.1 Data Backup Strategy", line: 132, quote: "with versioning enabled" } },
+    backupEncrypted: { value: true, source: { section: "3.1 Data Backup Strategy", line: 133, quote: "Encrypt backups at rest and in transit." } },
     metricsNotPublic: { value: "/metrics", source: { section: "1.3 Monitoring Data Not Appearing (Prometheus/Grafana)", line: 63, quote: "`/metrics` endpoint is accessible" } },
   },
 };

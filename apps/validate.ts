@@ -30,6 +30,12 @@ export function catalogProblems(app: AppDefinition): string[] {
     return svc.get(name as ServiceName);
   };
 
+  // Backups: a SQLite file outside a volume is lost with its container and cannot be backed up.
+  if (app.database.engine === "sqlite") {
+    const db = app.database;
+    const volume = app.backend.volumes.find((v) => v.name === db.volume);
+    if (!volume || !db.path.startsWith(`${volume.mountPath}/`)) add("database.path", `${db.path} must lie in the backend volume ${db.volume}, so that it outlives a container and its backups can read it`);
+  }
   for (const endpoint of app.healthEndpoints) {
     if (!routeFor(app.routes, endpoint)) add("healthEndpoints", `${endpoint} is served by no route (${app.routes.map((r) => r.path).join(", ")})`);
   }

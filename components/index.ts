@@ -1,6 +1,7 @@
 export * from "./app";
 export * from "./secrets";
 // Areas export their components below: backups, monitoring, hosts, firewall.
+export * from "./backups";
 export * from "./hosts";
 export * from "./firewall";
 export * from "./monitoring";

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { catalog, catalogIds } from "../apps";
 import type { AppDefinition, ResourceLimits } from "../apps/types";
+import { resolveBackups } from "./backups";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
 import { resolveHostsAndFirewall } from "./hosts";
@@ -197,6 +198,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     },
     externalSecrets: Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.secure])),
     unsetExternalSecrets: external.filter((name) => !(name in secrets)),
+    backups: resolveBackups(def, app.backups, PROTECTED_ENVIRONMENTS.includes(cfg.environment)),
     rotation: resolveRotation(def, app.rotation, now),
     // Hosts and firewall: the firewall, and for a host the stack creates its machine and host.
     ...resolveHostsAndFirewall(def.id, app, cfg.apps, DEFAULTS),

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { catalog, catalogIds, type AppDefinition } from "../apps";
 import { generatedVariableNames } from "../apps/secretSlots";
 import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "./defaults";
+import { backupsConfig, backupsProblems } from "./backups";
 import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
@@ -71,6 +72,7 @@ export const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|e
 const appConfig = z.strictObject({
   // Area settings (each area's schema in config/<area>.ts) go below the marked lines.
   // Backups:
+  backups: backupsConfig,
 
   // Monitoring and alerts:
   monitoring: monitoringSchema.optional(),
@@ -215,6 +217,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     const at = (...rest: PropertyKey[]) => ["apps", appId, ...rest];
     if (!def) continue; // reported by the schema as an unknown key
     problems.push(...backendEnvSecretProblems(appId, objectAt(app, "backend", "env"), def));
+    problems.push(...backupsProblems(appId, app));
     const host = typeof app["host"] === "string" ? app["host"] : undefined;
     if (host !== undefined) {
       const problem = hostProblem(host);

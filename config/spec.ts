@@ -3,6 +3,7 @@
  * Built by config/resolve.ts from the catalog and the stack's config; components never read config.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { BackupSpec } from "./backups";
 import type {
   ProxyRoute,
   ResourceLimits,
@@ -153,6 +154,8 @@ export interface AppSpec {
   readonly unsetExternalSecrets: readonly string[];
 
   // Backups: resolved settings of that area go below this line.
+  /** Schedule, retention, verification, pre-deploy backup and recovery source of the app's backups. */
+  readonly backups: BackupSpec;
 
   // Monitoring and alerts: resolved settings of that area go below this line.
   /** Prometheus, Alertmanager, Grafana and the exporters; undefined where the stack turns monitoring off. */

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { catalogIds } from "../apps";
 import type { StackSpec } from "../config/spec";
 import { deployStack } from "../program";
 import {
@@ -85,13 +86,12 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
     case "aws:kms/key:Key": {
-      const keyId = fakeUuid(name);
-      return { ...inputs, keyId, arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}` };
+      return { ...inputs, keyId: fakeUuid(name), arn: mockKmsKeyArn(name) };
     }
     case "aws:secretsmanager/secret:Secret": {
       // The provider names a secret from its prefix and adds Secrets Manager's own 6-character suffix to the ARN.
       const secretName = String(inputs["name"] ?? `${String(inputs["namePrefix"] ?? `${name}-`)}${createHash("sha1").update(name).digest("hex").slice(0, 26)}`);
-      return { ...inputs, name: secretName, arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${secretName}-AbCdEf` };
+      return { ...inputs, name: secretName, arn: `arn:aws:secretsmanager:${MOCK_AWS.region}:${MOCK_AWS.account}:secret:${secretName}-AbCdEf` };
     }
     case "tls:index/privateKey:PrivateKey": {
       // A well-formed ed25519 public key (wire format) derived from the name; never a real key pair.
@@ -111,6 +111,22 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, publicIp: `198.51.100.${(createHash("sha1").update(name).digest()[0]! % 250) + 1}` };
     case "aws:sns/topic:Topic":
       return { ...inputs, arn: `arn:aws:sns:eu-west-1:123456789012:${name}` };
+    // Backups: what AWS computes for the backup buckets, keys and writers (names, ARNs, the region).
+    case "aws:s3/bucket:Bucket": {
+      const bucket = String(inputs["bucket"] ?? `${String(inputs["bucketPrefix"] ?? "")}${createHash("sha1").update(name).digest("hex").slice(0, 12)}`);
+      return { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, region: inputs["region"] ?? MOCK_AWS.region };
+    }
+    case "aws:iam/user:User":
+      return { ...inputs, name: inputs["name"] ?? name, arn: `arn:aws:iam::${MOCK_AWS.account}:user${String(inputs["path"] ?? "/")}${name}` };
+    case "aws:iam/accessKey:AccessKey":
+      // Never a real key: a filler the plan shows only as a secret.
+      return { ...inputs, secret: "mock-secret-access-key" };
+    case "pulumi:pulumi:StackReference":
+      // A recovery stack's source: what that stack would export about each app's backups.
+      return { ...inputs, outputs: mockStackExports(String(inputs["name"] ?? name)) };
+    case "command:local:Command":
+    case "command:remote:Command":
+      return { ...inputs, stdout: "", stderr: "" };
     default:
       return { ...inputs };
   }
@@ -134,6 +150,24 @@ export function mockId(type: string, name: string): string {
   const prefix = AWS_ID_PREFIXES[type];
   return prefix ? `${prefix}-${createHash("sha1").update(name).digest("hex").slice(0, 17)}` : `${name}-id`;
 }
+
+/** What another stack of this program exports (AppOutputs.backups of every catalog app), as placeholders. */
+export function mockStackExports(stack: string): Record<string, unknown> {
+  const slug = stack.replace(/[^a-z0-9-]/gi, "-").toLowerCase();
+  const apps = Object.fromEntries(
+    catalogIds.map((id) => {
+      const bucket = `${id}-${slug}-backups`;
+      return [id, { backups: { bucket, bucketArn: `arn:aws:s3:::${bucket}`, prefix: id, kmsKeyArn: mockKmsKeyArn(`${id}-${slug}-backup-key`) } }];
+    }),
+  );
+  return { environment: "prod", apps };
+}
+
+/** The account and region the mocks put in AWS ARNs (as the KMS and Secrets Manager mocks): placeholders, never a real account. */
+export const MOCK_AWS = { region: "eu-west-1", account: "111122223333" } as const;
+
+/** The ARN the mocks give the KMS key named `name`. */
+export const mockKmsKeyArn = (name: string) => `arn:aws:kms:${MOCK_AWS.region}:${MOCK_AWS.account}:key/${fakeUuid(name)}`;
 
 const noFunctions = (args: pulumi.runtime.MockCallArgs): never => {
   throw new Error(`the offline plan has no mock for the function ${args.token}`);

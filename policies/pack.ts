@@ -6,6 +6,7 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
+import { backupPolicies } from "./backup";
 import * as firewall from "./firewall";
 import * as hosts from "./hosts";
 import { monitoringPolicies } from "./monitoring";
@@ -36,6 +37,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     app.deployStepsOrdered,
     ...runbookPolicies(data),
     // Backups: policies of that area go below this line.
+    ...backupPolicies(data),
 
     // Monitoring and alerts: policies of that area go below this line.
     ...monitoringPolicies(data),

@@ -11,6 +11,7 @@ $SUDO apt-get update -qq
 packages=(
   nginx-light shellcheck openssl curl ca-certificates busybox openssh-client
   # Backups: Debian packages of that area's tests go on the line below.
+  postgresql sqlite3 awscli prometheus systemd
 
   # Monitoring and alerts:
   # promtool (check config/rules, test rules), amtool and Alertmanager, the blackbox exporter.

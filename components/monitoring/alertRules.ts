@@ -6,7 +6,7 @@
  */
 import { stringify } from "yaml";
 import { ALERT_SIGNALS, SIGNAL_LABEL, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../../policies/monitoring/signals";
-import { BACKUP_METRICS } from "./backupMetrics";
+import { BACKUP_METRICS } from "../backups/metrics";
 import { JOBS, PROXY_METRICS, SIGNAL_MODELS, counter, gauge, num, selector, type InputSeries, type Labels } from "./signalModels";
 
 export interface AlertRulesSpec {
@@ -113,17 +113,17 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
       condition(selector("container_start_time_seconds", container), { name: container.name }, (m) => `100 160 220 280+0x${m - 3}`, (m) => `100 160 220+0x${m - 2}`, 3)),
   );
   const backup = { app, instance: node.instance, job: JOBS.node, kind: "database" };
-  const lastSuccess = selector(BACKUP_METRICS.lastSuccessTimestamp, backup);
+  const lastSuccess = selector(BACKUP_METRICS.lastSuccess, backup);
   rules.push(
     rule("platform", "BackupVerificationFailed", `max by (app, kind) (${BACKUP_METRICS.verifyLastStatus}{app="${app}"}) == 0`, 0, "warning", "the last backup verification failed", undefined,
       condition(selector(BACKUP_METRICS.verifyLastStatus, backup), { app, kind: "database" }, (m) => gauge(0, m), (m) => gauge(1, m))),
-    rule("platform", "BackupMetricsMissing", `absent(${BACKUP_METRICS.lastSuccessTimestamp}{app="${app}"})`, 60, "warning", "no backup job has reported a backup", undefined, {
+    rule("platform", "BackupMetricsMissing", `absent(${BACKUP_METRICS.lastSuccess}{app="${app}"})`, 60, "warning", "no backup job has reported a backup", undefined, {
       firing: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app }, lag: 0 }),
       justPast: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app } }),
       quiet: (m, at) => [[{ series: lastSuccess, values: gauge(at * 60, m) }]],
       settle: 0,
     }),
-    rule("platform", "BackupFinished", `time() - max by (app, kind) (${BACKUP_METRICS.lastSuccessTimestamp}{app="${app}"}) < 900`, 0, "info", "a backup finished", undefined,
+    rule("platform", "BackupFinished", `time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}"}) < 900`, 0, "info", "a backup finished", undefined,
       condition(lastSuccess, { app, kind: "database" }, (m, at) => gauge(at * 60, m), (m, at) => gauge(at * 60 - 3600, m))),
   );
   const disk = { device: "/dev/sda1", fstype: "ext4", instance: node.instance, job: JOBS.node, mountpoint: "/" };

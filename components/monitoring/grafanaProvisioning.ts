@@ -7,7 +7,7 @@
  */
 import { stringify } from "yaml";
 import type { AlertSignal, AlertThreshold } from "../../policies/monitoring/signals";
-import { BACKUP_METRICS } from "./backupMetrics";
+import { BACKUP_METRICS } from "../backups/metrics";
 import { JOBS, PROXY_METRICS, SIGNAL_MODELS } from "./signalModels";
 
 /** The data source's uid: every panel names it. */
@@ -159,11 +159,11 @@ export function grafanaDashboards(app: GrafanaSpec): Dashboard[] {
       title: "Backups",
       panels: [
         { title: "Age of the last successful backup", unit: "h", targets: [{ expr: value("backupAge"), legend: "{{kind}}" }], thresholds: line(a.backupAge, "red") },
-        { title: "Size of the last backup", unit: "bytes", targets: [{ expr: backup(BACKUP_METRICS.lastSizeBytes), legend: "{{kind}}" }] },
-        { title: "Duration of the last backup", unit: "s", targets: [{ expr: backup(BACKUP_METRICS.lastDurationSeconds), legend: "{{kind}}" }] },
+        { title: "Size of the last backup", unit: "bytes", targets: [{ expr: backup(BACKUP_METRICS.lastSize), legend: "{{kind}}" }] },
+        { title: "Duration of the last backup", unit: "s", targets: [{ expr: backup(BACKUP_METRICS.lastDuration), legend: "{{kind}}" }] },
         { title: "Last verification passed (1) or failed (0)", unit: "short", targets: [{ expr: backup(BACKUP_METRICS.verifyLastStatus), legend: "{{kind}}" }] },
-        { title: "Hours since the last passed verification", unit: "h", targets: [{ expr: `(time() - ${backup(BACKUP_METRICS.verifyLastSuccessTimestamp)}) / 3600`, legend: "{{kind}}" }] },
-        { title: "Restore time of the last verification", unit: "s", targets: [{ expr: backup(BACKUP_METRICS.restoreDurationSeconds), legend: "{{kind}}" }] },
+        { title: "Hours since the last passed verification", unit: "h", targets: [{ expr: `(time() - ${backup(BACKUP_METRICS.verifyLastSuccess)}) / 3600`, legend: "{{kind}}" }] },
+        { title: "Restore time of the last verification", unit: "s", targets: [{ expr: backup(BACKUP_METRICS.restoreDuration), legend: "{{kind}}" }] },
       ],
     },
   ];

@@ -1,6 +1,5 @@
 export * from "./alertmanagerConfig";
 export * from "./alertRules";
-export * from "./backupMetrics";
 export * from "./blackboxConfig";
 export * from "./cloudAlarms";
 export * from "./deployScripts";

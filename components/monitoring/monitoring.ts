@@ -20,7 +20,6 @@ import type { AppStack } from "../app/appStack";
 import type { AppSecrets } from "../secrets/appSecrets";
 import { renderAlertRules } from "./alertRules";
 import { renderAlertmanagerConfig, renderBootstrapAlertmanagerConfig } from "./alertmanagerConfig";
-import { TEXTFILE_DIRECTORY } from "./backupMetrics";
 import { renderBlackboxConfig } from "./blackboxConfig";
 import { CloudAlarms } from "./cloudAlarms";
 import { renderAlertmanagerConfigScript, renderGrafanaPasswordScript, renderToolsScript, TOOLS_PATH } from "./deployScripts";
@@ -124,7 +123,8 @@ export class Monitoring extends pulumi.ComponentResource {
       command: ["--path.rootfs=/host", `--collector.textfile.directory=/textfile`],
       volumes: [
         { hostPath: "/", containerPath: "/host", readOnly: true },
-        { hostPath: TEXTFILE_DIRECTORY, containerPath: "/textfile", readOnly: true },
+        // The directory the app's backup jobs write their metrics to (`apps.<id>.backups.metricsDir`).
+        { hostPath: app.backups.metricsDir, containerPath: "/textfile", readOnly: true },
       ],
     });
     run("cadvisor", {

@@ -10,7 +10,7 @@
  * database connections from the PostgreSQL exporter; backup times from the backup jobs' textfile.
  */
 import type { AlertSignal } from "../../policies/monitoring/signals";
-import { BACKUP_METRICS } from "./backupMetrics";
+import { BACKUP_METRICS } from "../backups/metrics";
 
 /** Scrape job names: the rules, the Prometheus config and the dashboards use the same ones. */
 export const JOBS = {
@@ -158,9 +158,9 @@ export const SIGNAL_MODELS: Readonly<Record<AlertSignal, SignalModel>> = {
     settle: 0,
   },
   backupAge: {
-    value: (app) => `(time() - max by (app, kind) (${BACKUP_METRICS.lastSuccessTimestamp}{app="${app}"})) / 3600`,
+    value: (app) => `(time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}"})) / 3600`,
     series: (level, app, minutes, at) => [
-      { series: selector(BACKUP_METRICS.lastSuccessTimestamp, { app, instance: NODE["instance"]!, job: JOBS.node, kind: "database" }), values: gauge(at * 60 - level * 3600, minutes) },
+      { series: selector(BACKUP_METRICS.lastSuccess, { app, instance: NODE["instance"]!, job: JOBS.node, kind: "database" }), values: gauge(at * 60 - level * 3600, minutes) },
     ],
     outputLabels: (app) => ({ app, kind: "database" }),
     lag: 0,

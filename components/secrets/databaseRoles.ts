@@ -30,6 +30,8 @@ export interface DatabaseRolesArgs {
   readonly database: docker.Container;
   /** Seconds the step waits for PostgreSQL to accept connections. Default 60. */
   readonly waitSeconds?: number;
+  /** Steps that run first (the pre-deploy backup: the data is captured before anything changes). */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 const DEFAULTS = { waitSeconds: 60 } as const;
@@ -70,7 +72,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
         stdin: pulumi.secret(stdin),
         triggers: [args.database.id],
       },
-      { parent: this, dependsOn: [args.database] },
+      { parent: this, dependsOn: [args.database, ...(args.after ?? [])] },
     );
     this.activeRole = spec.activeRole;
     this.registerOutputs({ activeRole: this.activeRole });

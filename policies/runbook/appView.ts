@@ -22,6 +22,8 @@ export interface AppView {
   step(suffix: string): PolicyResource | undefined;
   /** Random resources that generate the app's secret `name`. */
   secret(name: string): PolicyResource[];
+  /** Every resource of the stack: for checks that read resources outside the AppStack (backups). */
+  readonly resources: readonly PolicyResource[];
   /** Every random resource that generates a secret of the app. */
   readonly secrets: readonly PolicyResource[];
 }
@@ -50,6 +52,7 @@ export function appViews(resources: readonly PolicyResource[]): AppView[] {
       service: (name) => own.filter((c) => labelOf(c, LABELS.service) === name),
       step: (suffix) => steps.find((s) => s.name.endsWith(`-${suffix}`)),
       secret: (name) => secrets.filter((s) => (s.props["keepers"] as Record<string, string>)["runbook.secret"] === name),
+      resources,
       secrets,
     };
   });

@@ -98,6 +98,23 @@ export interface AppRequirements {
   readonly secrets?: Readonly<Record<string, Rule<SecretFormat>>>;
 
   // Backups: requirement fields of that area go below this line.
+  /** Scheduled backups at most this many hours apart, at the runbook's time where it gives one. */
+  readonly backupSchedule?: Rule<BackupScheduleRequirement>;
+  /** Days backups are kept on the host and in the cloud, at least. */
+  readonly backupRetention?: Rule<BackupRetentionRequirement>;
+  /** How often, and how deeply, the newest backup is proved by a test restore. */
+  readonly backupVerification?: Rule<BackupVerificationRequirement>;
+  /** A backup is taken before every deploy, before migrations run. */
+  readonly backupBeforeDeploy?: Rule<boolean>;
+  /**
+   * Hours without a successful backup after which the runbook alerts: the schedule must run more
+   * often than this (the monitoring area alerts on the same number).
+   */
+  readonly backupMaxAgeHours?: Rule<number>;
+  /** Off-site copies are versioned. */
+  readonly backupVersioned?: Rule<boolean>;
+  /** Off-site copies are encrypted at rest (and reached over TLS only). */
+  readonly backupEncrypted?: Rule<boolean>;
 
   // Monitoring and alerts: requirement fields of that area go below this line.
   /**
@@ -115,6 +132,27 @@ export interface AppRequirements {
    * secret every period (90 days where the runbook names none), so a stack meets this by default.
    */
   readonly rotation?: Readonly<Record<string, Rule<number>>>;
+}
+
+export interface BackupScheduleRequirement {
+  /** The longest gap between two scheduled backups, in hours (daily: 24). */
+  readonly maxIntervalHours: number;
+  /** The runbook's time, as a five-field cron expression in UTC, where it gives one. */
+  readonly cron?: string;
+}
+
+export interface BackupRetentionRequirement {
+  /** Days a backup stays on the host. */
+  readonly localDays?: number;
+  /** Days a backup stays in the cloud bucket. */
+  readonly cloudDays?: number;
+}
+
+export interface BackupVerificationRequirement {
+  /** The longest gap between two verifications, in days (weekly: 7). */
+  readonly maxIntervalDays?: number;
+  /** The verification runs `PRAGMA integrity_check` on the restored SQLite copy. */
+  readonly integrityCheck?: boolean;
 }
 
 /** The three-digit number of a runbook file (`003_3d53….txt` → `003`): how messages cite it. */

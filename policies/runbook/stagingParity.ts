@@ -1,4 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { backupChecks } from "../backup";
 import * as secrets from "../secrets/checks";
 import * as checks from "./checks";
 import type { RequirementsData } from "./requirements";
@@ -6,6 +7,8 @@ import { stagingParityPolicy, type RequirementCheck } from "./rules";
 
 /** The requirement checks of the areas' own policy folders: staging is measured against them too. */
 const areaChecks: RequirementCheck[] = [
+  // Backups:
+  ...Object.values(backupChecks),
   // Secret rotation:
   secrets.rotation,
 ];

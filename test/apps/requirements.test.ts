@@ -76,6 +76,7 @@ describe("catalog self-consistency", () => {
       'fdts: requirements.secrets.JWT_SECRET: requires {"encoding":"base64","bytes":64}, but the catalog generates {"encoding":"base64","bytes":32}',
     ],
     ["a persistent cache required to be cache-only", { ...catalog["fairlens"]!, cache: { ...catalog["fairlens"]!.cache!, persistent: true } }, "fairlens: requirements.cacheOnly: requires the cache to keep no state, but cache.persistent is true"],
+    ["a SQLite file outside its volume", { ...catalog["fdts"]!, database: { engine: "sqlite", path: "/tmp/database.sqlite", volume: "data", walMode: false } }, "fdts: database.path: /tmp/database.sqlite must lie in the backend volume data, so that it outlives a container and its backups can read it"],
   ])("names the app and the field for %s", (_label, app, message) => {
     expect(catalogProblems(app)).toContain(message);
   });

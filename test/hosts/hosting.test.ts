@@ -43,12 +43,13 @@ const under = (resources: readonly PlannedResource[], component: string) => {
 const ingress = (resources: readonly PlannedResource[]) => inputs(named(resources, "fdts-firewall-sg"))["ingress"];
 
 describe("a host the stack creates (AWS)", () => {
-  it("creates the instance, its encrypted data volume, elastic IP, host key and an instance profile allowing only Systems Manager", () => {
+  it("creates the instance, its encrypted data volume, elastic IP, host key and an instance profile allowing only Systems Manager and the backup writer's document", () => {
     const host = under(normal, "fdts-host");
     for (const type of [AWS_TYPES.instance, AWS_TYPES.volume, AWS_TYPES.attachment, AWS_TYPES.eip, AWS_TYPES.role, AWS_TYPES.attach, AWS_TYPES.profile, AWS_TYPES.key]) {
       expect(byType(host, type), type).toHaveLength(1);
     }
-    expect(byType(host, AWS_TYPES.rolePolicy)).toEqual([]);
+    // program.ts hands the Host one extra document: the app's backup writer's (put and get on its prefix, no delete).
+    expect(byType(host, AWS_TYPES.rolePolicy).map((r) => inputs(r)["policy"])).toEqual([inputs(named(normal, "fdts-backup-writer-policy"))["policy"]]);
     const instance = inputs(byType(host, AWS_TYPES.instance)[0]!);
     expect(instance).toMatchObject({ ami: AWS_HOST.amiId, instanceType: AWS_HOST.instanceType, subnetId: AWS_HOST.subnetId, userDataReplaceOnChange: true });
     expect(instance["metadataOptions"]).toEqual({ httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });

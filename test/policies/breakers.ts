@@ -3,7 +3,7 @@
  * spec (what a stack file could set) or a transformation of its resources (what a code change
  * could do). Shared by the catalog-wide variants and the property test over random apps.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { AppRequirements, Rule } from "../../apps/requirements";
 import type { AppSpec, StackSpec } from "../../config/spec";
 import { deployStack } from "../../program";
@@ -24,6 +24,13 @@ export const POLICY: Record<string, string> = {
   cacheOnly: "runbook-cache-only",
   metricsNotPublic: "runbook-metrics-not-public",
   secrets: "runbook-secret-formats",
+  backupSchedule: "backup-schedule-runbook",
+  backupRetention: "backup-retention-runbook",
+  backupVerification: "backup-verification-runbook",
+  backupBeforeDeploy: "backup-predeploy-runbook",
+  backupMaxAgeHours: "backup-age-runbook",
+  backupVersioned: "backup-versioning-runbook",
+  backupEncrypted: "backup-encryption-runbook",
   rotation: "secrets-rotation-period-runbook",
   alerts: "monitoring-alerts-runbook-thresholds",
 };
@@ -73,6 +80,25 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
     case "secrets":
       // A single-slot secret, or slot a of a two-slot one.
       return { transform: (name, p) => (new RegExp(`^${id}-secrets-${key.toLowerCase().replace(/_/g, "-")}(-a)?$`).test(name) ? { ...p, length: 8 } : undefined) };
+    case "backupSchedule":
+      // Monthly, at another hour: too far apart, and off the runbook's time.
+      return { spec: (a) => void (a.backups.schedule = "0 3 1 * *") };
+    case "backupRetention":
+      return { spec: (a) => Object.assign(a.backups, { localRetentionDays: 7, cloudRetentionDays: 30 }) };
+    case "backupVerification":
+      return {
+        spec: (a) => void (a.backups.verifySchedule = "0 4 1 * *"),
+        // A verification that no longer runs integrity_check on the restored copy.
+        transform: (name, p) => (name === `${id}-backups-install` ? { ...p, create: pulumi.output(p["create"] as pulumi.Input<string>).apply((c) => c.split("PRAGMA integrity_check").join("PRAGMA quick_check")) } : undefined),
+      };
+    case "backupBeforeDeploy":
+      return { spec: (a) => void (a.backups.preDeploy = false) };
+    case "backupMaxAgeHours":
+      return { spec: (a) => void (a.backups.schedule = "0 2 * * 0") };
+    case "backupVersioned":
+      return { transform: (name, p) => (name === `${id}-backup-versioning` ? { ...p, versioningConfiguration: { status: "Suspended" } } : undefined) };
+    case "backupEncrypted":
+      return { transform: (name, p) => (name === `${id}-backup-encryption` ? { ...p, rules: [] } : undefined) };
     case "rotation":
       // Every generated value of the app (`*`) or of the named secret rotates far less often than required.
       return {

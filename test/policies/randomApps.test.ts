@@ -137,6 +137,6 @@ describe("random catalog apps", () => {
       { numRuns: 6, seed: 20261125 },
     );
     // Six apps, each planned once clean and once per requirement broken (two more kinds since secret
-    // rotation): about 25 s alone on 2 cores, more on a loaded machine.
-  }, 120_000);
+    // rotation, and the backups' kinds, each plan with its bucket and jobs): more on a loaded machine.
+  }, 240_000);
 });

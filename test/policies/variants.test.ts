@@ -70,6 +70,14 @@ const variants: [string, string[], Mutation][] = [
       o.dependsOn = (o.dependsOn as pulumi.Resource[]).filter((r) => r !== frontend);
     }),
   ],
+  ["an LMS backup bucket with versioning suspended", ["backup-bucket-versioned"], onName("lms-backup-versioning", (p) => (p["versioningConfiguration"] = { status: "Suspended" }))],
+  [
+    "a FairLens backup writer that may delete",
+    ["backup-writer-no-delete"],
+    onName("fairlens-backup-writer-policy", (p) => {
+      p["policy"] = pulumi.output(p["policy"] as pulumi.Input<string>).apply((text) => text.replace('"s3:PutObject","s3:GetObject"', '"s3:PutObject","s3:GetObject","s3:DeleteObject"'));
+    }),
+  ],
 ];
 
 describe("whole stacks under the policy pack", () => {

@@ -11,6 +11,8 @@ const apps = {
   handwork: { backend: { tag: "3.2.0" }, frontend: { tag: "3.2.0" }, proxy: { httpPort: 8080 } },
 };
 
+// The host compiles the whole program with its ts-node before declaring a resource, and each app
+// brings its backups, monitoring, hosting and secret-store resources: well over a minute on 2 busy cores.
 describe("index.ts loaded by the nodejs language host", () => {
   it("is called by the host: declares every app of the config and exports endpoints and releases as stack outputs", () => {
     const run = runLanguageHost(
@@ -34,7 +36,7 @@ describe("index.ts loaded by the nodejs language host", () => {
     expect(outputs.apps["handwork"]!.endpoint).toBe("http://localhost:8080");
     // The secret's value never reaches the host's output.
     expect(`${run.stdout}${run.stderr}`).not.toContain("sk_test_not_real");
-  });
+  }, 180_000);
 
   it("stands up a host of its own for an app with `aws` (tls, AWS and the host key through the host's own loader) and reports its address", async () => {
     const { awsStackConfig } = await import("../hosts/fixtures");
@@ -50,7 +52,7 @@ describe("index.ts loaded by the nodejs language host", () => {
     expect(outputs.apps["fdts"]!.hosting.hostKey).toMatch(/^ssh-ed25519 AAAA/);
     expect(outputs.apps["fdts"]!.hosting.firewall[0]).toBe("security group, LOCKDOWN");
     expect(outputs.apps["lms"]!.hosting.host).toBe("ssh://deploy@lms-prod.example.com");
-  });
+  }, 180_000);
 
   it("fails the update with one line per bad key and no stack trace, before declaring any resource", () => {
     const run = runLanguageHost("prod", { "runbook:environment": "prod", "runbook:apps": { fdts: { backend: { tag: "latest", replicas: 0 } } } });

@@ -45,7 +45,7 @@ export function runLanguageHost(stack: string, config: Record<string, unknown>, 
     {
       cwd: projectDir,
       encoding: "utf8",
-      timeout: 120_000,
+      timeout: 170_000,
       env: {
         PATH: process.env["PATH"] ?? "",
         HOME: process.env["HOME"] ?? os.tmpdir(),

@@ -37,6 +37,14 @@ pulumi.runtime.setMocks(
       if (type.startsWith("docker:index/")) state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
       if (type === "aws:sns/topic:Topic") state.arn = `arn:aws:sns:eu-west-1:123456789012:${name}`;
       if (type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(Number(inputs.length ?? 16));
+      // Backups: what AWS computes for the backup buckets, keys and writers.
+      if (type === "aws:s3/bucket:Bucket") {
+        state.bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? ""}${digest(name).slice(7, 19)}`;
+        Object.assign(state, { arn: `arn:aws:s3:::${state.bucket}`, region: inputs.region ?? "eu-west-1" });
+      }
+      if (type === "aws:iam/user:User") Object.assign(state, { name: inputs.name ?? name, arn: `arn:aws:iam::111122223333:user/${name}` });
+      if (type === "aws:iam/accessKey:AccessKey") state.secret = "mock-secret-access-key";
+      if (type.startsWith("command:")) Object.assign(state, { stdout: "", stderr: "" });
       if (type === "random:index/randomBytes:RandomBytes") {
         const bytes = Buffer.alloc(Number(inputs.length ?? 32));
         Object.assign(state, { base64: bytes.toString("base64"), hex: bytes.toString("hex") });

@@ -1,0 +1,161 @@
+/**
+ * BackupJobs: an app's backup jobs on its Docker host, created through AppStack's pre-deploy seam
+ * (it needs the app's database container and volumes).
+ * - `<name>-install`: the scripts, jobs.env, the writer's credentials (on stdin) and the systemd
+ *   timers of the scheduled backup and the daily verification (hostInstall.ts);
+ * - `<name>-restore`, in a recovery stack only: restores the newest verified backup (one whose
+ *   verification restored it into scratch and matched its manifest), or a named one, of another
+ *   stack's bucket into the fresh database, after the database is up and before migrations, any
+ *   backend or worker starts; `--if-empty`, so a later `pulumi up` never overwrites data the app
+ *   has written since;
+ * - `<name>-pre-deploy`: a backup taken whenever the backend image changes, before migrations, whose
+ *   object key is an output (a rollback or a restore names it).
+ * The steps it returns (`gates`) are what AppStack makes migrations, replicas and workers wait for.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { AppSpec } from "../../config/spec";
+import type { PreDeployState } from "../app/appStackArgs";
+import { deployCommand, type DeployCommand } from "../app/deployCommand";
+import { shellJoin, shellQuote } from "../shared/shell";
+import { renderBackupScript } from "./backupScript";
+import { backupUnit, configDir, renderInstallScript, renderUnits, scriptDir, verifyUnit } from "./hostInstall";
+import { renderJobConfig } from "./jobConfig";
+import { renderPruneScript } from "./pruneScript";
+import { renderRestoreScript } from "./restoreScript";
+import { maxGapHours, toOnCalendar } from "./schedule";
+import type { ScriptSpec } from "./scriptCommon";
+import { renderVerifyScript } from "./verifyScript";
+
+export interface BackupJobsArgs {
+  readonly app: AppSpec;
+  /** Where the backups go, and the writer's credentials (BackupBucket). */
+  readonly bucket: {
+    readonly bucketName: pulumi.Input<string>;
+    readonly prefix: string;
+    readonly region: pulumi.Input<string>;
+    readonly writerAccessKeyId: pulumi.Input<string>;
+    readonly writerSecretAccessKey: pulumi.Input<string>;
+  };
+  /** The app's state services, from AppStack's pre-deploy seam. */
+  readonly state: PreDeployState;
+  /** A recovery stack's source: the bucket and prefix of the stack it replaces, and a backup id (default: the newest verified). */
+  readonly restoreSource?: { readonly bucket: pulumi.Input<string>; readonly prefix: pulumi.Input<string>; readonly backup?: string };
+}
+
+/** The volume of an app that holds uploads, by name. */
+export const UPLOADS_VOLUME = "uploads";
+
+/** The scripts' view of an app: its engine, and whether it has uploads. */
+export function scriptSpec(app: AppSpec): ScriptSpec {
+  return { appId: app.id, engine: app.database.engine, uploads: app.backend.volumes.some((v) => v.name === UPLOADS_VOLUME), configDir: configDir(app.id) };
+}
+
+/** The key the pre-deploy backup printed (`backup-key: <prefix>/<id>/`), or "" when it printed none. */
+export function backupKeyOf(stdout: string | undefined): string {
+  const keys = [...(stdout ?? "").matchAll(/^backup-key: (\S+)$/gm)];
+  const last = keys.length > 0 ? keys[keys.length - 1]![1]! : "";
+  return last === "none" ? "" : last;
+}
+
+export class BackupJobs extends pulumi.ComponentResource {
+  public readonly install: DeployCommand;
+  public readonly restore?: DeployCommand;
+  public readonly preDeployBackup?: DeployCommand;
+  /** The object key prefix of the last pre-deploy backup (`<app>/<id>/`), "" before the first. */
+  public readonly preDeployBackupKey: pulumi.Output<string>;
+  /** What the release waits for: the restore (recovery stacks) and the pre-deploy backup. */
+  public readonly gates: readonly pulumi.Resource[];
+
+  constructor(name: string, args: BackupJobsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("runbook:backups:BackupJobs", name, {}, opts);
+    const { app, state } = args;
+    const backups = app.backups;
+    if (app.database.engine === "postgres" && !state.database) throw new Error("`state.database` must be given for a PostgreSQL app");
+    const db = app.database;
+    // A SQLite file outside every volume (the catalog refuses it: apps/validate.ts) has no path on the
+    // host: its jobs are given the container's path and fail loudly, the pre-deploy backup included.
+    const sqliteVolume = db.engine === "sqlite" ? app.backend.volumes.find((v) => v.name === db.volume && state.volumes[v.name] && db.path.startsWith(`${v.mountPath}/`)) : undefined;
+    const spec = scriptSpec(app);
+    const uploads = spec.uploads ? state.volumes[UPLOADS_VOLUME] : undefined;
+    if (spec.uploads && !uploads) throw new Error(`\`state.volumes.${UPLOADS_VOLUME}\` must be given: ${app.id} has an uploads volume`);
+
+    const jobConfig = pulumi
+      .all([args.bucket.bucketName, args.bucket.region, sqliteVolume ? state.volumes[sqliteVolume.name]!.name : "", uploads?.name ?? ""])
+      .apply(([bucket, region, sqliteVolumeName, uploadsVolumeName]) =>
+        renderJobConfig({
+          BUCKET: bucket,
+          PREFIX: args.bucket.prefix,
+          AWS_DEFAULT_REGION: region,
+          DOCKER: 1,
+          LOCAL_DIR: backups.localDir,
+          METRICS_DIR: backups.metricsDir,
+          LOCAL_RETENTION_DAYS: backups.localRetentionDays,
+          CLOUD_RETENTION_DAYS: backups.cloudRetentionDays,
+          KEEP_MIN: backups.keepMin,
+          BACKUP_SCHEDULE: backups.schedule,
+          BACKUP_MAX_GAP_HOURS: maxGapHours(backups.schedule),
+          VERIFY_SCHEDULE: backups.verifySchedule,
+          VERIFY_MAX_GAP_HOURS: maxGapHours(backups.verifySchedule),
+          ...(db.engine === "postgres"
+            ? { PG_DATABASE: db.database, PG_USER: db.user }
+            : sqliteVolume
+              ? { SQLITE_VOLUME: sqliteVolumeName, SQLITE_FILE: db.path.slice(sqliteVolume.mountPath.length + 1) }
+              : { SQLITE_PATH: db.path }),
+          ...(uploads && { UPLOADS_VOLUME: uploadsVolumeName }),
+        }),
+      );
+    const installer = jobConfig.apply((config) =>
+      renderInstallScript({
+        appId: app.id,
+        scripts: { "backup.sh": renderBackupScript(spec), "verify.sh": renderVerifyScript(spec), "restore.sh": renderRestoreScript(spec), "prune.sh": renderPruneScript(spec) },
+        jobConfig: config,
+        units: renderUnits({ appId: app.id, backupCalendar: toOnCalendar(backups.schedule), verifyCalendar: toOnCalendar(backups.verifySchedule) }),
+        localDir: backups.localDir,
+      }),
+    );
+    const credentials = pulumi.secret(
+      pulumi.interpolate`AWS_ACCESS_KEY_ID=${pulumi.output(args.bucket.writerAccessKeyId).apply(shellQuote)}\nAWS_SECRET_ACCESS_KEY=${pulumi.output(args.bucket.writerSecretAccessKey).apply(shellQuote)}\n`,
+    );
+    const state_ = [...(state.database ? [state.database] : []), ...Object.values(state.volumes)];
+    const sudo = (argv: string[]) => shellJoin(["sudo", "-n", ...argv]);
+
+    this.install = deployCommand(
+      `${name}-install`,
+      { host: app.host, create: installer.apply((text) => sudo(["/bin/sh", "-c", text])), stdin: credentials, triggers: [] },
+      { parent: this, dependsOn: state_ },
+    );
+
+    const dir = scriptDir(app.id);
+    const gates: pulumi.Resource[] = [];
+    const source = args.restoreSource;
+    if (source) {
+      this.restore = deployCommand(
+        `${name}-restore`,
+        {
+          host: app.host,
+          create: pulumi
+            .all([source.bucket, source.prefix])
+            .apply(([bucket, prefix]) =>
+              sudo([`${dir}/restore.sh`, ...(source.backup ? ["--id", source.backup] : ["--latest-verified"]), "--from-bucket", bucket, "--from-prefix", prefix, "--if-empty"]),
+            ),
+          // Once per source: never again on a later update (and --if-empty never overwrites data).
+          triggers: [source.bucket, source.prefix, source.backup ?? "latest"],
+        },
+        { parent: this, dependsOn: [this.install, ...state_] },
+      );
+      gates.push(this.restore);
+    }
+    if (backups.preDeploy) {
+      this.preDeployBackup = deployCommand(
+        `${name}-pre-deploy`,
+        // A first deploy of a SQLite app has no database file yet: nothing to back up, not a failure.
+        { host: app.host, create: sudo([`${dir}/backup.sh`, "--reason", "pre-deploy", ...(sqliteVolume ? ["--skip-missing"] : [])]), triggers: [state.backendImage.imageId] },
+        { parent: this, dependsOn: [this.install, ...state_, ...(this.restore ? [this.restore] : [])] },
+      );
+      gates.push(this.preDeployBackup);
+    }
+    this.preDeployBackupKey = this.preDeployBackup ? this.preDeployBackup.stdout.apply(backupKeyOf) : pulumi.output("");
+    this.gates = gates;
+    this.registerOutputs({ preDeployBackupKey: this.preDeployBackupKey, units: [backupUnit(app.id), verifyUnit(app.id)] });
+  }
+}

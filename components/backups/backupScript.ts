@@ -1,0 +1,143 @@
+/**
+ * renderBackupScript: one backup of an app, as the timer and the pre-deploy step run it.
+ *  1. a new directory `<LOCAL_DIR>/<id>` (an existing one is refused: a backup never overwrites another);
+ *  2. the database: `pg_dump` in custom format (row counts read back from the dump itself, so they
+ *     are those of the dump's snapshot), or SQLite's online backup API inside a read transaction
+ *     (a consistent snapshot in WAL mode, never a plain copy of the live file), then
+ *     `PRAGMA integrity_check` on the copy, which must answer exactly `ok`;
+ *  3. the uploads volume as a tar archive;
+ *  4. `manifest.txt`: sha256 and size of each file, row counts per table, the database's size;
+ *  5. upload to `s3://<BUCKET>/<PREFIX>/<id>/`, each key checked to be new, the manifest last;
+ *  6. the metrics file: attempt, success, duration, size and status per kind.
+ * The last line of its output is `backup-key: <PREFIX>/<id>/` (the pre-deploy step records it).
+ */
+import { header, lines, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
+
+/** Why a backup was taken; part of its id. */
+export const BACKUP_REASONS = ["scheduled", "pre-deploy", "manual", "pre-maintenance"] as const;
+
+export function renderBackupScript(spec: ScriptSpec): string {
+  const postgres = spec.engine === "postgres";
+  return lines(
+    header(spec, "backup", "Backup"),
+    SQLITE_COUNT_ROWS,
+    "",
+    "usage() { echo \"usage: $0 [--reason scheduled|pre-deploy|manual|pre-maintenance] [--id ID] [--skip-missing]\" >&2; exit 2; }",
+    "REASON=manual",
+    "ID=",
+    postgres ? [] : "SKIP_MISSING=0",
+    'while [ "$#" -gt 0 ]; do',
+    '  case "$1" in',
+    '    --reason) [ "$#" -ge 2 ] || usage; REASON=$2; shift 2 ;;',
+    '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
+    // A PostgreSQL database always exists; only a SQLite file can be missing (a first deploy).
+    postgres ? "    --skip-missing) shift ;;" : "    --skip-missing) SKIP_MISSING=1; shift ;;",
+    "    *) usage ;;",
+    "  esac",
+    "done",
+    `case "$REASON" in ${BACKUP_REASONS.join("|")}) ;; *) usage ;; esac`,
+    '[ -n "$ID" ] || ID="$(date -u +%Y%m%dT%H%M%SZ)-$REASON"',
+    'case "$ID" in *[!A-Za-z0-9._-]*|.*) fail "--id must be letters, digits, ., _ and - (got $ID)" ;; esac',
+    "",
+    "STARTED=$(now)",
+    "T0=$(clock)",
+    "for kind in $KINDS; do set_metric \"$kind\" runbook_backup_last_attempt_timestamp_seconds \"$STARTED\"; done",
+    "publish_metrics",
+    "STATUS=failed",
+    "CREATED=0",
+    'DIR="$LOCAL_DIR/$ID"',
+    'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-backup.XXXXXX")',
+    "finish() {",
+    '  rm -rf "$WORK"',
+    '  if [ "$STATUS" != ok ] && [ "$CREATED" = 1 ]; then rm -rf "$DIR"; fi',
+    '  if [ "$STATUS" = failed ]; then',
+    '    for kind in $KINDS; do set_metric "$kind" runbook_backup_last_status 0; done',
+    "    publish_metrics",
+    "  fi",
+    "}",
+    "trap finish EXIT",
+    "trap 'exit 1' HUP INT TERM",
+    "",
+    'mkdir -p "$LOCAL_DIR"',
+    'chmod 0700 "$LOCAL_DIR"',
+    'mkdir "$DIR" 2>/dev/null || fail "$DIR already exists: a backup never overwrites another"',
+    "CREATED=1",
+    'if s3_any "$BUCKET" "$PREFIX/$ID/"; then fail "s3://$BUCKET/$PREFIX/$ID/ already exists: a backup never overwrites another"; fi',
+    "",
+    postgres
+      ? [
+          "# PostgreSQL: pg_dump's custom format (compressed, restorable table by table).",
+          "DB_FILE=database.dump",
+          'db pg_dump --format=custom --no-owner --no-privileges -U "$PG_USER" -d "$PG_DATABASE" > "$DIR/$DB_FILE"',
+          "# Row counts of the dump's own snapshot: its data read back, one COPY line per row.",
+          'db pg_restore --data-only -f - < "$DIR/$DB_FILE" | awk \'/^COPY / { t = $2; gsub(/"/, "", t); n = 0; copying = 1; next } copying && $0 == "\\\\." { printf "table\\t%s\\t%d\\n", t, n; copying = 0; next } copying { n++ }\' | sort > "$WORK/tables"',
+          'DB_BYTES=$(db psql -X -At -U "$PG_USER" -d "$PG_DATABASE" -c "SELECT pg_database_size(current_database())")',
+        ]
+      : [
+          "# SQLite: the online backup API, inside a read transaction so the copy is one snapshot while",
+          "# the app goes on writing (WAL mode); never a plain copy of the live file.",
+          "DB_FILE=database.sqlite.gz",
+          'SRC="$(volume_dir "${SQLITE_VOLUME:-}" "${SQLITE_PATH:-}")${SQLITE_FILE:+/$SQLITE_FILE}"',
+          'if [ ! -f "$SRC" ] && [ "$SKIP_MISSING" = 1 ]; then',
+          '  log "no database at $SRC yet (a first deploy): nothing to back up"',
+          "  STATUS=skipped",
+          '  echo "backup-key: none"',
+          "  exit 0",
+          "fi",
+          '[ -f "$SRC" ] || fail "no SQLite database at $SRC"',
+          'COPY="$WORK/database.sqlite"',
+          "sqlite3 \"$SRC\" '.timeout 30000' 'BEGIN' 'SELECT count(*) FROM sqlite_master;' \".backup '$COPY'\" 'COMMIT' >/dev/null",
+          "sqlite3 \"$COPY\" 'PRAGMA journal_mode=DELETE;' >/dev/null",
+          "CHECK=$(sqlite3 \"$COPY\" 'PRAGMA integrity_check;')",
+          '[ "$CHECK" = ok ] || fail "integrity_check of the copy answered: $CHECK"',
+          'sqlite_count_rows "$COPY" > "$WORK/tables"',
+          'DB_BYTES=$(wc -c < "$COPY" | tr -d " ")',
+          'gzip -c "$COPY" > "$DIR/$DB_FILE"',
+        ],
+    "T_DB=$(clock)",
+    "",
+    spec.uploads
+      ? [
+          "# Uploads: a tar archive of the volume (a file changed while it was read is a warning, not a failure).",
+          'UPLOADS="$(volume_dir "${UPLOADS_VOLUME:-}" "${UPLOADS_DIR:-}")"',
+          '[ -d "$UPLOADS" ] || fail "no uploads directory at $UPLOADS"',
+          'rc=0; tar -C "$UPLOADS" -czf "$DIR/uploads.tar.gz" . || rc=$?',
+          '[ "$rc" -le 1 ] || fail "tar of $UPLOADS failed ($rc)"',
+          "UPLOAD_FILES=$(tar -tzf \"$DIR/uploads.tar.gz\" | grep -vc '/$' || true)",
+        ]
+      : [],
+    "",
+    "# The manifest, beside the backup: what verification and restore check everything against.",
+    "{",
+    "  printf 'format\\t1\\napp\\t%s\\nid\\t%s\\nreason\\t%s\\nengine\\t%s\\ncreated\\t%s\\ndatabase_bytes\\t%s\\n' \"$APP\" \"$ID\" \"$REASON\" \"$ENGINE\" \"$STARTED\" \"$DB_BYTES\"",
+    spec.uploads ? "  printf 'uploads_files\\t%s\\n' \"$UPLOAD_FILES\"" : [],
+    "  for f in \"$DIR\"/*; do printf 'file\\t%s\\t%s\\t%s\\n' \"$(basename \"$f\")\" \"$(sha256 \"$f\")\" \"$(wc -c < \"$f\" | tr -d ' ')\"; done",
+    '  cat "$WORK/tables"',
+    '} > "$WORK/manifest.txt"',
+    'mv "$WORK/manifest.txt" "$DIR/manifest.txt"',
+    "",
+    "# Upload: every file under a new key, the manifest last.",
+    'for f in "$DIR"/*; do',
+    '  name=$(basename "$f")',
+    '  [ "$name" = manifest.txt ] || s3_put "$f" "$PREFIX/$ID/$name"',
+    "done",
+    's3_put "$DIR/manifest.txt" "$PREFIX/$ID/manifest.txt"',
+    "",
+    "DONE=$(now)",
+    "T1=$(clock)",
+    'DB_SIZE=$(wc -c < "$DIR/$DB_FILE" | tr -d " ")',
+    'set_metric database runbook_backup_last_size_bytes "$DB_SIZE"',
+    spec.uploads ? 'set_metric uploads runbook_backup_last_size_bytes "$(wc -c < "$DIR/uploads.tar.gz" | tr -d " ")"' : [],
+    "# One job takes both kinds: each took the job's time, from its start to the end of the upload.",
+    'for kind in $KINDS; do',
+    '  set_metric "$kind" runbook_backup_last_duration_seconds "$(elapsed "$T0" "$T1")"',
+    '  set_metric "$kind" runbook_backup_last_success_timestamp_seconds "$DONE"',
+    '  set_metric "$kind" runbook_backup_last_status 1',
+    "done",
+    "STATUS=ok",
+    "publish_metrics",
+    'touch "$DIR"',
+    'log "backup $ID: $DB_SIZE bytes of database in $(elapsed "$T0" "$T_DB") s, uploaded in $(elapsed "$T0" "$T1") s"',
+    'echo "backup-key: $PREFIX/$ID/"',
+  );
+}
