@@ -4,4 +4,5 @@ export * from "./secrets";
 export * from "./hosts";
 export * from "./firewall";
 export * from "./monitoring";
-
+// Adoption:
+export * from "./adoption";

@@ -29,6 +29,8 @@ import { deployCommand, reachableHost, type DeployCommand } from "./deployComman
 import { ALIASES } from "./nginxConfig";
 import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
+import { adoptedVolumeArgs, adoptedVolumeOptions } from "../adoption/adoptedVolume";
+import { ComposeHandover } from "../adoption/composeHandover";
 
 export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
 export type { AppStackArgs } from "./appStackArgs";
@@ -112,11 +114,16 @@ export class AppStack extends pulumi.ComponentResource {
     const internal = (aliases: string[] = []) => ({ name: this.internalNetwork.name, ...(aliases.length && { aliases }) });
     const egress = this.egressNetwork ? [{ name: this.egressNetwork.name }] : [];
 
-    // Volumes of state: protected and kept on delete in prod.
+    // Volumes of state: protected and kept on delete in prod. An adopted one (a running compose
+    // deployment's, `app.adoption`) is imported by its exact name, always protected and retained.
     const volumes: Record<string, docker.Volume> = {};
+    const adopted = app.adoption?.volumes ?? {};
     const volume = (key: string) => {
-      volumes[key] = new docker.Volume(`${name}-${key}`, { labels }, stateOpts);
-      return volumes[key]!;
+      const existing = adopted[key];
+      volumes[key] ??= existing
+        ? new docker.Volume(`${name}-${key}`, adoptedVolumeArgs(existing), { ...stateOpts, ...adoptedVolumeOptions(existing) })
+        : new docker.Volume(`${name}-${key}`, { labels }, stateOpts);
+      return volumes[key];
     };
     for (const v of app.backend.volumes) volume(v.name);
     const backendMounts = app.backend.volumes.map((v) => ({ volumeName: volumes[v.name]!.name, containerPath: v.mountPath }));
@@ -128,6 +135,13 @@ export class AppStack extends pulumi.ComponentResource {
     // Secret environment of the backend, one entry per variable so plain ones stay readable.
     const backendEnv: pulumi.Input<string>[] = Object.entries(app.backend.env).map(([k, v]) => `${k}=${v}`);
     const secretEnv: [string, pulumi.Output<string>][] = Object.entries(args.secrets.env);
+
+    // Adoption: PostgreSQL and Redis never run twice on one data directory; the compose containers
+    // that hold an adopted one stop before ours start on it.
+    const serverKeys = [...(app.database.engine === "postgres" ? ["pgdata"] : []), ...(app.cache?.persistent ? ["redis-data"] : [])].filter((k) => adopted[k]);
+    const serversHandedOver = app.adoption && serverKeys.length > 0
+      ? [new ComposeHandover(`${name}-adoption-servers`, { app, project: app.adoption.project, onlyMounting: serverKeys.map((k) => adopted[k]!), after: serverKeys.map(volume) }, { parent: this }).stop]
+      : [];
 
     // Database.
     const dependsOnState: pulumi.Resource[] = Object.values(volumes);
@@ -147,7 +161,7 @@ export class AppStack extends pulumi.ComponentResource {
           networksAdvanced: [internal([ALIASES.database])],
           ...longRunningSettings({ ...common, role: "database", service: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
         },
-        { ...child, ...SECRET_ENV, ...DELETE_FIRST },
+        { ...child, ...SECRET_ENV, ...DELETE_FIRST, dependsOn: serversHandedOver },
       );
       dependsOnState.push(this.database);
       secretEnv.push([
@@ -170,7 +184,7 @@ export class AppStack extends pulumi.ComponentResource {
           networksAdvanced: [internal([ALIASES.cache])],
           ...longRunningSettings({ ...common, role: "cache", service: "cache", health: redisHealthcheck(), limits: app.cache.limits }),
         },
-        { ...child, ...DELETE_FIRST },
+        { ...child, ...DELETE_FIRST, dependsOn: serversHandedOver },
       );
       dependsOnState.push(this.cache);
       backendEnv.push(`REDIS_URL=redis://${ALIASES.cache}:${app.cache.port}/0`);
@@ -263,6 +277,12 @@ export class AppStack extends pulumi.ComponentResource {
     // its own network.
     const fe = app.frontend;
     const admin = fe?.adminPort !== undefined;
+    // Adoption: once every new container is healthy, the compose project stops, and only then do the
+    // containers holding host ports (the proxy; an admin UI) start: the one unavoidable handover.
+    const stateful = [...(this.database ? [this.database] : []), ...(this.cache ? [this.cache] : [])];
+    const cutover = (ready: readonly docker.Container[]) =>
+      app.adoption ? [new ComposeHandover(`${name}-adoption-cutover`, { app, project: app.adoption.project, ready: [...stateful, ...ready] }, { parent: this }).stop] : [];
+    const handedOver = admin ? cutover([...this.backendReplicas, ...this.workers]) : [];
     const frontendImage = fe ? image("frontend", fe.image) : undefined;
     this.frontends = !fe
       ? []
@@ -282,9 +302,10 @@ export class AppStack extends pulumi.ComponentResource {
                 limits: fe.limits,
               }),
             },
-            { ...child, ...(admin ? DELETE_FIRST : REPLACE_FIRST) },
+            { ...child, ...(admin ? { ...DELETE_FIRST, dependsOn: handedOver } : REPLACE_FIRST) },
           ),
         );
+    if (!admin) handedOver.push(...cutover([...this.backendReplicas, ...this.workers, ...this.frontends]));
 
     const proxy = deployProxy(name, {
       app,
@@ -297,6 +318,7 @@ export class AppStack extends pulumi.ComponentResource {
       backends: this.backendReplicas,
       frontends: admin ? [] : this.frontends,
       others: [...(this.database ? [this.database] : []), ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
+      after: handedOver,
     });
     this.proxy = proxy.container;
     this.proxyConfig = proxy.config;

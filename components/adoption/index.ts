@@ -1,0 +1,3 @@
+export * from "./adoptedVolume";
+export * from "./composeHandover";
+export * from "./handoverScripts";
