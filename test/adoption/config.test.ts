@@ -53,7 +53,7 @@ describe("apps.<id>.adopt", () => {
   it("refuses adoption onto a host the stack creates", () => {
     const raw = prodAdopting("reference", { project: "ref", volumes: { pgdata: "ref_pgdata" } });
     const aws = { instanceType: "t3.medium", amiId: "ami-0123456789abcdef0", vpcId: "vpc-0123456789abcdef0", subnetId: "subnet-0123456789abcdef0", availabilityZone: "eu-west-1a", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMyXIam2b6Q2WMM3ROH9d7UvOVyt/0WavG4yzuCCwtKw"] };
-    const app = { ...raw.apps["reference"]!, aws };
+    const app: Record<string, unknown> = { ...raw.apps["reference"]!, aws };
     delete app["host"];
     delete app["hostKey"];
     raw.apps["reference"] = app;
