@@ -7,7 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers";
+import { catalog, catalogIds } from "../../apps";
 import { citations, matrixProblems, matrixRows, type MatrixSources } from "./coverageMatrix";
+import { requiredSections } from "./runbookSections";
 import { namesTest, testNames } from "./testTitles";
 
 const RUNBOOKS = path.join(ROOT, "..", "shared", "runbooks");
@@ -34,6 +36,21 @@ describe("docs/runbook-coverage.md", () => {
     console.log(`runbook-coverage.md: ${rows.length} rows; ${JSON.stringify(counts)}; ${citations(doc).length} test citations`);
     expect(rows.length).toBeGreaterThan(150);
     expect(citations(doc).length).toBeGreaterThan(80);
+  });
+});
+
+describe("docs/operations.md", () => {
+  const ops = fs.readFileSync(path.join(ROOT, "docs/operations.md"), "utf8");
+  it.each(catalogIds)("%s: names every section of its runbook with the command or setting that replaces it", (id) => {
+    const section = ops.split(/^## /m).find((s) => s.startsWith(`${id}\n`));
+    expect(section, `## ${id}`).toBeDefined();
+    const rows = matrixRows(`## ${section!}`).filter((r) => r.cells["Runbook section"] !== undefined);
+    const runbook = runbooks[catalog[id]!.runbook.slice(0, 3)]!;
+    for (const s of requiredSections(runbook)) {
+      const row = rows.find((r) => r.cells["Runbook section"] === `${s.title} (${s.line})`);
+      expect(row, `${id}: ${s.title} (${s.line})`).toBeDefined();
+      expect(row!.cells["Now"]!.replace(/^—$/, ""), `${id}: ${s.title}`).not.toBe("");
+    }
   });
 });
 
