@@ -23,7 +23,10 @@
  * Keeping `import` set on later updates is a no-op: the engine imports only when the resource is not
  * in the state yet or its import id changed (step_generator.go: `isImport := goal.Custom && goal.ID
  * != "" && (!hasOld || old.External || oldImportID != goal.ID)`), and refuses to replace a resource
- * whose goal carries an id ("previously-imported resources" error), a second guard.
+ * whose goal carries an id ("previously-imported resources" error), a second guard. (The SDK's doc
+ * of `import` says to remove it once imported, node_modules/@pulumi/pulumi/resource.d.ts:400-406; the
+ * engine code above shows keeping it changes nothing but that refusal, which is what an adopted
+ * volume wants.)
  */
 import type * as pulumi from "@pulumi/pulumi";
 

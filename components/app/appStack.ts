@@ -29,8 +29,7 @@ import { deployCommand, reachableHost, type DeployCommand } from "./deployComman
 import { ALIASES } from "./nginxConfig";
 import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
-import { adoptedVolumeArgs, adoptedVolumeOptions } from "../adoption/adoptedVolume";
-import { ComposeHandover } from "../adoption/composeHandover";
+import { composeCutover, serversHandover, stateVolume } from "../adoption/adoptionSteps";
 
 export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
 export type { AppStackArgs } from "./appStackArgs";
@@ -114,17 +113,10 @@ export class AppStack extends pulumi.ComponentResource {
     const internal = (aliases: string[] = []) => ({ name: this.internalNetwork.name, ...(aliases.length && { aliases }) });
     const egress = this.egressNetwork ? [{ name: this.egressNetwork.name }] : [];
 
-    // Volumes of state: protected and kept on delete in prod. An adopted one (a running compose
-    // deployment's, `app.adoption`) is imported by its exact name, always protected and retained.
+    // Volumes of state: protected and kept on delete in prod; an adopted one (`app.adoption`) is
+    // imported by its exact name, always protected and retained (components/adoption).
     const volumes: Record<string, docker.Volume> = {};
-    const adopted = app.adoption?.volumes ?? {};
-    const volume = (key: string) => {
-      const existing = adopted[key];
-      volumes[key] ??= existing
-        ? new docker.Volume(`${name}-${key}`, adoptedVolumeArgs(existing), { ...stateOpts, ...adoptedVolumeOptions(existing) })
-        : new docker.Volume(`${name}-${key}`, { labels }, stateOpts);
-      return volumes[key];
-    };
+    const volume = (key: string) => (volumes[key] ??= stateVolume(`${name}-${key}`, key, app, labels, stateOpts));
     for (const v of app.backend.volumes) volume(v.name);
     const backendMounts = app.backend.volumes.map((v) => ({ volumeName: volumes[v.name]!.name, containerPath: v.mountPath }));
 
@@ -136,12 +128,8 @@ export class AppStack extends pulumi.ComponentResource {
     const backendEnv: pulumi.Input<string>[] = Object.entries(app.backend.env).map(([k, v]) => `${k}=${v}`);
     const secretEnv: [string, pulumi.Output<string>][] = Object.entries(args.secrets.env);
 
-    // Adoption: PostgreSQL and Redis never run twice on one data directory; the compose containers
-    // that hold an adopted one stop before ours start on it.
-    const serverKeys = [...(app.database.engine === "postgres" ? ["pgdata"] : []), ...(app.cache?.persistent ? ["redis-data"] : [])].filter((k) => adopted[k]);
-    const serversHandedOver = app.adoption && serverKeys.length > 0
-      ? [new ComposeHandover(`${name}-adoption-servers`, { app, project: app.adoption.project, onlyMounting: serverKeys.map((k) => adopted[k]!), after: serverKeys.map(volume) }, { parent: this }).stop]
-      : [];
+    // Adoption: the compose containers holding an adopted database or cache directory stop first.
+    const serversHandedOver = serversHandover(name, app, volume, this);
 
     // Database.
     const dependsOnState: pulumi.Resource[] = Object.values(volumes);
@@ -280,8 +268,7 @@ export class AppStack extends pulumi.ComponentResource {
     // Adoption: once every new container is healthy, the compose project stops, and only then do the
     // containers holding host ports (the proxy; an admin UI) start: the one unavoidable handover.
     const stateful = [...(this.database ? [this.database] : []), ...(this.cache ? [this.cache] : [])];
-    const cutover = (ready: readonly docker.Container[]) =>
-      app.adoption ? [new ComposeHandover(`${name}-adoption-cutover`, { app, project: app.adoption.project, ready: [...stateful, ...ready] }, { parent: this }).stop] : [];
+    const cutover = (ready: readonly docker.Container[]) => composeCutover(name, app, [...stateful, ...ready], this);
     const handedOver = admin ? cutover([...this.backendReplicas, ...this.workers]) : [];
     const frontendImage = fe ? image("frontend", fe.image) : undefined;
     this.frontends = !fe
