@@ -93,6 +93,12 @@ describe.each(spec.apps.map((a) => [a.id, a] as const))("adopting %s's compose d
     }
   });
 
+  it("shows each adopted volume as an import in the offline plan's tree", async () => {
+    const { renderTree } = await import("../../plan/report");
+    const tree = renderTree(resources);
+    for (const { key, existing } of adopted()) expect(tree, key).toMatch(new RegExp(`${id}-${key}.*\\[import ${existing}, protect, retainOnDelete\\]`));
+  });
+
   it("reports the adopted project and volumes as the stack output `adoption`", () => {
     expect((outputs[id] as { adoption?: unknown }).adoption).toEqual({ project: composeProject(id), volumes: app.adoption!.volumes });
   });
