@@ -20,7 +20,7 @@ describe("apps.<id>.adopt", () => {
   });
 
   it("resolves the project and every state volume of every app to the existing names", () => {
-    for (const app of adoptedStack("prod").apps) {
+    for (const app of [...adoptedStack("prod").apps, ...adoptedStack("staging").apps]) {
       expect(app.adoption!.project).toBe(composeProject(app.id));
       for (const [key, name] of Object.entries(app.adoption!.volumes)) expect(name).toBe(composeVolume(app.id, key));
     }
