@@ -61,6 +61,8 @@ export interface AppOutputs {
   // Maintenance, scaling and diagnostics: outputs of that area go below this line.
 
   // Adoption: outputs of that area go below this line.
+  /** The docker-compose project this stack took over, and the existing Docker volume behind each state volume. */
+  adoption?: { readonly project: string; readonly volumes: Readonly<Record<string, string>> };
 }
 
 export interface StackOutputs {
@@ -153,7 +155,8 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
 
     // Maintenance, scaling and diagnostics:
 
-    // Adoption:
+    // Adoption: AppStack imports the adopted volumes and runs the cut-over (components/adoption).
+    if (app.adoption) outputs.adoption = { project: app.adoption.project, volumes: app.adoption.volumes };
 
     apps[app.id] = outputs;
   }

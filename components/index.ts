@@ -5,4 +5,5 @@ export * from "./backups";
 export * from "./hosts";
 export * from "./firewall";
 export * from "./monitoring";
-
+// Adoption:
+export * from "./adoption";

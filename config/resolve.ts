@@ -11,6 +11,7 @@ import { ConfigError, keyPath, type ConfigProblem } from "./errors";
 import { resolveHostsAndFirewall } from "./hosts";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
 import { resolveRotation } from "./secrets";
+import { resolveAdoption } from "./adoption";
 import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
@@ -207,6 +208,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     // Releases and rollback:
     // Maintenance, scaling and diagnostics:
     // Adoption:
+    ...resolveAdoption(app.adopt),
   };
 }
 

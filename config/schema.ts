@@ -12,6 +12,7 @@ import { backupsConfig, backupsProblems } from "./backups";
 import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
+import { adoptSchema, adoptionProblems } from "./adoption";
 import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -88,6 +89,7 @@ const appConfig = z.strictObject({
   // Maintenance, scaling and diagnostics:
 
   // Adoption:
+  adopt: adoptSchema.optional(),
 
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
   hostKey: z
@@ -305,6 +307,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   // Releases and rollback:
   // Maintenance, scaling and diagnostics:
   // Adoption:
+  problems.push(...adoptionProblems(raw));
   return problems;
 }
 

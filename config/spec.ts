@@ -176,6 +176,16 @@ export interface AppSpec {
   // Maintenance, scaling and diagnostics: resolved settings of that area go below this line.
 
   // Adoption: resolved settings of that area go below this line.
+  /** A running docker-compose deployment this stack takes over (`apps.<id>.adopt`, config/adoption.ts). */
+  readonly adoption?: AdoptionSpec;
+}
+
+/** The compose project to take over, and the existing Docker volume of each state volume. */
+export interface AdoptionSpec {
+  /** The `com.docker.compose.project` label of the running containers. */
+  readonly project: string;
+  /** State volume key (`data`, `uploads`, `pgdata`, `redis-data`) -> existing Docker volume name. */
+  readonly volumes: Readonly<Record<string, string>>;
 }
 
 /** An EC2 instance made by the stack: ids come from config, never from a lookup. */

@@ -30,6 +30,8 @@ export interface PlannedResource {
     readonly retainOnDelete: boolean;
     readonly ignoreChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
+    /** The `import` option: the id of an existing resource the engine reads instead of creating one. */
+    readonly importId?: string;
   };
   /** Inputs in Pulumi's wire format: secrets and unknowns keep their markers. */
   readonly wireInputs: Readonly<Record<string, unknown>>;
@@ -59,6 +61,7 @@ function installCapture(): void {
         retainOnDelete: req.getRetainondelete(),
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        ...(req.getImportid() && { importId: req.getImportid() }),
       },
       wireInputs: req.getObject()?.toJavaScript() ?? {},
     });

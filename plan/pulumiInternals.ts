@@ -25,6 +25,8 @@ export interface RegisterResourceRequestLike {
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  /** The `import` option's id (empty when the resource is created). */
+  getImportid(): string;
   getDependenciesList(): string[];
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }

@@ -107,6 +107,8 @@ export function countByType(resources: readonly PlannedResource[]): [string, num
 function flags(r: PlannedResource): string {
   const dbr = deleteBeforeReplaceOf(r);
   const f = [
+    // An adopted volume: the engine reads it by this id instead of creating it.
+    r.options.importId !== undefined && `import ${r.options.importId}`,
     r.options.protect && "protect",
     r.options.retainOnDelete && "retainOnDelete",
     dbr === "declared" && "deleteBeforeReplace",

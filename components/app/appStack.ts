@@ -29,6 +29,7 @@ import { deployCommand, reachableHost, type DeployCommand } from "./deployComman
 import { ALIASES } from "./nginxConfig";
 import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
+import { composeCutover, serversHandover, stateVolume } from "../adoption/adoptionSteps";
 
 export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
 export type { AppStackArgs } from "./appStackArgs";
@@ -112,12 +113,10 @@ export class AppStack extends pulumi.ComponentResource {
     const internal = (aliases: string[] = []) => ({ name: this.internalNetwork.name, ...(aliases.length && { aliases }) });
     const egress = this.egressNetwork ? [{ name: this.egressNetwork.name }] : [];
 
-    // Volumes of state: protected and kept on delete in prod.
+    // Volumes of state: protected and kept on delete in prod; an adopted one (`app.adoption`) is
+    // imported by its exact name, always protected and retained (components/adoption).
     const volumes: Record<string, docker.Volume> = {};
-    const volume = (key: string) => {
-      volumes[key] = new docker.Volume(`${name}-${key}`, { labels }, stateOpts);
-      return volumes[key]!;
-    };
+    const volume = (key: string) => (volumes[key] ??= stateVolume(`${name}-${key}`, key, app, labels, stateOpts));
     for (const v of app.backend.volumes) volume(v.name);
     const backendMounts = app.backend.volumes.map((v) => ({ volumeName: volumes[v.name]!.name, containerPath: v.mountPath }));
 
@@ -128,6 +127,9 @@ export class AppStack extends pulumi.ComponentResource {
     // Secret environment of the backend, one entry per variable so plain ones stay readable.
     const backendEnv: pulumi.Input<string>[] = Object.entries(app.backend.env).map(([k, v]) => `${k}=${v}`);
     const secretEnv: [string, pulumi.Output<string>][] = Object.entries(args.secrets.env);
+
+    // Adoption: the compose containers holding an adopted database or cache directory stop first.
+    const serversHandedOver = serversHandover(name, app, volume, this);
 
     // Database.
     const dependsOnState: pulumi.Resource[] = Object.values(volumes);
@@ -147,7 +149,7 @@ export class AppStack extends pulumi.ComponentResource {
           networksAdvanced: [internal([ALIASES.database])],
           ...longRunningSettings({ ...common, role: "database", service: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
         },
-        { ...child, ...SECRET_ENV, ...DELETE_FIRST },
+        { ...child, ...SECRET_ENV, ...DELETE_FIRST, dependsOn: serversHandedOver },
       );
       dependsOnState.push(this.database);
       secretEnv.push([
@@ -170,7 +172,7 @@ export class AppStack extends pulumi.ComponentResource {
           networksAdvanced: [internal([ALIASES.cache])],
           ...longRunningSettings({ ...common, role: "cache", service: "cache", health: redisHealthcheck(), limits: app.cache.limits }),
         },
-        { ...child, ...DELETE_FIRST },
+        { ...child, ...DELETE_FIRST, dependsOn: serversHandedOver },
       );
       dependsOnState.push(this.cache);
       backendEnv.push(`REDIS_URL=redis://${ALIASES.cache}:${app.cache.port}/0`);
@@ -263,6 +265,11 @@ export class AppStack extends pulumi.ComponentResource {
     // its own network.
     const fe = app.frontend;
     const admin = fe?.adminPort !== undefined;
+    // Adoption: once every new container is healthy, the compose project stops, and only then do the
+    // containers holding host ports (the proxy; an admin UI) start: the one unavoidable handover.
+    const stateful = [...(this.database ? [this.database] : []), ...(this.cache ? [this.cache] : [])];
+    const cutover = (ready: readonly docker.Container[]) => composeCutover(name, app, [...stateful, ...ready], this);
+    const handedOver = admin ? cutover([...this.backendReplicas, ...this.workers]) : [];
     const frontendImage = fe ? image("frontend", fe.image) : undefined;
     this.frontends = !fe
       ? []
@@ -282,9 +289,10 @@ export class AppStack extends pulumi.ComponentResource {
                 limits: fe.limits,
               }),
             },
-            { ...child, ...(admin ? DELETE_FIRST : REPLACE_FIRST) },
+            { ...child, ...(admin ? { ...DELETE_FIRST, dependsOn: handedOver } : REPLACE_FIRST) },
           ),
         );
+    if (!admin) handedOver.push(...cutover([...this.backendReplicas, ...this.workers, ...this.frontends]));
 
     const proxy = deployProxy(name, {
       app,
@@ -297,6 +305,7 @@ export class AppStack extends pulumi.ComponentResource {
       backends: this.backendReplicas,
       frontends: admin ? [] : this.frontends,
       others: [...(this.database ? [this.database] : []), ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
+      after: handedOver,
     });
     this.proxy = proxy.container;
     this.proxyConfig = proxy.config;

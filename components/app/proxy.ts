@@ -40,6 +40,8 @@ export interface ProxyArgs {
   readonly frontends: readonly docker.Container[];
   /** Every other container of the release, which the health gate checks too. */
   readonly others: readonly docker.Container[];
+  /** Steps the proxy container waits for before it takes the host's ports (an adopted compose project stopped). */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export interface DeployedProxy {
@@ -77,7 +79,7 @@ export function deployProxy(name: string, args: ProxyArgs): DeployedProxy {
       }),
     },
     // A published host port cannot be bound twice: the old proxy must go first.
-    { parent: args.parent, provider: args.provider, deleteBeforeReplace: true },
+    { parent: args.parent, provider: args.provider, deleteBeforeReplace: true, dependsOn: [...(args.after ?? [])] },
   );
 
   const upstreams = pulumi

@@ -1,0 +1,4 @@
+export * from "./adoptedVolume";
+export * from "./composeHandover";
+export * from "./handoverScripts";
+export * from "./adoptionSteps";
