@@ -11,6 +11,7 @@ import { resolveHostsAndFirewall } from "./hosts";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
 import { resolveRotation } from "./secrets";
 import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
+import { resolveReleases } from "./releases";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
@@ -203,6 +204,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     // Monitoring and alerts:
     ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
     // Releases and rollback:
+    ...resolveReleases(def, app),
     // Maintenance, scaling and diagnostics:
     // Adoption:
   };

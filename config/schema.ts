@@ -12,6 +12,7 @@ import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
 import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
+import { releasesKeys, releasesProblems } from "./releases";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -82,6 +83,7 @@ const appConfig = z.strictObject({
   rotation: rotationConfig,
 
   // Releases and rollback:
+  ...releasesKeys,
 
   // Maintenance, scaling and diagnostics:
 
@@ -300,6 +302,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   // Monitoring and alerts:
   problems.push(...monitoringProblems(raw));
   // Releases and rollback:
+  problems.push(...releasesProblems(raw));
   // Maintenance, scaling and diagnostics:
   // Adoption:
   return problems;

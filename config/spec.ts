@@ -12,6 +12,7 @@ import type {
 } from "../apps/types";
 import type { RotationSpec } from "./secrets";
 import type { MonitoringSpec } from "./monitoring";
+import type { ReleasesSpec } from "./releases";
 
 export type Environment = "prod" | "staging";
 
@@ -169,6 +170,8 @@ export interface AppSpec {
   readonly rotation: RotationSpec;
 
   // Releases and rollback: resolved settings of that area go below this line.
+  /** Releases kept on record, how the schema migrates, and a rollback's down-migration (config/releases.ts). */
+  readonly releases: ReleasesSpec;
 
   // Maintenance, scaling and diagnostics: resolved settings of that area go below this line.
 
