@@ -9,10 +9,13 @@ import {
   DatabaseOwnerLock,
   DatabaseRoles,
   Monitoring,
+  ReleaseRecord,
   SecretStore,
   deployHosting,
+  withDownMigration,
   type AppStackArgs,
   type HostingOutputs,
+  type Release,
   type RotationStateOutput,
 } from "./components";
 import type { StackSpec } from "./config/spec";
@@ -40,6 +43,8 @@ export interface AppOutputs {
   secretsManager?: Readonly<Record<string, pulumi.Output<string>>>;
 
   // Releases and rollback: outputs of that area go below this line.
+  /** The last releases deployed (newest first): images, digests, config hash, schema revision, backup key. */
+  releases?: pulumi.Output<Release[]>;
 
   // Maintenance, scaling and diagnostics: outputs of that area go below this line.
 
@@ -78,7 +83,7 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     // Backups: the bucket, the jobs, and the pre-deploy backup that migrations wait for.
     const beforeMigrations: pulumi.Resource[] = [];
 
-    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy: (state) => [...rotateRoles(state)] }, opts);
+    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy: (state) => withDownMigration(app, state, rotateRoles(state), beforeMigrations) }, opts);
     const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
@@ -95,7 +100,10 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     outputs.rotation = secrets.rotation;
     outputs.secretsManager = store.names;
 
-    // Releases and rollback:
+    // Releases and rollback: the record of this release (a rollback's down-migration, when the config
+    // asks for one, runs in the pre-deploy seam above, before the older image's migrations and backends).
+    // Backups: pass `preDeployBackup: { key }` here once that area provides the pre-deploy backup.
+    outputs.releases = new ReleaseRecord(`${app.id}-releases`, { app, stack }, opts).releases;
 
     // Maintenance, scaling and diagnostics:
 

@@ -111,9 +111,30 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, publicIp: `198.51.100.${(createHash("sha1").update(name).digest()[0]! % 250) + 1}` };
     case "aws:sns/topic:Topic":
       return { ...inputs, arn: `arn:aws:sns:eu-west-1:123456789012:${name}` };
+    case "pulumi:pulumi:StackReference":
+      // The stack's last outputs: none under the plan (a first update). The engine's builtin provider
+      // returns `outputs` and `secretOutputNames`; StackReference.getOutput indexes `outputs`.
+      return { ...inputs, outputs: {}, secretOutputNames: [] };
+    case "command:local:Command":
+    case "command:remote:Command":
+      return { ...inputs, stdout: schemaReadBackStdout(String(inputs["create"] ?? "")) ?? "" };
     default:
       return { ...inputs };
   }
+}
+
+export const MOCK_ORGANIZATION = "organization";
+
+/**
+ * What a schema revision read-back prints (components/releases/migrations.ts), derived from the
+ * image in its command so each release has its own revision: alembic's `<rev> (head)`, Django's
+ * `showmigrations --list`.
+ */
+export function schemaReadBackStdout(create: string): string | undefined {
+  const rev = createHash("sha1").update(create).digest("hex").slice(0, 12);
+  if (create.endsWith(" alembic current")) return `${rev} (head)\n`;
+  if (create.endsWith(" showmigrations --list")) return `auth\n [X] 0001_initial\n [X] 0012_alter_user_first_name_max_length\ncore\n [X] 0001_initial\n [X] 0002_${rev}\n`;
+  return undefined;
 }
 
 /** A stable UUID-shaped id from a resource name. */
@@ -218,7 +239,10 @@ export async function runUnderMocks(
   recorder = (r) => resources.push(r);
   const preview = options.preview ?? false;
   try {
-    await pulumi.runtime.setMocks(options.mocks ?? (preview ? firstPreviewMocks : mocks), spec.project, stack, preview);
+    // The organization is what the CLI passes the language host (`--organization`, runtime/state.js
+    // PULUMI_NODEJS_ORGANIZATION); a self-managed backend's is `organization`. The release record's
+    // StackReference to the stack itself is named with it.
+    await pulumi.runtime.setMocks(options.mocks ?? (preview ? firstPreviewMocks : mocks), spec.project, stack, preview, MOCK_ORGANIZATION);
     let outputs: unknown;
     try {
       outputs = program(spec);

@@ -17,9 +17,13 @@ export interface OneOffOptions {
   readonly image?: string;
   /** What re-runs the step; the backend image's id by default (it re-runs with each release). */
   readonly triggers?: pulumi.Input<unknown>[];
+  /** The component the step belongs to (the app's stack by default), and the step's name after it. */
+  readonly parent?: pulumi.Resource;
+  /** The step's full resource name; `<app stack>-<step>` by default. */
+  readonly name?: string;
 }
 
-/** `step` names the deploy step (`<app>-<step>`); `argv` is the command run in the container. */
+/** `step` names the deploy step (`<app stack>-<step>`); `argv` is the command run in the container. */
 export type OneOffRunner = (step: string, argv: readonly string[], opts?: OneOffOptions) => DeployCommand;
 
 export interface OneOffContext {
@@ -43,7 +47,7 @@ export function oneOffRunner(name: string, ctx: OneOffContext): OneOffRunner {
     .apply((names) => names.flatMap((n, i) => ["-v", `${n}:${app.backend.volumes[i]!.mountPath}`]));
   return (step, argv, opts = {}) =>
     deployCommand(
-      `${name}-${step}`,
+      opts.name ?? `${name}-${step}`,
       {
         host: app.host,
         // By the image's tag, which RemoteImage has just pulled (or, for a rollback's newer image, which
@@ -56,6 +60,6 @@ export function oneOffRunner(name: string, ctx: OneOffContext): OneOffRunner {
         stdin: pulumi.secret(envFile),
         triggers: opts.triggers ?? ctx.triggers,
       },
-      { parent: ctx.parent, dependsOn: [...ctx.dependsOn, ...(opts.after ?? [])] },
+      { parent: opts.parent ?? ctx.parent, dependsOn: [...ctx.dependsOn, ...(opts.after ?? [])] },
     );
 }
