@@ -20,11 +20,14 @@ export type MigrationKind =
   /** The app migrates itself; no revision can be read back and no down-migration exists. */
   | { readonly kind: "irreversible"; readonly reason: string };
 
+/** Set by `npm run rollback`: how the release being undone is taken back, besides its images. */
 export interface RollbackSpec {
-  /** Schema revision to go down to (alembic revision, or `app:migration,...` for Django; `base`/`zero` for none). */
-  readonly downgradeTo: string;
-  /** The newer image, which knows the down-migrations (`repository:tag`). */
-  readonly image: string;
+  /** The release being undone: part of the steps' triggers, so the same rollback done twice runs twice. */
+  readonly undoes: number;
+  /** A down-migration: the revision to go down to (alembic, or `app:migration,...` for Django) and the newer image that knows how. */
+  readonly downgrade?: { readonly to: string; readonly image: string };
+  /** `--restore-data`: the pre-deploy backup of the release being undone, restored before any backend starts. */
+  readonly restoreBackup?: string;
 }
 
 export interface ReleasesSpec {
@@ -50,13 +53,23 @@ export const releasesKeys = {
     .optional(),
   rollback: z
     .strictObject({
-      downgradeTo: z.string({ error: "must be a schema revision string" }).regex(REVISION, { error: "must be a schema revision: letters, digits and _ . : , -" }),
-      image: z.string({ error: "must be an image reference" }).regex(IMAGE_REF, { error: "must be the newer image as repository:tag" }),
+      // `pulumi config set --path` may store a value that looks like a number as one: take both.
+      downgradeTo: z
+        .union([z.string(), z.number()], { error: "must be a schema revision string" })
+        .transform(String)
+        .pipe(z.string().regex(REVISION, { error: "must be a schema revision: letters, digits and _ . : , -" }))
+        .optional(),
+      image: z.string({ error: "must be an image reference" }).regex(IMAGE_REF, { error: "must be the newer image as repository:tag" }).optional(),
+      restoreBackup: z.string({ error: "must be the key of a pre-deploy backup" }).min(1, { error: "must be the key of a pre-deploy backup" }).optional(),
+      undoes: z.coerce.number({ error: "must be the id of the release being undone" }).int({ error: "must be the id of the release being undone" }).positive({ error: "must be the id of the release being undone" }),
     })
     .optional(),
 };
 
-type ReleasesConfig = { releases?: { keep?: number | undefined } | undefined; rollback?: RollbackSpec | undefined };
+type ReleasesConfig = {
+  releases?: { keep?: number | undefined } | undefined;
+  rollback?: { downgradeTo?: string | undefined; image?: string | undefined; restoreBackup?: string | undefined; undoes: number } | undefined;
+};
 
 /** The kind of the catalog's migration command: `alembic ...`, or Django's `manage.py migrate`. */
 export function migrationKind(def: Pick<AppDefinition, "backend">): MigrationKind {
@@ -73,11 +86,19 @@ export function releasesProblems(raw: unknown): { path: PropertyKey[]; message: 
   const problems: { path: PropertyKey[]; message: string }[] = [];
   for (const [appId, app] of Object.entries(apps)) {
     const def = catalog[appId];
-    if (!def || !isRecord(app) || app["rollback"] === undefined) continue;
+    const rollback = isRecord(app) && isRecord(app["rollback"]) ? app["rollback"] : undefined;
+    if (!def || !rollback) continue;
+    const at = (key: string) => ["apps", appId, "rollback", key];
+    if ((rollback["downgradeTo"] === undefined) !== (rollback["image"] === undefined)) {
+      problems.push({ path: at(rollback["image"] === undefined ? "image" : "downgradeTo"), message: "a down-migration needs both `downgradeTo` and `image` (the newer image that knows how to go down)" });
+    }
+    if (rollback["downgradeTo"] !== undefined && rollback["restoreBackup"] !== undefined) {
+      problems.push({ path: at("restoreBackup"), message: "either a down-migration (`downgradeTo`) or a restore (`restoreBackup`), not both: the restored backup already has the older schema" });
+    }
     const kind = migrationKind(def);
-    if (kind.kind === "none" || kind.kind === "irreversible") {
+    if (rollback["downgradeTo"] !== undefined && (kind.kind === "none" || kind.kind === "irreversible")) {
       const why = kind.kind === "irreversible" ? kind.reason : "it has no migration command";
-      problems.push({ path: ["apps", appId, "rollback", "downgradeTo"], message: `${appId} has no down-migration (${why}): roll back with \`npm run rollback -- --restore-data\` instead` });
+      problems.push({ path: at("downgradeTo"), message: `${appId} has no down-migration (${why}): roll back with \`npm run rollback -- --restore-data\` instead` });
     }
   }
   return problems;
@@ -90,7 +111,13 @@ export function resolveReleases(def: Pick<AppDefinition, "backend">, app: Releas
     releases: {
       keep: app.releases?.keep ?? RELEASES_DEFAULTS.keep,
       migrations: migrationKind(def),
-      ...(app.rollback && { rollback: { downgradeTo: app.rollback.downgradeTo, image: app.rollback.image } }),
+      ...(app.rollback && {
+        rollback: {
+          undoes: app.rollback.undoes,
+          ...(app.rollback.downgradeTo !== undefined && app.rollback.image !== undefined && { downgrade: { to: app.rollback.downgradeTo, image: app.rollback.image } }),
+          ...(app.rollback.restoreBackup !== undefined && { restoreBackup: app.rollback.restoreBackup }),
+        },
+      }),
     },
   };
 }

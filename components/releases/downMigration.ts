@@ -4,7 +4,8 @@
  * that knows how to go down) run the down-migration before the older image's migrations, release
  * task, replicas and workers, all of which wait for the pre-deploy seam this returns into.
  *
- * Each command runs once per rollback: its triggers are the target revision and the newer image.
+ * Each command runs once per rollback: its triggers are the target revision, the newer image and the
+ * release being undone (the same rollback done again, after a redeploy, runs again).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
@@ -24,16 +25,24 @@ export function withDownMigration(
   after: readonly pulumi.Resource[] = [],
 ): pulumi.Resource[] {
   const rollback = app.releases.rollback;
-  if (!rollback) return [...steps];
-  const commands = downMigrationCommands(app.releases.migrations, rollback.downgradeTo);
+  if (rollback?.restoreBackup !== undefined) {
+    // The backups area's restore step plugs in here; until it is part of the program, refuse rather
+    // than replace the backends without the restore the operator asked for.
+    throw new Error(
+      `runbook:apps.${app.id}.rollback.restoreBackup: this program has no restore step yet (the backups area provides it); restore ${rollback.restoreBackup} by hand as the runbook says, then remove the key`,
+    );
+  }
+  const downgrade = rollback?.downgrade;
+  if (!rollback || !downgrade) return [...steps];
+  const commands = downMigrationCommands(app.releases.migrations, downgrade.to);
   const down: DeployCommand[] = [];
   commands.forEach((argv, i) => {
     down.push(
       state.oneOff(`rollback-down-migration-${i}`, argv, {
-        image: rollback.image,
+        image: downgrade.image,
         // One after another: Django apps' migrations depend on each other.
         after: [...after, ...steps, ...down],
-        triggers: [rollback.downgradeTo, rollback.image],
+        triggers: [downgrade.to, downgrade.image, rollback.undoes],
       }),
     );
   });

@@ -48,8 +48,8 @@ export const selfStackName = (): string => `${pulumi.getOrganization()}/${pulumi
  * release settings themselves left out. Secrets appear only as their `secure:` ciphertexts.
  */
 export function configHash(app: AppSpec): string {
-  const { releases: _releases, rotation, ...rest } = app;
-  const stable = { ...rest, rotation: { ...rotation, now: undefined } };
+  const rest = Object.fromEntries(Object.entries(app).filter(([key]) => key !== "releases"));
+  const stable = { ...rest, rotation: { ...app.rotation, now: undefined } };
   return sha256(stableJson(JSON.parse(JSON.stringify(stable, (_k, v: unknown) => (pulumi.Output.isInstance(v) ? "[computed]" : v)))));
 }
 
