@@ -79,6 +79,7 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
     }
   }
   const steps = [`set ${app}'s image tags to release #${to.id}'s: ${config.map((c) => `${c.key.split(".").slice(2).join(".")}=${c.value}`).join(", ") || "(unchanged)"}`];
+  const kind = migrationKind(def);
   const lost = `the data written since ${undone.time} (when #${undone.id} was deployed) would be lost`;
 
   if (req.restoreData) {
@@ -86,8 +87,8 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
     config.push({ key: `${project}:apps.${app}.rollback.restoreBackup`, value: undone.backupKey });
     config.push({ key: `${project}:apps.${app}.rollback.undoes`, value: String(undone.id) });
     steps.push(`restore the pre-deploy backup ${undone.backupKey} of #${undone.id} before any backend starts: ${lost}`);
-  } else if (!req.imagesOnly && from.schemaRevision !== to.schemaRevision) {
-    const kind = migrationKind(def);
+  } else if (!req.imagesOnly && (from.schemaRevision !== to.schemaRevision || (kind.kind === "irreversible" && from.images["backend"] !== to.images["backend"]))) {
+    // An app that migrates itself records no revision: any other backend image may have changed its schema.
     const choices = (why: string) =>
       [
         `${app}: cannot roll back from #${from.id} to #${to.id} by images alone: ${why}.`,
