@@ -16,7 +16,7 @@ describe("docs/runbook-coverage.md", () => {
 
   /** Titles of tests and describes in a test file; a template title's `${...}` matches anything. */
   function titles(source: string): RegExp[] {
-    const found = [...source.matchAll(/(?:it|describe|it\.each\([^)]*\))\(\s*(["'`])((?:\\.|(?!\1).)*)\1/gs)].map((m) => m[2]!);
+    const found = [...source.matchAll(/(?:it|describe|(?:it|describe)\.each\([^)]*\))\(\s*(["'`])((?:\\.|(?!\1).)*)\1/gs)].map((m) => m[2]!);
     return found.map((t) => new RegExp(t.split(/\$\{[^}]*\}|%[sdj]/).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")));
   }
 
@@ -24,7 +24,8 @@ describe("docs/runbook-coverage.md", () => {
     const source = fs.readFileSync(path.join(ROOT, "test", file), "utf8");
     const known = titles(source);
     // A citation may shorten a long test name with "…"; each part it keeps must be in one title.
-    for (const part of name.split("…").map((p) => p.trim()).filter(Boolean)) {
+    // A full name (`describe › it`, as vitest reports it) is checked title by title.
+    for (const part of name.split(/…| › /).map((p) => p.trim()).filter(Boolean)) {
       expect(
         known.some((re) => re.test(part) || re.source.includes(part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))),
         `${file} has no test or describe named like "${part}"`,

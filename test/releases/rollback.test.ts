@@ -39,7 +39,7 @@ function releases(app: string, n = 2): Release[] {
 
 const outputsOf = (app: string, n = 2) => ({ environment: "prod", apps: { [app]: { endpoint: `https://${app}.example.com`, releases: releases(app, n) } } });
 
-async function rollback(args: { app: string; to?: number; restoreData?: boolean; answer?: boolean; yes?: boolean }) {
+async function rollback(args: { app: string; to?: number; restoreData?: boolean; imagesOnly?: boolean; answer?: boolean; yes?: boolean }) {
   const log: string[] = [];
   const questions: string[] = [];
   const code = await runRollback({
@@ -48,6 +48,7 @@ async function rollback(args: { app: string; to?: number; restoreData?: boolean;
     app: args.app,
     ...(args.to !== undefined && { to: args.to }),
     restoreData: args.restoreData ?? false,
+    imagesOnly: args.imagesOnly ?? false,
     yes: args.yes ?? false,
     confirm: async (q) => {
       questions.push(q);
@@ -64,6 +65,7 @@ const configSets = (calls: string[][]) =>
 
 const withDown = catalogIds.filter((id) => ["alembic", "django"].includes(migrationKind(catalog[id]!).kind));
 const without = catalogIds.filter((id) => migrationKind(catalog[id]!).kind === "irreversible");
+const noMigrations = catalogIds.filter((id) => migrationKind(catalog[id]!).kind === "none");
 
 describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
   it("sends version, stack select, stack output, config set of the tag and the down-migration, then up, in that order", async () => {
@@ -152,6 +154,27 @@ describe.each(without)("rolling %s back (it has no down-migration)", (app) => {
     expect(text).toContain(`${app}: cannot roll back from #2 to #1 by images alone: it has no down-migration`);
     expect(text).toContain(`--restore-data   restore the pre-deploy backup of #2 (${app}/pre-deploy/release-2.dump); the data written since 2026-11-22T10:00:00.000Z (when #2 was deployed) would be lost`);
     expect(calls.map((c) => c[0])).toEqual(["version", "stack", "stack", "stack"]);
+  });
+});
+
+describe.each(without)("rolling %s back with --images-only", (app) => {
+  it("sets only the image tags and runs the update, with no down-migration and no restore", async () => {
+    fake.reset(outputsOf(app));
+    const { code, calls, text } = await rollback({ app, imagesOnly: true, yes: true });
+    expect(code, text).toBe(0);
+    expect(configSets(calls)).toEqual([`runbook:apps.${app}.backend.tag=1.0.0`]);
+    expect(calls.filter((c) => c[0] === "up")).toHaveLength(1);
+  });
+});
+
+describe.each(noMigrations)("rolling %s back (it has no migrations)", (app) => {
+  it("sets the previous image tags and runs the update, after the confirmation", async () => {
+    fake.reset(outputsOf(app));
+    const { code, calls, questions, text } = await rollback({ app });
+    expect(code, text).toBe(0);
+    expect(questions).toEqual([`Roll ${app} back from #2 to #1? [y/N] `]);
+    expect(configSets(calls)).toEqual([`runbook:apps.${app}.backend.tag=1.0.0`]);
+    expect(calls.map((c) => c[0]).indexOf("up")).toBeGreaterThan(calls.map((c) => c[0]).lastIndexOf("config"));
   });
 });
 
