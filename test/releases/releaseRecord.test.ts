@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { Release } from "../../components/releases/record";
+import { ReleaseRecord, type ReleaseRecordArgs } from "../../components/releases/releaseRecord";
 import type { StackSpec } from "../../config/spec";
 import { mocks, runUnderMocks, type PlanRun, type PlannedResource } from "../../plan/mockRuntime";
 import type { StackOutputs } from "../../program";
@@ -147,5 +148,27 @@ describe("a rollback's down-migration", () => {
         expect(dependsOnTransitively(run.resources, dependent, last.urn), dependent.name).toBe(true);
       }
     }
+  });
+});
+
+describe("a rollback with --restore-data", () => {
+  it("is refused by the program, naming the key, while no restore step is wired in (never backends without the restore)", async () => {
+    const spec = stackSpec("prod");
+    const app = spec.apps[0]!;
+    const restoring = { ...spec, apps: [{ ...app, releases: { ...app.releases, rollback: { undoes: 4, restoreBackup: `${app.id}/pre-deploy/4.dump` } } }] };
+    await expect(runUnderMocks(restoring, "prod")).rejects.toThrow(
+      `runbook:apps.${app.id}.rollback.restoreBackup: this program has no restore step yet (the backups area provides it); restore ${app.id}/pre-deploy/4.dump by hand as the runbook says, then remove the key`,
+    );
+  });
+});
+
+describe("ReleaseRecord", () => {
+  const app = stackSpec("prod").apps[0]!;
+  const stack = { release: { backend: app.backend.image }, images: {} } as unknown as ReleaseRecordArgs["stack"];
+  it.each([
+    [{ app: { ...app, releases: { ...app.releases, keep: 1 } }, stack }, "`app.releases.keep` must be a whole number of at least 2 (got 1): a rollback needs the release before the current one"],
+    [{ app, stack }, "`stack.images.backend` must be given: the release names that service's image"],
+  ] as [ReleaseRecordArgs, string][])("refuses bad arguments with an exact message, before declaring any child", async (args, message) => {
+    await expect(runUnderMocks(stackSpec("prod"), "prod", () => new ReleaseRecord("bad", args, {}))).rejects.toThrow(message);
   });
 });
