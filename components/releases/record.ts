@@ -24,6 +24,8 @@ export interface Release {
   readonly schemaRevision: string | null;
   /** The pre-deploy backup's key (the backups area), null where none was taken. */
   readonly backupKey: string | null;
+  /** Set on a release a rollback deployed: the id of the release it undid (never a default target again). */
+  readonly rollbackOf?: number;
 }
 
 /** Images and config: two updates with the same fingerprint deployed the same release. */
@@ -71,7 +73,7 @@ export function parseReleases(value: unknown): Release[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((r: unknown): Release[] => {
     if (!isRecord(r)) return [];
-    const { id, time, images, digests, configHash, schemaRevision, backupKey } = r;
+    const { id, time, images, digests, configHash, schemaRevision, backupKey, rollbackOf } = r;
     if (typeof id !== "number" || !Number.isInteger(id) || typeof time !== "string" || typeof configHash !== "string") return [];
     if (!isStringMap(images) || (digests !== undefined && !isStringMap(digests))) return [];
     return [
@@ -83,6 +85,7 @@ export function parseReleases(value: unknown): Release[] {
         configHash,
         schemaRevision: typeof schemaRevision === "string" ? schemaRevision : null,
         backupKey: typeof backupKey === "string" ? backupKey : null,
+        ...(typeof rollbackOf === "number" && Number.isInteger(rollbackOf) && { rollbackOf }),
       },
     ];
   });

@@ -97,6 +97,7 @@ export class ReleaseRecord extends pulumi.ComponentResource {
             configHash: hash,
             schemaRevision: stdout === undefined ? null : parseSchemaRevision(app.releases.migrations, stdout),
             backupKey: backupKey ?? null,
+            ...(app.releases.rollback && { rollbackOf: app.releases.rollback.undoes }),
           },
           app.releases.keep,
         ),

@@ -6,7 +6,7 @@
 import { catalog } from "../../apps";
 import { migrationKind } from "../../config/releases";
 import { downgradeTarget } from "./migrations";
-import { releasesOfApp, type Release } from "./record";
+import { releasesOfApp, stableJson, type Release } from "./record";
 
 export interface RollbackRequest {
   /** The app to roll back; may be left out when only one app of the stack has a release to go back to. */
@@ -59,7 +59,12 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
   const releases = releasesOfApp(appsOutput, app);
   const from = releases[0];
   if (!from) return refuse(`${app} has no recorded release yet: the record starts with the next \`pulumi up\``);
-  const toIndex = req.to === undefined ? 1 : releases.findIndex((r) => r.id === req.to);
+  // By default the newest earlier release that runs other images and that no rollback has undone.
+  const undoneIds = new Set(releases.flatMap((r) => (r.rollbackOf === undefined ? [] : [r.rollbackOf])));
+  const toIndex =
+    req.to === undefined
+      ? releases.findIndex((r, i) => i > 0 && !undoneIds.has(r.id) && stableJson(r.images) !== stableJson(from.images))
+      : releases.findIndex((r) => r.id === req.to);
   const to = releases[toIndex];
   if (!to || toIndex < 1) {
     const listed = releases.map((r) => `#${r.id}`).join(", ");

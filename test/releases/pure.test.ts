@@ -102,6 +102,16 @@ describe("the rollback's plan", () => {
     expect(() => splitImage("registry.local:5000/team/app")).toThrow("has no tag");
   });
 
+  it("goes back by default to the newest release that runs other images and that no rollback undid", () => {
+    const undone = { ...release(3, "app:1"), rollbackOf: 2 };
+    const records = [undone, release(2, "app:2"), release(1, "app:1"), release(0, "app:0")];
+    const plan = planRollback("runbook", { lms: { releases: records } }, { app: "lms" });
+    expect(plan.ok && plan.plan.to.id).toBe(0);
+    expect(planRollback("runbook", { lms: { releases: records.slice(0, 3) } }, { app: "lms" })).toEqual({ ok: false, message: "lms has no earlier release on record (recorded: #3, #2, #1)" });
+    const forward = planRollback("runbook", { lms: { releases: records } }, { app: "lms", to: 2 });
+    expect(forward.ok && forward.plan.config).toEqual([{ key: "runbook:apps.lms.backend.tag", value: "2" }]);
+  });
+
   it("refuses when the app is not named and several apps have releases, or there is nothing to go back to", () => {
     const apps = { a: { releases: [release(2), release(1)] }, b: { releases: [release(2), release(1)] }, c: { releases: [release(1)] } };
     expect(planRollback("runbook", apps, {})).toEqual({ ok: false, message: "name the app with --app: this stack deploys a, b, c" });

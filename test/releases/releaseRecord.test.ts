@@ -133,6 +133,8 @@ describe("a rollback's down-migration", () => {
     const apps = spec.apps.filter((a) => a.releases.rollback);
     expect(apps.length).toBeGreaterThan(0);
     for (const app of apps) {
+      // The release this update records says which release it undid: never a default target again.
+      expect((await releasesOf(run, app.id))[0]).toMatchObject({ id: 1, rollbackOf: 7 });
       const downs = run.resources.filter((r) => r.name.startsWith(`${app.id}-rollback-down-migration-`));
       const expected = app.releases.migrations.kind === "alembic" ? [["alembic", "downgrade", "ae1027a6acf"]] : [["core", "0001_initial"], ["shop", "zero"]];
       expect(downs).toHaveLength(expected.length);
