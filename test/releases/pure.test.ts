@@ -146,6 +146,14 @@ describe("the releases config", () => {
     expect(parseStackConfig(set).apps.find((a) => a.id === id)!.releases.keep).toBe(8);
   });
 
+  it("reads back a digits-only tag that `pulumi config set --path` stored as a number", () => {
+    const raw = rawStackConfig("prod") as { apps: Record<string, Record<string, Record<string, unknown>>> };
+    for (const id of Object.keys(raw.apps)) {
+      const set = { ...raw, apps: { ...raw.apps, [id]: { ...raw.apps[id], backend: { ...raw.apps[id]!["backend"], tag: 20240101 } } } };
+      expect(parseStackConfig(set).apps.find((a) => a.id === id)!.backend.image, id).toMatch(/:20240101$/);
+    }
+  });
+
   it("refuses a down-migration for an app that has none, half a down-migration, and both a down-migration and a restore", () => {
     const raw = rawStackConfig("prod") as { apps: Record<string, Record<string, unknown>> };
     const withRollback = (id: string, rollback: unknown) => ({ ...raw, apps: { ...raw.apps, [id]: { ...raw.apps[id], rollback } } });
