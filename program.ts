@@ -12,6 +12,7 @@ import {
   DatabaseRoles,
   RecoveryReport,
   Monitoring,
+  ReleaseRecord,
   SecretStore,
   deployHosting,
   recoverySource,
@@ -19,6 +20,8 @@ import {
   type HostingOutputs,
   type PreDeployState,
   type Recovery,
+  withDownMigration,
+  type Release,
   type RotationStateOutput,
 } from "./components";
 import type { StackSpec } from "./config/spec";
@@ -57,6 +60,8 @@ export interface AppOutputs {
   secretsManager?: Readonly<Record<string, pulumi.Output<string>>>;
 
   // Releases and rollback: outputs of that area go below this line.
+  /** The last releases deployed (newest first): images, digests, config hash, schema revision, backup key. */
+  releases?: pulumi.Output<Release[]>;
 
   // Maintenance, scaling and diagnostics: outputs of that area go below this line.
 
@@ -122,7 +127,8 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     // The pre-deploy seam: the backup first (the data as it was, before any change), then the roles step.
     const preDeploy: NonNullable<AppStackArgs["preDeploy"]> = (state) => {
       const backup = backupFirst(state);
-      return [...backup, ...rotateRoles(state, backup)];
+      // A rollback's down-migration (with the newer image) runs after both, before the older image's migrations.
+      return withDownMigration(app, state, [...backup, ...rotateRoles(state, backup)], beforeMigrations);
     };
     const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy }, opts);
     const outputs: AppOutputs = {
@@ -151,7 +157,10 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     outputs.rotation = secrets.rotation;
     outputs.secretsManager = store.names;
 
-    // Releases and rollback:
+    // Releases and rollback: the record of this release (a rollback's down-migration, when the config
+    // asks for one, runs in the pre-deploy seam above, before the older image's migrations and backends).
+    // Each release records the key of the pre-deploy backup taken before it (what `--restore-data` restores).
+    outputs.releases = new ReleaseRecord(`${app.id}-releases`, { app, stack, preDeployBackup: { key: backups.jobs!.preDeployBackupKey } }, opts).releases;
 
     // Maintenance, scaling and diagnostics:
 

@@ -14,6 +14,7 @@ export const fdts: AppDefinition = {
     limits: { cpus: 1, memoryMb: 1024 },
     env: { NODE_ENV: "production", DATABASE_PATH: "/app/data/database.sqlite", UPLOAD_DIR: "/app/uploads" },
     // The runbook names no migration command: the app migrates its SQLite schema itself.
+    noDownMigration: { reason: "the app migrates its SQLite schema itself at start and has no command to go back" },
     secretEnv: [
       // "NEW_JWT_SECRET=$(openssl rand -base64 64)": 64 random bytes, base64.
       { name: "JWT_SECRET", source: "generated", format: { encoding: "base64", bytes: 64 }, kind: "jwt-signing", previousSlot: true },

@@ -82,6 +82,12 @@ export interface BackendDefinition extends HttpServiceDefinition {
    * of the new image.
    */
   readonly releaseTask?: readonly string[];
+  /**
+   * Where the app's schema changes cannot be undone by a down-migration (it migrates itself at start,
+   * with no command to go back): a rollback across a schema change then needs `--restore-data`.
+   * Absent: alembic (`downgrade <revision>`) and Django (`migrate <app> <migration>`) go back.
+   */
+  readonly noDownMigration?: { readonly reason: string };
   readonly secretEnv: readonly SecretEnvDefinition[];
   /** Volumes of state the backend owns (SQLite file, uploads). */
   readonly volumes: readonly StateVolume[];

@@ -7,3 +7,5 @@ export * from "./firewall";
 export * from "./monitoring";
 // Adoption:
 export * from "./adoption";
+// Releases and rollback:
+export * from "./releases";

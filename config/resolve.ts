@@ -13,6 +13,7 @@ import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schem
 import { resolveRotation } from "./secrets";
 import { resolveAdoption } from "./adoption";
 import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
+import { resolveReleases } from "./releases";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
@@ -206,6 +207,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     // Monitoring and alerts:
     ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
     // Releases and rollback:
+    ...resolveReleases(def, app),
     // Maintenance, scaling and diagnostics:
     // Adoption:
     ...resolveAdoption(app.adopt),

@@ -14,13 +14,17 @@ import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
 import { adoptSchema, adoptionProblems } from "./adoption";
 import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
+import { releasesKeys, releasesProblems } from "./releases";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
-const tag = z.string({ error: "must be an image tag string" }).regex(IMAGE_TAG, {
-  error: "must be an image tag: letters, digits, '.', '_' or '-', at most 128 characters",
-});
+// `pulumi config set --path` (which `npm run rollback` uses through the Automation API) stores a value
+// made of digits only as an integer (pulumi/pulumi#17586, #18287): a tag such as 20240101 comes back a number.
+const tag = z
+  .union([z.string(), z.number().int().nonnegative()], { error: "must be an image tag string" })
+  .transform(String)
+  .pipe(z.string().regex(IMAGE_TAG, { error: "must be an image tag: letters, digits, '.', '_' or '-', at most 128 characters" }));
 const repository = z
   .string({ error: "must be an image repository string" })
   .regex(IMAGE_REPOSITORY, { error: "must be an image repository such as ghcr.io/org/app (lowercase, no tag)" });
@@ -85,6 +89,7 @@ const appConfig = z.strictObject({
   rotation: rotationConfig,
 
   // Releases and rollback:
+  ...releasesKeys,
 
   // Maintenance, scaling and diagnostics:
 
@@ -305,6 +310,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   // Monitoring and alerts:
   problems.push(...monitoringProblems(raw));
   // Releases and rollback:
+  problems.push(...releasesProblems(raw));
   // Maintenance, scaling and diagnostics:
   // Adoption:
   problems.push(...adoptionProblems(raw));

@@ -13,6 +13,7 @@ import type {
 } from "../apps/types";
 import type { RotationSpec } from "./secrets";
 import type { MonitoringSpec } from "./monitoring";
+import type { ReleasesSpec } from "./releases";
 
 export type Environment = "prod" | "staging";
 
@@ -172,6 +173,8 @@ export interface AppSpec {
   readonly rotation: RotationSpec;
 
   // Releases and rollback: resolved settings of that area go below this line.
+  /** Releases kept on record, how the schema migrates, and a rollback's down-migration (config/releases.ts). */
+  readonly releases: ReleasesSpec;
 
   // Maintenance, scaling and diagnostics: resolved settings of that area go below this line.
 

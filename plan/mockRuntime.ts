@@ -125,14 +125,30 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       // Never a real key: a filler the plan shows only as a secret.
       return { ...inputs, secret: "mock-secret-access-key" };
     case "pulumi:pulumi:StackReference":
-      // A recovery stack's source: what that stack would export about each app's backups.
-      return { ...inputs, outputs: mockStackExports(String(inputs["name"] ?? name)) };
+      // A recovery stack's source: what that stack would export about each app's backups; for the
+      // stack's reference to itself (the release record), no earlier releases: a first update. The
+      // engine's builtin provider returns `outputs` and `secretOutputNames`; getOutput indexes `outputs`.
+      return { ...inputs, outputs: mockStackExports(String(inputs["name"] ?? name)), secretOutputNames: [] };
     case "command:local:Command":
     case "command:remote:Command":
-      return { ...inputs, stdout: "", stderr: "" };
+      return { ...inputs, stdout: schemaReadBackStdout(String(inputs["create"] ?? "")) ?? "", stderr: "" };
     default:
       return { ...inputs };
   }
+}
+
+export const MOCK_ORGANIZATION = "organization";
+
+/**
+ * What a schema revision read-back prints (components/releases/migrations.ts), derived from the
+ * image in its command so each release has its own revision: alembic's `<rev> (head)`, Django's
+ * `showmigrations --list`.
+ */
+export function schemaReadBackStdout(create: string): string | undefined {
+  const rev = createHash("sha1").update(create).digest("hex").slice(0, 12);
+  if (create.endsWith(" alembic current")) return `${rev} (head)\n`;
+  if (create.endsWith(" showmigrations --list")) return `auth\n [X] 0001_initial\n [X] 0012_alter_user_first_name_max_length\ncore\n [X] 0001_initial\n [X] 0002_${rev}\n`;
+  return undefined;
 }
 
 /** A stable UUID-shaped id from a resource name. */
@@ -255,7 +271,10 @@ export async function runUnderMocks(
   recorder = (r) => resources.push(r);
   const preview = options.preview ?? false;
   try {
-    await pulumi.runtime.setMocks(options.mocks ?? (preview ? firstPreviewMocks : mocks), spec.project, stack, preview);
+    // The organization is what the CLI passes the language host (`--organization`, runtime/state.js
+    // PULUMI_NODEJS_ORGANIZATION); a self-managed backend's is `organization`. The release record's
+    // StackReference to the stack itself is named with it.
+    await pulumi.runtime.setMocks(options.mocks ?? (preview ? firstPreviewMocks : mocks), spec.project, stack, preview, MOCK_ORGANIZATION);
     let outputs: unknown;
     try {
       outputs = program(spec);

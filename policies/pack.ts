@@ -12,6 +12,7 @@ import * as hosts from "./hosts";
 import { monitoringPolicies } from "./monitoring";
 import requirements from "./requirements.json";
 import { runbookPolicies, type RequirementsData } from "./runbook";
+import * as releases from "./releases";
 import { secretsPolicies } from "./secrets";
 
 export const PACK_NAME = "runbook-policies";
@@ -55,6 +56,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     ...secretsPolicies(data),
 
     // Releases and rollback: policies of that area go below this line.
+    releases.imageKeptLocally,
 
     // Maintenance, scaling and diagnostics: policies of that area go below this line.
 

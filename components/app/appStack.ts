@@ -16,7 +16,6 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { shellJoin } from "../shared/shell";
 import {
   httpHealthcheck,
   longRunningSettings,
@@ -25,11 +24,12 @@ import {
   redisHealthcheck,
   shellHealthcheck,
 } from "./containerDefaults";
-import { deployCommand, reachableHost, type DeployCommand } from "./deployCommand";
+import { reachableHost, type DeployCommand } from "./deployCommand";
 import { ALIASES } from "./nginxConfig";
 import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
 import { composeCutover, serversHandover, stateVolume } from "../adoption/adoptionSteps";
+import { oneOffRunner, type OneOffRunner } from "./oneOff";
 
 export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
 export type { AppStackArgs } from "./appStackArgs";
@@ -76,6 +76,10 @@ export class AppStack extends pulumi.ComponentResource {
   public readonly endpoint: string;
   /** The images this release runs: the record a rollback returns to. */
   public readonly release: Readonly<Record<string, string>>;
+  /** The pulled images by service (backend, frontend, proxy, db, redis): their digests go in the release record. */
+  public readonly images: Readonly<Record<string, docker.RemoteImage>>;
+  /** Runs a one-off container of the backend image (or another, such as the newer image of a rollback). */
+  public readonly oneOff: OneOffRunner;
 
   constructor(name: string, args: AppStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("runbook:app:AppStack", name, {}, opts);
@@ -121,7 +125,8 @@ export class AppStack extends pulumi.ComponentResource {
     const backendMounts = app.backend.volumes.map((v) => ({ volumeName: volumes[v.name]!.name, containerPath: v.mountPath }));
 
     // Images, kept on the host after replacement so a rollback does not wait for a pull.
-    const image = (key: string, ref: string) => new docker.RemoteImage(`${name}-${key}-image`, { name: ref, keepLocally: true }, child);
+    const images: Record<string, docker.RemoteImage> = {};
+    const image = (key: string, ref: string) => (images[key] = new docker.RemoteImage(`${name}-${key}-image`, { name: ref, keepLocally: true }, child));
     const backendImage = image("backend", app.backend.image);
 
     // Secret environment of the backend, one entry per variable so plain ones stay readable.
@@ -179,39 +184,23 @@ export class AppStack extends pulumi.ComponentResource {
     }
     const envs: pulumi.Input<string>[] = [...backendEnv, ...secretEnv.map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`))];
 
+    // One-off containers of a backend image (migrations, the release task, and steps other areas run:
+    // a schema revision read-back, a rollback's down-migration), on the internal network with the
+    // app's environment on stdin and its volumes mounted.
+    this.oneOff = oneOffRunner(name, { app, parent: this, network: this.internalNetwork, volumes, envs, dependsOn: dependsOnState, triggers: [backendImage.imageId] });
+    const oneOff = (step: string, argv: readonly string[], after: readonly pulumi.Resource[]) => this.oneOff(step, argv, { after });
+
     // The pre-deploy seam: steps other components run once the state services are up and before
     // anything of the new release (a pre-deploy backup, a restore in a recovery stack). Migrations,
     // the release task, replicas and workers all wait for them.
     const preDeploy = [
       ...(args.beforeMigrations ?? []),
-      ...(args.preDeploy?.({ database: this.database, volumes, internalNetwork: this.internalNetwork, backendImage, provider }) ?? []),
+      ...(args.preDeploy?.({ database: this.database, volumes, internalNetwork: this.internalNetwork, backendImage, provider, oneOff: this.oneOff }) ?? []),
     ];
 
     // Migrations, then the release task: one-off containers of the new image, after the database is
     // healthy and before any backend replica is replaced. They re-run whenever the backend image changes.
     const backendDeps: pulumi.Resource[] = [...dependsOnState, ...preDeploy];
-    // One KEY=value per line: validateArgs has refused values with a newline.
-    const envFile = pulumi.all(envs).apply((lines) => `${lines.join("\n")}\n`);
-    const mountArgs = pulumi
-      .all(app.backend.volumes.map((v) => volumes[v.name]!.name))
-      .apply((names) => names.flatMap((n, i) => ["-v", `${n}:${app.backend.volumes[i]!.mountPath}`]));
-    const oneOff = (step: string, argv: readonly string[], after: readonly pulumi.Resource[]) =>
-      deployCommand(
-        `${name}-${step}`,
-        {
-          host: app.host,
-          // By the image's tag, which RemoteImage has just pulled: known during a preview, unlike its
-          // digest, so the policy pack can check the command before anything is created.
-          create: pulumi
-            .all([this.internalNetwork.name, mountArgs])
-            .apply(([network, mounts]) =>
-              shellJoin(["docker", "run", "--rm", "--network", network, "--env-file", "/dev/stdin", ...mounts, app.backend.image, ...argv]),
-            ),
-          stdin: pulumi.secret(envFile),
-          triggers: [backendImage.imageId],
-        },
-        { parent: this, dependsOn: [...dependsOnState, ...after] },
-      );
     if (app.backend.migrationCommand) {
       this.migration = oneOff("migrate", app.backend.migrationCommand, preDeploy);
       backendDeps.push(this.migration);
@@ -313,6 +302,7 @@ export class AppStack extends pulumi.ComponentResource {
     this.nginxConfig = proxy.nginxConfig;
 
     this.volumes = volumes;
+    this.images = images;
     const scheme = app.proxy.tls ? "https" : "http";
     const port = app.proxy.tls ? app.proxy.httpsPort : app.proxy.httpPort;
     const defaultPort = (scheme === "https" && port === 443) || (scheme === "http" && port === 80);

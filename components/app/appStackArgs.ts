@@ -4,6 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { secretVariableNames } from "../../apps/secretSlots";
 import type { AppSpec } from "../../config/spec";
 import type { AppSecrets } from "../secrets/appSecrets";
+import type { OneOffRunner } from "./oneOff";
 
 export interface AppStackArgs {
   /** The app, fully resolved from the catalog and the stack config. */
@@ -37,6 +38,8 @@ export interface PreDeployState {
   readonly backendImage: docker.RemoteImage;
   /** The app's Docker provider. */
   readonly provider: docker.Provider;
+  /** Runs a one-off container with the app's environment (a rollback's down-migration with the newer image). */
+  readonly oneOff: OneOffRunner;
 }
 
 export function validateArgs({ app, secrets }: AppStackArgs): void {

@@ -7,3 +7,4 @@ export * from "./proxy";
 export * from "./proxyConfigScript";
 export * from "./tlsMounts";
 export * from "./appStackArgs";
+export * from "./oneOff";

@@ -35,6 +35,8 @@ pulumi.runtime.setMocks(
       const state = { ...inputs };
       if (type === "docker:index/remoteImage:RemoteImage") state.imageId = digest(inputs.name);
       if (type.startsWith("docker:index/")) state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
+      // The release record's StackReference to the stack itself: no earlier outputs (a first update).
+      if (type === "pulumi:pulumi:StackReference") Object.assign(state, { outputs: {}, secretOutputNames: [] });
       if (type === "aws:sns/topic:Topic") state.arn = `arn:aws:sns:eu-west-1:123456789012:${name}`;
       if (type === "random:index/randomPassword:RandomPassword") state.result = "x".repeat(Number(inputs.length ?? 16));
       // Backups: what AWS computes for the backup buckets, keys and writers.
@@ -72,6 +74,8 @@ pulumi.runtime.setMocks(
   process.env.PULUMI_NODEJS_PROJECT,
   process.env.PULUMI_NODEJS_STACK,
   false,
+  // What the CLI passes the language host as --organization (PULUMI_NODEJS_ORGANIZATION).
+  process.env.PULUMI_NODEJS_ORGANIZATION || "organization",
 );
 
 process.on("exit", (code) => {

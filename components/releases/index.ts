@@ -1,0 +1,5 @@
+export * from "./downMigration";
+export * from "./migrations";
+export * from "./record";
+export * from "./releaseRecord";
+export * from "./releasesFile";
