@@ -11,7 +11,11 @@ import {
   Monitoring,
   SecretStore,
   deployHosting,
+  deployMaintenance,
+  maintenanceWindowSeam,
+  type AppCapacity,
   type AppStackArgs,
+  type MaintenanceOutput,
   type HostingOutputs,
   type RotationStateOutput,
 } from "./components";
@@ -42,6 +46,10 @@ export interface AppOutputs {
   // Releases and rollback: outputs of that area go below this line.
 
   // Maintenance, scaling and diagnostics: outputs of that area go below this line.
+  /** The scheduled jobs on the host (timer -> schedule) and the maintenance window. */
+  maintenance?: MaintenanceOutput;
+  /** What the app runs: services, replicas, CPUs and memory per container, totals, and its host's memory. */
+  capacity?: AppCapacity;
 
   // Adoption: outputs of that area go below this line.
 }
@@ -78,7 +86,9 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     // Backups: the bucket, the jobs, and the pre-deploy backup that migrations wait for.
     const beforeMigrations: pulumi.Resource[] = [];
 
-    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy: (state) => [...rotateRoles(state)] }, opts);
+    // Maintenance, scaling and diagnostics: a maintenance window's backup goes first in the seam.
+    const window = maintenanceWindowSeam(app, opts);
+    const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy: (state) => [...rotateRoles(state), ...window.seam(state)] }, opts);
     const outputs: AppOutputs = { endpoint: stack.endpoint, release: stack.release, unsetExternalSecrets: app.unsetExternalSecrets };
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
@@ -97,7 +107,8 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
 
     // Releases and rollback:
 
-    // Maintenance, scaling and diagnostics:
+    // Maintenance, scaling and diagnostics: scheduled jobs once the release is healthy; capacity per host.
+    Object.assign(outputs, deployMaintenance(spec, app, stack, window.window(), opts));
 
     // Adoption:
 

@@ -5,3 +5,4 @@ export * from "./hosts";
 export * from "./firewall";
 export * from "./monitoring";
 
+export * from "./maintenance";

@@ -11,6 +11,7 @@ import { resolveHostsAndFirewall } from "./hosts";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
 import { resolveRotation } from "./secrets";
 import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
+import { resolveMaintenance } from "./maintenance";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
@@ -184,7 +185,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
       httpsPort: proxy.httpsPort ?? DEFAULTS.proxy.httpsPort,
       ...(proxy.tls && { tls: proxy.tls }),
       // An incident lockdown turns the maintenance page on, unless the stack says `maintenance: false`.
-      maintenance: proxy.maintenance ?? (app.firewall?.lockdown === true || DEFAULTS.proxy.maintenance),
+      // A maintenance window (apps.<id>.maintenance.window) turns it on too.
+      maintenance: proxy.maintenance ?? (app.firewall?.lockdown === true || app.maintenance?.window === true || DEFAULTS.proxy.maintenance),
       rateLimit: proxy.rateLimit ?? DEFAULTS.proxy.rateLimit,
       clientMaxBodyMb: proxy.clientMaxBodyMb ?? DEFAULTS.proxy.clientMaxBodyMb,
       limits: DEFAULTS.proxy.limits,
@@ -204,6 +206,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
     // Releases and rollback:
     // Maintenance, scaling and diagnostics:
+    ...resolveMaintenance(def.id, app, cfg.apps, DEFAULTS.host),
     // Adoption:
   };
 }

@@ -12,6 +12,7 @@ import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
 import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
+import { maintenanceKeys, maintenanceProblems } from "./maintenance";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -84,6 +85,7 @@ const appConfig = z.strictObject({
   // Releases and rollback:
 
   // Maintenance, scaling and diagnostics:
+  ...maintenanceKeys,
 
   // Adoption:
 
@@ -301,6 +303,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   problems.push(...monitoringProblems(raw));
   // Releases and rollback:
   // Maintenance, scaling and diagnostics:
+  problems.push(...maintenanceProblems(raw, DEFAULTS.host));
   // Adoption:
   return problems;
 }

@@ -12,6 +12,7 @@ import type {
 } from "../apps/types";
 import type { RotationSpec } from "./secrets";
 import type { MonitoringSpec } from "./monitoring";
+import type { HostCapacitySpec, MaintenanceSpec } from "./maintenance";
 
 export type Environment = "prod" | "staging";
 
@@ -171,6 +172,10 @@ export interface AppSpec {
   // Releases and rollback: resolved settings of that area go below this line.
 
   // Maintenance, scaling and diagnostics: resolved settings of that area go below this line.
+  /** Scheduled jobs on the host and the maintenance window (config/maintenance.ts). */
+  readonly maintenance: MaintenanceSpec;
+  /** The app's host as the apps sharing it name it, and its memory where known. */
+  readonly hostCapacity: HostCapacitySpec;
 
   // Adoption: resolved settings of that area go below this line.
 }
