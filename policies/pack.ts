@@ -6,6 +6,7 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
+import * as capacity from "./capacity";
 import * as firewall from "./firewall";
 import * as hosts from "./hosts";
 import { monitoringPolicies } from "./monitoring";
@@ -55,6 +56,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     // Releases and rollback: policies of that area go below this line.
 
     // Maintenance, scaling and diagnostics: policies of that area go below this line.
+    capacity.hostMemory,
 
     // Adoption: policies of that area go below this line.
 
