@@ -40,7 +40,12 @@ function ancestry(resources: readonly PlannedResource[], urn: string): Set<strin
   const seen = new Set<string>();
   const stack = [urn];
   while (stack.length) {
-    for (const d of byUrn.get(stack.pop()!)?.dependencies ?? []) if (!seen.has(d)) (seen.add(d), stack.push(d));
+    for (const d of byUrn.get(stack.pop()!)?.dependencies ?? []) {
+      if (!seen.has(d)) {
+        seen.add(d);
+        stack.push(d);
+      }
+    }
   }
   return seen;
 }
