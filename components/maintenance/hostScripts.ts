@@ -53,7 +53,8 @@ if [ ! -f "$releases" ]; then
   echo "$app: no release record at $releases; keeping every image of the app's repositories"
 else
   cutoff=$(( $(date +%s) - ${spec.retentionDays * 86400} ))
-  for repo in ${shellJoin(spec.repositories)}; do
+  set -- ${shellJoin(spec.repositories)}
+  for repo do
     # Every "<repo>:<tag>" string of the record is kept, wherever it appears in it.
     grep -o "\\"$repo:[^\\"]*\\"" "$releases" | tr -d '"' > "$work/keep" || true
     docker images "$repo" --format '{{.Repository}}:{{.Tag}} {{.ID}}' > "$work/images"
