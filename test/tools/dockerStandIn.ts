@@ -59,6 +59,7 @@ if (cmd === "ps") {
   if (format.includes(".Mounts")) { const dest = /eq \.Destination "([^"]+)"/.exec(format)[1]; out([(c.mounts || {})[dest] || ""]); }
   else if (format === "{{.Image}}") out([c.imageId]);
   else if (format.includes(".Config.Env")) out(c.env || []);
+  else if (!format) out([JSON.stringify([{ Name: "/" + c.name, Config: { Env: c.env || [], Labels: c.labels }, State: { Status: c.status || "running" } }], null, 2)]);
   else out([c.name + " status=" + (c.status || "running") + " health=" + (c.health || "healthy") + " restarts=0 oom=false"]);
 } else if (cmd === "exec") {
   let i = 1;
@@ -84,6 +85,8 @@ if (cmd === "ps") {
 } else if (cmd === "logs") {
   const c = byRef(args[args.length - 1]);
   process.stdout.write((c && c.logs) || "");
+} else if (cmd === "network" && args[1] === "ls") {
+  out(["NETWORK ID NAME DRIVER SCOPE"]);
 } else if (cmd === "system" && args[1] === "df") {
   out(["TYPE TOTAL ACTIVE SIZE RECLAIMABLE", "Images 4 3 1.2GB 300MB (25%)"]);
 } else {
