@@ -79,6 +79,8 @@ export interface SqliteMaintenanceSpec {
   readonly pragmas: SqlitePragmas;
   /** How long a statement waits for the app's lock, in ms. */
   readonly busyTimeoutMs?: number;
+  /** `weekly`: VACUUM, ANALYZE, WAL checkpoint; `reindex`: REINDEX (Handwork "Monthly Index Optimization" L384). Default weekly. */
+  readonly task?: "weekly" | "reindex";
 }
 
 export function renderSqliteMaintenanceScript(spec: SqliteMaintenanceSpec): string {
@@ -88,16 +90,17 @@ export function renderSqliteMaintenanceScript(spec: SqliteMaintenanceSpec): stri
   }
   const relative = spec.path.slice(spec.mountPath.length + 1);
   const busy = spec.busyTimeoutMs ?? 30_000;
+  const task = spec.task ?? "weekly";
   const sql = [
     `PRAGMA busy_timeout=${busy};`,
     ...(spec.walMode ? ["PRAGMA journal_mode=WAL;"] : []),
     ...spec.pragmas.map((p) => `PRAGMA ${p.name}=${p.value};`),
-    "VACUUM;",
-    "ANALYZE;",
+    ...(task === "reindex" ? ["REINDEX;"] : ["VACUUM;", "ANALYZE;", ...(spec.walMode ? ["PRAGMA wal_checkpoint(TRUNCATE);"] : [])]),
   ];
+  const done = task === "reindex" ? "REINDEX" : "VACUUM, ANALYZE";
   return [
     "#!/bin/sh",
-    `# Weekly upkeep of ${spec.appId}'s SQLite: rendered by runbook-as-code, do not edit by hand.`,
+    `# ${task === "reindex" ? "Monthly REINDEX" : "Weekly upkeep"} of ${spec.appId}'s SQLite: rendered by runbook-as-code, do not edit by hand.`,
     "set -eu",
     `if ! command -v sqlite3 >/dev/null 2>&1; then echo "${spec.appId}: sqlite3 is not installed on this host (apt-get install sqlite3)" >&2; exit 1; fi`,
     ...findContainer("backend", spec.appId, "backend", "backend"),
@@ -114,11 +117,11 @@ export function renderSqliteMaintenanceScript(spec: SqliteMaintenanceSpec): stri
     `if ! sqlite3 -batch "$file" <<'SQL' >/dev/null`,
     ...sql,
     "SQL",
-    `then echo "${spec.appId}: VACUUM or ANALYZE failed on $file" >&2; exit 1; fi`,
+    `then echo "${spec.appId}: ${done} failed on $file" >&2; exit 1; fi`,
     "integrity after",
     `mode=$(sqlite3 -batch "$file" 'PRAGMA journal_mode;')`,
     ...(spec.walMode ? [`if [ "$mode" != wal ]; then echo "${spec.appId}: journal_mode is $mode, not wal" >&2; exit 1; fi`] : []),
-    `echo "${spec.appId}: VACUUM, ANALYZE done; integrity_check ok; journal_mode $mode${spec.pragmas.length ? `; ${spec.pragmas.map((p) => `${p.name}=${p.value}`).join(", ")} applied to this connection` : ""}"`,
+    `echo "${spec.appId}: ${done} done; integrity_check ok; journal_mode $mode${spec.pragmas.length ? `; ${spec.pragmas.map((p) => `${p.name}=${p.value}`).join(", ")} applied to this connection` : ""}"`,
     "",
   ].join("\n");
 }

@@ -46,6 +46,13 @@ export function maintenanceJobs(app: AppSpec): ScheduledJob[] {
       source: `${app.runbook} Weekly Maintenance (VACUUM; ANALYZE)`,
       script: renderSqliteMaintenanceScript({ appId: app.id, path: db.path, mountPath: volume.mountPath, walMode: db.walMode, pragmas: SQLITE_PRAGMAS[app.id]?.pragmas ?? [] }),
     });
+    jobs.push({
+      name: "db-sqlite-reindex",
+      description: "SQLite REINDEX",
+      onCalendar: SCHEDULES.monthly,
+      source: `${app.runbook} Monthly Index Optimization (REINDEX)`,
+      script: renderSqliteMaintenanceScript({ appId: app.id, path: db.path, mountPath: volume.mountPath, walMode: db.walMode, pragmas: SQLITE_PRAGMAS[app.id]?.pragmas ?? [], task: "reindex" }),
+    });
   }
   const images = [app.backend.image, ...(app.frontend ? [app.frontend.image] : [])];
   jobs.push(

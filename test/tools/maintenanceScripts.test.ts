@@ -134,7 +134,7 @@ describe("SQLite upkeep on a real database file", () => {
   const sqliteApps = prodApps.filter((a) => a.database.engine === "sqlite");
   const sqlite = (file: string, sql: string) => spawnSync(requireTool("sqlite3"), ["-batch", file, sql], { encoding: "utf8" }).stdout;
 
-  it.each(sqliteApps.map((a) => [a.id, a] as const))("%s: VACUUM, ANALYZE, integrity_check (and WAL where the runbook says) leave every row as it was", async (_, app) => {
+  it.each(sqliteApps.map((a) => [a.id, a] as const))("%s: VACUUM, ANALYZE, integrity_check (and WAL where the runbook says), then the monthly REINDEX, leave every row as it was", async (_, app) => {
     if (app.database.engine !== "sqlite") throw new Error("not SQLite");
     const work = tempDir(`sqlite-${app.id}`);
     const mount = app.backend.volumes.find((v) => v.name === (app.database as { volume: string }).volume)!.mountPath;
@@ -153,6 +153,10 @@ describe("SQLite upkeep on a real database file", () => {
     expect(fs.statSync(file).size, "VACUUM gave the deleted rows' pages back").toBeLessThan(sizeBefore);
     expect(sqlite(file, "PRAGMA journal_mode").trim()).toBe(app.database.walMode ? "wal" : "delete");
     expect(sqlite(file, "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'items'").trim(), "ANALYZE wrote statistics").not.toBe("0");
+    const reindex = await runScript(job(app, "db-sqlite-reindex"), "", docker.env);
+    expect(reindex.status, reindex.stderr).toBe(0);
+    expect(reindex.stdout).toContain("REINDEX done; integrity_check ok");
+    expect([sqlite(file, "SELECT count(*) FROM items"), snapshot()]).toEqual([count, sum]);
 
     const backup = await runScript(renderWindowBackupScript({ appId: app.id, engine: "sqlite", path: file, runtime: app.backend.runtime }), "", { ...docker.env, RUNBOOK_BACKUP_DIR: work });
     expect(backup.status, backup.stderr).toBe(0);
