@@ -23,6 +23,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 const apps = stackSpec("prod").apps;
+const appCases = apps.map((a) => [a.id, a] as const);
 const SECRETS = { password: "Pa55-word-never-shown", jwt: "jwt-signing-key-never-shown", stripe: "sk_live_never_shown_42" };
 
 function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: number } = {}) {
@@ -56,14 +57,14 @@ function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: numbe
 }
 
 describe("diagnostics", () => {
-  it.each(apps.map((a) => [a.id, a] as const))("%s: the rendered report script passes shellcheck", (_, app) => {
+  it.each(appCases)("%s: the rendered report script passes shellcheck", (_, app) => {
     for (const script of [renderDiagnoseScript(app), renderHostRunScript()]) {
       const res = spawnSync(requireTool("shellcheck"), ["--shell=sh", "--severity=style", "-"], { input: script, encoding: "utf8" });
       expect(res.stdout, app.id).toBe("");
     }
   });
 
-  it.each(apps.map((a) => [a.id, a] as const))("%s: reports states, logs, disk, database and nginx -t over ssh with the pinned key, and never a secret", (_, app) => {
+  it.each(appCases)("%s: reports states, logs, disk, database and nginx -t over ssh with the pinned key, and never a secret", (_, app) => {
     const { dir, env } = setUp(app);
     const res = diagnose(["--stack", "prod", "--app", app.id], ROOT, env);
     const output = res.stdout + res.stderr;
@@ -83,7 +84,7 @@ describe("diagnostics", () => {
     expect(problems).toEqual([]);
   });
 
-  it.each(apps.map((a) => [a.id, a] as const))("%s: an unhealthy backend (and, for PostgreSQL, connections at 90 percent) are problems, and the exit status says so", (_, app) => {
+  it.each(appCases)("%s: an unhealthy backend (and, for PostgreSQL, connections at 90 percent) are problems, and the exit status says so", (_, app) => {
     const { env } = setUp(app, { unhealthy: true, connections: 90 });
     const res = diagnose(["--stack", "prod", "--app", app.id], ROOT, env);
     expect(res.status).toBe(1);

@@ -27,10 +27,11 @@ afterEach(() => {
 const DAY = 86_400_000;
 const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 const apps = stackSpec("prod").apps;
+const appCases = apps.map((a) => [a.id, a] as const);
 const repo = (image: string) => image.replace(/:[^:/]+$/, "");
 
 describe("image and volume pruning", () => {
-  it.each(apps.map((a) => [a.id, a] as const))("%s: keeps the recorded releases, images in use and young images; removes the rest of its repositories only", async (_, app) => {
+  it.each(appCases)("%s: keeps the recorded releases, images in use and young images; removes the rest of its repositories only", async (_, app) => {
     const dir = work(`prune-${app.id}`);
     const r = repo(app.backend.image);
     const images: StandInFixture["images"] = {
@@ -64,7 +65,7 @@ describe("image and volume pruning", () => {
     expect(res.stdout).toContain(`${app.id}: prune done: 1 image(s) removed, 5 kept, 1 anonymous volume(s) removed`);
   });
 
-  it.each(apps.map((a) => [a.id, a] as const))("%s: without a release record, removes no image", async (_, app) => {
+  it.each(appCases)("%s: without a release record, removes no image", async (_, app) => {
     const dir = work(`prune-none-${app.id}`);
     const r = repo(app.backend.image);
     const docker = dockerStandIn(dir, { containers: [], images: { [`${r}:0.1.0`]: { id: "sha256:old", created: ago(400) } } });
@@ -75,7 +76,7 @@ describe("image and volume pruning", () => {
     expect(res.stdout).toContain("no release record");
   });
 
-  it.each(apps.map((a) => [a.id, a] as const))("%s: the scheduled prune reads the shared release record path and prunes the app's own repositories", (_, app) => {
+  it.each(appCases)("%s: the scheduled prune reads the shared release record path and prunes the app's own repositories", (_, app) => {
     const script = maintenanceJobs(app).find((j) => j.name === "prune")!.script;
     expect(script).toContain(`releases=/var/lib/runbook/${app.id}/releases.json`);
     for (const image of [app.backend.image, ...(app.frontend ? [app.frontend.image] : [])]) expect(script).toContain(repo(image));

@@ -23,6 +23,8 @@ const prodApps = stackSpec("prod").apps;
 const job = (app: AppSpec, name: string) => maintenanceJobs(app).find((j) => j.name === name)!.script;
 const shellcheck = (script: string) => spawnSync(requireTool("shellcheck"), ["--shell=sh", "--severity=style", "-"], { input: script, encoding: "utf8" });
 
+const scheduleCases = Object.entries(SCHEDULES);
+
 describe("rendered maintenance scripts", () => {
   it.each(apps)("%s: every job, the install script and the window backup pass shellcheck", (_, app) => {
     const db = app.database;
@@ -38,7 +40,7 @@ describe("rendered maintenance scripts", () => {
     }
   });
 
-  it.each(Object.entries(SCHEDULES))("the %s schedule is a valid systemd calendar in UTC", (_, onCalendar) => {
+  it.each(scheduleCases)("the %s schedule is a valid systemd calendar in UTC", (_, onCalendar) => {
     const res = spawnSync(requireTool("systemd-analyze"), ["calendar", onCalendar], { encoding: "utf8" });
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
@@ -55,6 +57,7 @@ function postgresBin(): string {
 
 describe("PostgreSQL upkeep on a real server", () => {
   const pgApps = prodApps.filter((a) => a.database.engine === "postgres");
+  const pgCases = pgApps.map((a) => [a.id, a] as const);
   let dir = "";
   let bin = "";
   let port = 0;
@@ -89,7 +92,7 @@ describe("PostgreSQL upkeep on a real server", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(pgApps.map((a) => [a.id, a] as const))("%s: VACUUM (ANALYZE) and REINDEX CONCURRENTLY run and leave every row as it was", async (_, app) => {
+  it.each(pgCases)("%s: VACUUM (ANALYZE) and REINDEX CONCURRENTLY run and leave every row as it was", async (_, app) => {
     if (app.database.engine !== "postgres") throw new Error("not PostgreSQL");
     const db = app.database.database;
     const work = tempDir(`pg-${app.id}`);
@@ -132,9 +135,10 @@ describe("PostgreSQL upkeep on a real server", () => {
 
 describe("SQLite upkeep on a real database file", () => {
   const sqliteApps = prodApps.filter((a) => a.database.engine === "sqlite");
+  const sqliteCases = sqliteApps.map((a) => [a.id, a] as const);
   const sqlite = (file: string, sql: string) => spawnSync(requireTool("sqlite3"), ["-batch", file, sql], { encoding: "utf8" }).stdout;
 
-  it.each(sqliteApps.map((a) => [a.id, a] as const))("%s: VACUUM, ANALYZE, integrity_check (and WAL where the runbook says), then the monthly REINDEX, leave every row as it was", async (_, app) => {
+  it.each(sqliteCases)("%s: VACUUM, ANALYZE, integrity_check (and WAL where the runbook says), then the monthly REINDEX, leave every row as it was", async (_, app) => {
     if (app.database.engine !== "sqlite") throw new Error("not SQLite");
     const work = tempDir(`sqlite-${app.id}`);
     const mount = app.backend.volumes.find((v) => v.name === (app.database as { volume: string }).volume)!.mountPath;
