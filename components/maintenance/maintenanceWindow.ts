@@ -31,9 +31,9 @@ export class MaintenanceWindow extends pulumi.ComponentResource {
   public readonly record?: pulumi.Output<string>;
 
   constructor(name: string, args: MaintenanceWindowArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("runbook:maintenance:MaintenanceWindow", name, {}, opts);
     const { app } = args;
     if (!app.maintenance.window) throw new Error(`\`app.maintenance.window\` is off for ${app.id}: declare a MaintenanceWindow only while it is open`);
+    super("runbook:maintenance:MaintenanceWindow", name, {}, opts);
     if (args.backupFirst) {
       this.steps = [args.backupFirst];
     } else {
