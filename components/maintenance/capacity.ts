@@ -1,9 +1,9 @@
 /**
  * Scaling, in words and numbers: what each app runs (services, replicas, CPUs, memory, totals), a
  * pure function of the spec, and HostCapacity, the component that states a host's memory and the apps
- * on it so the policy `capacity-host-memory` can add up their containers' limits. Its arguments are
- * its inputs, which the engine (and so the policy pack) sees: @pulumi/pulumi resource.js sends a
- * component's args unless PULUMI_NODEJS_SKIP_COMPONENT_INPUTS is set.
+ * on it so the policy `capacity-host-memory` can add up their containers' limits. It gives the same
+ * fields as its inputs (@pulumi/pulumi resource.js sends a component's args unless
+ * PULUMI_NODEJS_SKIP_COMPONENT_INPUTS is set) and as its registered outputs, which stack policies read.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceLimits } from "../../apps/types";
@@ -85,9 +85,12 @@ export class HostCapacity extends pulumi.ComponentResource {
   constructor(name: string, args: HostCapacityArgs, opts?: pulumi.ComponentResourceOptions) {
     if (args.apps.length === 0) throw new Error("`apps` must name at least one app on the host");
     if (args.memoryMb !== undefined && (!Number.isInteger(args.memoryMb) || args.memoryMb < 1)) throw new Error(`\`memoryMb\` must be a whole number of MiB (got ${args.memoryMb})`);
-    super(HOST_CAPACITY_TYPE, name, { host: args.host, ...(args.memoryMb !== undefined && { memoryMb: args.memoryMb }), source: args.source, apps: [...args.apps] }, opts);
+    const props = { host: args.host, ...(args.memoryMb !== undefined && { memoryMb: args.memoryMb }), source: args.source, apps: [...args.apps] };
+    super(HOST_CAPACITY_TYPE, name, props, opts);
     this.host = args.host;
     if (args.memoryMb !== undefined) this.memoryMb = args.memoryMb;
-    this.registerOutputs({});
+    // A stack policy reads a resource's outputs (the engine's AnalyzeStack gets `Properties: v.Outputs`,
+    // pkg/resource/deploy/step_generator.go AnalyzeResources): a component's outputs are what it registers.
+    this.registerOutputs(props);
   }
 }
