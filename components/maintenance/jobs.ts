@@ -31,14 +31,16 @@ const repositoryOf = (image: string) => image.replace(/:[^:/]+$/, "");
 export function maintenanceJobs(app: AppSpec): ScheduledJob[] {
   const jobs: ScheduledJob[] = [];
   const db = app.database;
+  const volume = db.engine === "sqlite" ? app.backend.volumes.find((v) => v.name === db.volume) : undefined;
   if (db.engine === "postgres") {
     jobs.push(
       { name: "db-vacuum-analyze", description: "PostgreSQL VACUUM (ANALYZE)", onCalendar: SCHEDULES.weekly, source: `${app.runbook} Maintenance Tasks (VACUUM ANALYZE)`, script: renderPostgresMaintenanceScript({ appId: app.id, database: db.database, user: db.user, task: "vacuum-analyze" }) },
       { name: "db-reindex", description: "PostgreSQL REINDEX DATABASE", onCalendar: SCHEDULES.monthly, source: `${app.runbook} Maintenance Tasks (REINDEX)`, script: renderPostgresMaintenanceScript({ appId: app.id, database: db.database, user: db.user, task: "reindex" }) },
     );
-  } else {
-    const volume = app.backend.volumes.find((v) => v.name === db.volume);
-    if (!volume) throw new Error(`${app.id}: the SQLite volume ${db.volume} is not a backend volume`);
+  }
+  // A SQLite file outside the backend's volumes keeps nothing between releases (the runbook policies
+  // refuse such an app): no upkeep job for it.
+  if (db.engine === "sqlite" && volume && db.path.startsWith(`${volume.mountPath}/`)) {
     jobs.push({
       name: "db-sqlite",
       description: "SQLite VACUUM, ANALYZE and PRAGMA integrity_check",
