@@ -16,7 +16,11 @@ import {
   SecretStore,
   deployHosting,
   recoverySource,
+  deployMaintenance,
+  maintenanceWindowSeam,
+  type AppCapacity,
   type AppStackArgs,
+  type MaintenanceOutput,
   type HostingOutputs,
   type PreDeployState,
   type Recovery,
@@ -64,6 +68,10 @@ export interface AppOutputs {
   releases?: pulumi.Output<Release[]>;
 
   // Maintenance, scaling and diagnostics: outputs of that area go below this line.
+  /** The scheduled jobs on the host (timer -> schedule) and the maintenance window. */
+  maintenance?: MaintenanceOutput;
+  /** What the app runs: services, replicas, CPUs and memory per container, totals, and its host's memory. */
+  capacity?: AppCapacity;
 
   // Adoption: outputs of that area go below this line.
   /** The docker-compose project this stack took over, and the existing Docker volume behind each state volume. */
@@ -124,11 +132,14 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
       return backups.jobs.gates;
     };
 
+    // Maintenance, scaling and diagnostics: a maintenance window takes its own backup (once, when it
+    // opens; the pre-deploy backup runs only when the images change) before anything of the release.
+    const window = maintenanceWindowSeam(app, opts);
     // The pre-deploy seam: the backup first (the data as it was, before any change), then the roles step.
     const preDeploy: NonNullable<AppStackArgs["preDeploy"]> = (state) => {
       const backup = backupFirst(state);
       // A rollback's down-migration (with the newer image) runs after both, before the older image's migrations.
-      return withDownMigration(app, state, [...backup, ...rotateRoles(state, backup)], beforeMigrations);
+      return withDownMigration(app, state, [...backup, ...rotateRoles(state, backup), ...window.seam(state)], beforeMigrations);
     };
     const stack = new AppStack(app.id, { app, secrets, beforeMigrations, preDeploy }, opts);
     const outputs: AppOutputs = {
@@ -162,7 +173,8 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     // Each release records the key of the pre-deploy backup taken before it (what `--restore-data` restores).
     outputs.releases = new ReleaseRecord(`${app.id}-releases`, { app, stack, preDeployBackup: { key: backups.jobs!.preDeployBackupKey } }, opts).releases;
 
-    // Maintenance, scaling and diagnostics:
+    // Maintenance, scaling and diagnostics: scheduled jobs once the release is healthy; capacity per host.
+    Object.assign(outputs, deployMaintenance(spec, app, stack, window.window(), opts));
 
     // Adoption: AppStack imports the adopted volumes and runs the cut-over (components/adoption).
     if (app.adoption) outputs.adoption = { project: app.adoption.project, volumes: app.adoption.volumes };

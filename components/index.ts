@@ -9,3 +9,5 @@ export * from "./monitoring";
 export * from "./adoption";
 // Releases and rollback:
 export * from "./releases";
+// Maintenance, scaling and diagnostics:
+export * from "./maintenance";

@@ -14,6 +14,7 @@ import { resolveRotation } from "./secrets";
 import { resolveAdoption } from "./adoption";
 import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import { resolveReleases } from "./releases";
+import { resolveMaintenance } from "./maintenance";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
@@ -187,7 +188,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
       httpsPort: proxy.httpsPort ?? DEFAULTS.proxy.httpsPort,
       ...(proxy.tls && { tls: proxy.tls }),
       // An incident lockdown turns the maintenance page on, unless the stack says `maintenance: false`.
-      maintenance: proxy.maintenance ?? (app.firewall?.lockdown === true || DEFAULTS.proxy.maintenance),
+      // A maintenance window (apps.<id>.maintenance.window) turns it on too.
+      maintenance: proxy.maintenance ?? (app.firewall?.lockdown === true || app.maintenance?.window === true || DEFAULTS.proxy.maintenance),
       rateLimit: proxy.rateLimit ?? DEFAULTS.proxy.rateLimit,
       clientMaxBodyMb: proxy.clientMaxBodyMb ?? DEFAULTS.proxy.clientMaxBodyMb,
       limits: DEFAULTS.proxy.limits,
@@ -209,6 +211,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     // Releases and rollback:
     ...resolveReleases(def, app),
     // Maintenance, scaling and diagnostics:
+    ...resolveMaintenance(def.id, app, cfg.apps, DEFAULTS.host),
     // Adoption:
     ...resolveAdoption(app.adopt),
   };

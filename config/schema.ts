@@ -15,6 +15,7 @@ import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
 import { adoptSchema, adoptionProblems } from "./adoption";
 import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
 import { releasesKeys, releasesProblems } from "./releases";
+import { maintenanceKeys, maintenanceProblems } from "./maintenance";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -92,6 +93,7 @@ const appConfig = z.strictObject({
   ...releasesKeys,
 
   // Maintenance, scaling and diagnostics:
+  ...maintenanceKeys,
 
   // Adoption:
   adopt: adoptSchema.optional(),
@@ -312,6 +314,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   // Releases and rollback:
   problems.push(...releasesProblems(raw));
   // Maintenance, scaling and diagnostics:
+  problems.push(...maintenanceProblems(raw, DEFAULTS.host));
   // Adoption:
   problems.push(...adoptionProblems(raw));
   return problems;

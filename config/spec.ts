@@ -14,6 +14,7 @@ import type {
 import type { RotationSpec } from "./secrets";
 import type { MonitoringSpec } from "./monitoring";
 import type { ReleasesSpec } from "./releases";
+import type { HostCapacitySpec, MaintenanceSpec } from "./maintenance";
 
 export type Environment = "prod" | "staging";
 
@@ -177,6 +178,10 @@ export interface AppSpec {
   readonly releases: ReleasesSpec;
 
   // Maintenance, scaling and diagnostics: resolved settings of that area go below this line.
+  /** Scheduled jobs on the host and the maintenance window (config/maintenance.ts). */
+  readonly maintenance: MaintenanceSpec;
+  /** The app's host as the apps sharing it name it, and its memory where known. */
+  readonly hostCapacity: HostCapacitySpec;
 
   // Adoption: resolved settings of that area go below this line.
   /** A running docker-compose deployment this stack takes over (`apps.<id>.adopt`, config/adoption.ts). */

@@ -7,6 +7,7 @@
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
 import { backupPolicies } from "./backup";
+import * as capacity from "./capacity";
 import * as firewall from "./firewall";
 import * as hosts from "./hosts";
 import { monitoringPolicies } from "./monitoring";
@@ -59,6 +60,7 @@ export function buildPolicies(data: RequirementsData): Policies {
     releases.imageKeptLocally,
 
     // Maintenance, scaling and diagnostics: policies of that area go below this line.
+    capacity.hostMemory,
 
     // Adoption: policies of that area go below this line.
 

@@ -28,6 +28,9 @@ packages=(
   # Releases and rollback:
 
   # Maintenance, scaling and diagnostics:
+  # sqlite3 (the SQLite upkeep and diagnostics run on real files), systemd-analyze (every timer's schedule
+  # is checked with `systemd-analyze calendar`); PostgreSQL for the upkeep jobs is the line above.
+  sqlite3 systemd postgresql
 
   # Adoption:
 

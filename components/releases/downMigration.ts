@@ -18,6 +18,12 @@ import { downMigrationCommands } from "./migrations";
  * step: it uses this release's credentials) and `after` (steps already in the seam, such as the
  * pre-deploy backup), and only `steps` and the down-migration are returned.
  */
+/** The backup id restore.sh takes, from an object key prefix `<app>/<id>/` (or the id itself). */
+export function backupIdOf(key: string): string {
+  const parts = key.split("/").filter(Boolean);
+  return parts.length >= 2 ? parts[1]! : key;
+}
+
 export function withDownMigration(
   app: AppSpec,
   state: Pick<PreDeployState, "oneOff">,
@@ -29,7 +35,7 @@ export function withDownMigration(
     // The backups area's restore step plugs in here; until it is part of the program, refuse rather
     // than replace the backends without the restore the operator asked for.
     throw new Error(
-      `runbook:apps.${app.id}.rollback.restoreBackup: this program has no restore step yet (the backups area provides it); restore ${rollback.restoreBackup} by hand as the runbook says, then remove the key`,
+      `runbook:apps.${app.id}.rollback.restoreBackup: a rollback's restore is not a deploy step yet; restore ${rollback.restoreBackup} on the host with \`/usr/local/lib/runbook-backup/${app.id}/restore.sh --id ${backupIdOf(rollback.restoreBackup)} --force\` (README "Backups and disaster recovery"), then remove the key`,
     );
   }
   const downgrade = rollback?.downgrade;

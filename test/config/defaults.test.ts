@@ -10,6 +10,9 @@ import { DEFAULTS, PROTECTED_ENVIRONMENTS } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
 import type { AppSpec } from "../../config/spec";
 import { ROOT } from "../helpers";
+import { DIAGNOSE_DEFAULTS } from "../../components/diagnostics";
+import { MAINTENANCE_JOB_DEFAULTS, SCHEDULES } from "../../components/maintenance";
+import { MAINTENANCE_DEFAULTS } from "../../config/maintenance";
 
 /** A stack that sets only what is required: one app, its tags. */
 function minimal(app: string, environment = "staging"): AppSpec {
@@ -116,5 +119,26 @@ describe("catalog defaults after resolution (the values the README's config refe
       lms: ["FIREBASE_CREDENTIALS_JSON", "SLACK_WEBHOOK_URL"],
       handwork: ["STRIPE_SECRET_KEY", "PAYPAL_CLIENT_SECRET", "TWILIO_AUTH_TOKEN", "SENDGRID_API_KEY"],
     });
+  });
+});
+
+// Maintenance, scaling and diagnostics: that area's defaults, every leaf pinned.
+describe("maintenance, scaling and diagnostics defaults", () => {
+  const pinned: [string, unknown, unknown][] = [
+    ["MAINTENANCE_DEFAULTS", MAINTENANCE_DEFAULTS, { enabled: true, window: false }],
+    ["MAINTENANCE_JOB_DEFAULTS", MAINTENANCE_JOB_DEFAULTS, { logRetentionDays: 30, imageRetentionDays: 7 }],
+    [
+      "SCHEDULES",
+      SCHEDULES,
+      { weekly: "Sun *-*-* 02:00:00 UTC", monthly: "Sun *-*-01..07 03:00:00 UTC", prune: "Sun *-*-* 04:00:00 UTC", logs: "*-*-* 04:30:00 UTC", certificates: "*-*-* 00,12:17:00 UTC" },
+    ],
+    ["DIAGNOSE_DEFAULTS", DIAGNOSE_DEFAULTS, { diskPercent: 80, connectionsPercent: 80, logLines: 50, logSince: "24h" }],
+  ];
+  it.each(pinned)("%s holds the pinned values", (_, actual, expected) => expect(actual).toEqual(expected));
+
+  it.each(APPS)("%s: a minimal stack gets the scheduled jobs on, no window, and a host of unknown size", (app) => {
+    const a = minimal(app);
+    expect(a.maintenance).toEqual({ enabled: true, window: false });
+    expect(a.hostCapacity).toEqual({ hostKey: "unix:///var/run/docker.sock", source: "unknown: set apps.<id>.hostMemoryMb" });
   });
 });

@@ -179,7 +179,7 @@ describe("a rollback with --restore-data", () => {
     const app = spec.apps[0]!;
     const restoring = { ...spec, apps: [{ ...app, releases: { ...app.releases, rollback: { undoes: 4, restoreBackup: `${app.id}/pre-deploy/4.dump` } } }] };
     await expect(runUnderMocks(restoring, "prod")).rejects.toThrow(
-      `runbook:apps.${app.id}.rollback.restoreBackup: this program has no restore step yet (the backups area provides it); restore ${app.id}/pre-deploy/4.dump by hand as the runbook says, then remove the key`,
+      `runbook:apps.${app.id}.rollback.restoreBackup: a rollback's restore is not a deploy step yet; restore ${app.id}/pre-deploy/4.dump on the host with \`/usr/local/lib/runbook-backup/${app.id}/restore.sh --id pre-deploy --force\` (README "Backups and disaster recovery"), then remove the key`,
     );
   });
 });

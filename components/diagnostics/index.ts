@@ -1,0 +1,2 @@
+export * from "./diagnoseScript";
+export * from "./hostRun";

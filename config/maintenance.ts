@@ -1,0 +1,118 @@
+/**
+ * Maintenance, scaling and diagnostics: the stack settings of that area, their cross-field rules,
+ * and how they resolve. `apps.<id>.maintenance` turns the scheduled jobs off (they are on by
+ * default) or opens a maintenance window (a backup first, then the maintenance page);
+ * `apps.<id>.hostMemoryMb` says how much memory the app's Docker host has, for the capacity policy.
+ */
+import { z } from "zod";
+import type { RawProblem } from "./schema";
+
+export const MAINTENANCE_DEFAULTS = {
+  /** Scheduled jobs (database upkeep, pruning, log retention, certificate renewal) are installed. */
+  enabled: true,
+  /** No maintenance window. */
+  window: false,
+} as const;
+
+/**
+ * Memory of the EC2 instance types a stack may make, in MiB. Source: the "Memory (GiB)" column of
+ * https://aws.amazon.com/ec2/instance-types/ (general purpose T3, T3a, M5, M6i, M7i; memory optimized
+ * R5, R6i). A type not listed has no known size: set `hostMemoryMb` for it.
+ */
+export const INSTANCE_MEMORY_MB: Readonly<Record<string, number>> = {
+  "t3.micro": 1024, "t3.small": 2048, "t3.medium": 4096, "t3.large": 8192, "t3.xlarge": 16384, "t3.2xlarge": 32768,
+  "t3a.micro": 1024, "t3a.small": 2048, "t3a.medium": 4096, "t3a.large": 8192, "t3a.xlarge": 16384, "t3a.2xlarge": 32768,
+  "m5.large": 8192, "m5.xlarge": 16384, "m5.2xlarge": 32768, "m5.4xlarge": 65536,
+  "m6i.large": 8192, "m6i.xlarge": 16384, "m6i.2xlarge": 32768, "m6i.4xlarge": 65536,
+  "m7i.large": 8192, "m7i.xlarge": 16384, "m7i.2xlarge": 32768, "m7i.4xlarge": 65536,
+  "r5.large": 16384, "r5.xlarge": 32768, "r5.2xlarge": 65536,
+  "r6i.large": 16384, "r6i.xlarge": 32768, "r6i.2xlarge": 65536,
+};
+
+export const maintenanceSchema = z.strictObject({
+  enabled: z.boolean({ error: "must be true or false" }).optional(),
+  window: z.boolean({ error: "must be true or false" }).optional(),
+});
+
+/** The keys this area adds to `apps.<id>` (spread into appConfig). */
+export const maintenanceKeys = {
+  maintenance: maintenanceSchema.optional(),
+  hostMemoryMb: z
+    .number({ error: "must be a whole number of MiB" })
+    .int({ error: "must be a whole number of MiB" })
+    .min(256, { error: "must be at least 256 (MiB)" })
+    .max(16_777_216, { error: "must be at most 16777216 (16 TiB)" })
+    .optional(),
+};
+
+export interface MaintenanceSpec {
+  /** Scheduled jobs installed on the app's host. */
+  readonly enabled: boolean;
+  /** A maintenance window is open: a backup is taken first, then the maintenance page is on. */
+  readonly window: boolean;
+}
+
+/** How much memory the app's host has, and where that figure comes from. */
+export interface HostCapacitySpec {
+  /** The host, as apps sharing it name it: the Docker host URL, or the host made for the app. */
+  readonly hostKey: string;
+  readonly memoryMb?: number;
+  readonly source: string;
+}
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** The host an app runs on, as a key shared by the apps on it. */
+export function hostKeyOf(appId: string, app: Raw, defaultHost: string): string {
+  if (app["aws"] !== undefined) return `the host made for ${appId}`;
+  return typeof app["host"] === "string" ? app["host"] : defaultHost;
+}
+
+/**
+ * Apps on one host must not disagree on its size, and a host the stack makes takes its size from the
+ * instance type, which `hostMemoryMb` must not contradict.
+ */
+export function maintenanceProblems(raw: unknown, defaultHost: string): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const apps = isObject(raw) && isObject(raw["apps"]) ? raw["apps"] : {};
+  const sizes = new Map<string, [string, number]>();
+  for (const [appId, appRaw] of Object.entries(apps)) {
+    if (!isObject(appRaw) || typeof appRaw["hostMemoryMb"] !== "number") continue;
+    const size = appRaw["hostMemoryMb"];
+    const aws = isObject(appRaw["aws"]) ? appRaw["aws"] : undefined;
+    const known = typeof aws?.["instanceType"] === "string" ? INSTANCE_MEMORY_MB[aws["instanceType"]] : undefined;
+    if (known !== undefined && known !== size) {
+      problems.push({ path: ["apps", appId, "hostMemoryMb"], message: `is ${size} but instance type ${String(aws?.["instanceType"])} has ${known} MiB; remove hostMemoryMb (it is taken from the instance type)` });
+    }
+    const host = hostKeyOf(appId, appRaw, defaultHost);
+    const other = sizes.get(host);
+    if (other && other[1] !== size) {
+      problems.push({ path: ["apps", appId, "hostMemoryMb"], message: `is ${size} but ${other[0]} on the same host (${host}) says ${other[1]}; apps on one host must agree on its size` });
+    } else if (!other) sizes.set(host, [appId, size]);
+  }
+  return problems;
+}
+
+/** The app's maintenance settings and its host's size (from `hostMemoryMb`, its instance type, or another app on the host). */
+export function resolveMaintenance(appId: string, app: Raw, apps: Readonly<Record<string, unknown>>, defaultHost: string): { maintenance: MaintenanceSpec; hostCapacity: HostCapacitySpec } {
+  const m = isObject(app["maintenance"]) ? app["maintenance"] : {};
+  const hostKey = hostKeyOf(appId, app, defaultHost);
+  const aws = isObject(app["aws"]) ? app["aws"] : undefined;
+  const instanceType = typeof aws?.["instanceType"] === "string" ? aws["instanceType"] : undefined;
+  let capacity: HostCapacitySpec = { hostKey, source: "unknown: set apps.<id>.hostMemoryMb" };
+  const sharing = Object.entries(apps).filter(([id, a]) => isObject(a) && hostKeyOf(id, a, defaultHost) === hostKey);
+  const configured = sharing.map(([id, a]) => [id, (a as Raw)["hostMemoryMb"]] as const).find(([, v]) => typeof v === "number");
+  if (instanceType !== undefined && INSTANCE_MEMORY_MB[instanceType] !== undefined) {
+    capacity = { hostKey, memoryMb: INSTANCE_MEMORY_MB[instanceType], source: `instance type ${instanceType}` };
+  } else if (configured) {
+    capacity = { hostKey, memoryMb: configured[1] as number, source: `apps.${configured[0]}.hostMemoryMb` };
+  }
+  return {
+    maintenance: {
+      enabled: typeof m["enabled"] === "boolean" ? m["enabled"] : MAINTENANCE_DEFAULTS.enabled,
+      window: typeof m["window"] === "boolean" ? m["window"] : MAINTENANCE_DEFAULTS.window,
+    },
+    hostCapacity: capacity,
+  };
+}
