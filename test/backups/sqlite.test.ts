@@ -23,7 +23,8 @@ let db: string;
 let uploads: string;
 
 const sqlite = (file: string, sql: string) => {
-  const res = spawnSync(requireTool("sqlite3"), [file], { input: sql, encoding: "utf8" });
+  // Waits up to 10 s for the concurrent writer's lock, as the app's own connections do.
+  const res = spawnSync(requireTool("sqlite3"), ["-cmd", ".timeout 10000", file], { input: sql, encoding: "utf8" });
   if (res.status !== 0) throw new Error(`sqlite3 failed: ${res.stderr}`);
   return res.stdout.trim();
 };
