@@ -23,7 +23,8 @@ let db: string;
 let uploads: string;
 
 const sqlite = (file: string, sql: string) => {
-  const res = spawnSync(requireTool("sqlite3"), [file], { input: sql, encoding: "utf8" });
+  // A busy timeout: under load a read can meet the writer's or the backup's brief lock ("database is locked").
+  const res = spawnSync(requireTool("sqlite3"), [file], { input: `.timeout 10000\n${sql}`, encoding: "utf8" });
   if (res.status !== 0) throw new Error(`sqlite3 failed: ${res.stderr}`);
   return res.stdout.trim();
 };
