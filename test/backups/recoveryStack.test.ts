@@ -26,7 +26,12 @@ function recoveryConfig(): RawConfig {
   for (const app of Object.values(raw.apps)) {
     delete app["host"];
     delete app["hostKey"];
-    app["aws"] = AWS_HOST;
+    // A fresh machine at least as large as the old host (its memory then comes from the instance type,
+    // and capacity-host-memory holds the containers to it).
+    const memory = Number(app["hostMemoryMb"] ?? 0);
+    delete app["hostMemoryMb"];
+    const instanceType = ([["t3.large", 8192], ["m6i.xlarge", 16384], ["m6i.2xlarge", 32768], ["m6i.4xlarge", 65536]] as const).find(([, mb]) => mb >= memory)![0];
+    app["aws"] = { ...AWS_HOST, instanceType };
     app["backups"] = { ...(app["backups"] as object | undefined), restoreFrom: { stack: SOURCE } };
   }
   return raw;
