@@ -6,6 +6,7 @@
  * The evidence bundle's fetch script (components/firewall/evidence.ts) reads the same variables.
  */
 import type { HostSpec } from "../../config/spec";
+import { PINNED_SSH } from "../firewall/evidence";
 
 /** The variables the run and fetch scripts read, for a host with a known address. */
 export function hostEnvironment(appId: string, host: HostSpec, override: { sshHost?: string; hostKey?: string } = {}): Record<string, string> {
@@ -26,17 +27,7 @@ export function renderHostRunScript(): string {
   return `#!/bin/sh
 set -eu
 if [ -n "\${RUNBOOK_SSH_HOST:-}" ]; then
-  port="\${RUNBOOK_SSH_PORT:-22}"
-  known=$(mktemp)
-  trap 'rm -f "$known"' EXIT
-  if [ -n "\${RUNBOOK_HOST_KEY:-}" ]; then
-    if [ "$port" = 22 ]; then pattern="$RUNBOOK_SSH_HOST"; else pattern="[$RUNBOOK_SSH_HOST]:$port"; fi
-    printf '%s %s\\n' "$pattern" "$RUNBOOK_HOST_KEY" > "$known"
-    set -- -o UserKnownHostsFile="$known" -o GlobalKnownHostsFile=/dev/null
-  else
-    set --
-  fi
-  ssh -o StrictHostKeyChecking=yes -o BatchMode=yes -p "$port" "$@" "\${RUNBOOK_SSH_USER:?}@$RUNBOOK_SSH_HOST" sh -s
+${PINNED_SSH}
 else
   sh -s
 fi

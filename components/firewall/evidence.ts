@@ -47,16 +47,12 @@ tar -C "$dir" -czf - .
  * RUNBOOK_SSH_PORT and, when known, the pinned RUNBOOK_HOST_KEY as the only accepted key), else
  * locally against DOCKER_HOST. Writes RUNBOOK_EVIDENCE_DIR/<app>-<UTC time>.tar.gz (mode 600).
  */
-export function renderEvidenceFetchScript(): string {
-  return `#!/bin/sh
-set -eu
-umask 077
-app="\${RUNBOOK_APP:?RUNBOOK_APP is required}"
-dir="\${RUNBOOK_EVIDENCE_DIR:-incident-evidence}"
-mkdir -p "$dir"
-file="$dir/$app-$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
-if [ -n "\${RUNBOOK_SSH_HOST:-}" ]; then
-  port="\${RUNBOOK_SSH_PORT:-22}"
+/**
+ * Shell lines (inside `if [ -n "$RUNBOOK_SSH_HOST" ]`) that run stdin on the host over ssh with host-key
+ * checking on and, when RUNBOOK_HOST_KEY is set, a known_hosts file holding only that pinned key.
+ * Shared by the evidence fetch and `npm run diagnose`.
+ */
+export const PINNED_SSH = `  port="\${RUNBOOK_SSH_PORT:-22}"
   known=$(mktemp)
   trap 'rm -f "$known"' EXIT
   if [ -n "\${RUNBOOK_HOST_KEY:-}" ]; then
@@ -66,7 +62,18 @@ if [ -n "\${RUNBOOK_SSH_HOST:-}" ]; then
   else
     set --
   fi
-  ssh -o StrictHostKeyChecking=yes -o BatchMode=yes -p "$port" "$@" "\${RUNBOOK_SSH_USER:?}@$RUNBOOK_SSH_HOST" sh -s > "$file"
+  ssh -o StrictHostKeyChecking=yes -o BatchMode=yes -p "$port" "$@" "\${RUNBOOK_SSH_USER:?}@$RUNBOOK_SSH_HOST" sh -s`;
+
+export function renderEvidenceFetchScript(): string {
+  return `#!/bin/sh
+set -eu
+umask 077
+app="\${RUNBOOK_APP:?RUNBOOK_APP is required}"
+dir="\${RUNBOOK_EVIDENCE_DIR:-incident-evidence}"
+mkdir -p "$dir"
+file="$dir/$app-$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
+if [ -n "\${RUNBOOK_SSH_HOST:-}" ]; then
+${PINNED_SSH} > "$file"
 else
   sh -s > "$file"
 fi
