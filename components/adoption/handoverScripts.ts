@@ -10,6 +10,7 @@
  *    ports or the data directory the stack now holds. Containers are stopped, never removed: going
  *    back is `docker start` (README, "Adopting a running docker-compose deployment").
  */
+import { HEALTH_FORMAT } from "../app/healthGate";
 import { shellJoin, shellQuote } from "../shared/shell";
 
 /** The label docker-compose (v1 and v2) puts on every container of a project. */
@@ -34,8 +35,6 @@ export interface StopComposeSpec {
   readonly stopTimeoutSeconds?: number;
   readonly docker?: readonly string[];
 }
-
-const HEALTH_FORMAT = "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}";
 
 export function renderReadyCheckScript(spec: ReadyCheckSpec): string {
   if (spec.containers.length === 0) throw new Error("`containers` must name at least one new container");

@@ -34,7 +34,8 @@ export interface HealthGateScriptSpec {
   readonly docker?: readonly string[];
 }
 
-const HEALTH_FORMAT = "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}";
+/** `docker inspect --format` for a container's health, or its state where it has no health check. */
+export const HEALTH_FORMAT = "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}";
 
 export function renderHealthGateScript(spec: HealthGateScriptSpec): string {
   if (spec.endpoints.length === 0) throw new Error("`endpoints` must name at least one health endpoint");

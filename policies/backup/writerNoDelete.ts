@@ -7,8 +7,8 @@ interface Statement {
   readonly Resource?: string | readonly string[];
 }
 
-/** What a writer must never be able to do to its backups. */
-const FORBIDDEN = [
+/** What a writer must never be able to do to its backups (the pack is self-contained: components/backups/accessPolicies.ts denies the same, a test keeps them equal). */
+export const FORBIDDEN = [
   "s3:DeleteObject",
   "s3:DeleteObjectVersion",
   "s3:DeleteBucket",

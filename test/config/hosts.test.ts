@@ -5,21 +5,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { addressIn, cidrProblem, cidrsOverlap, parseCidr } from "../../components/firewall/cidr";
-import { ConfigError } from "../../config/errors";
 import { HOSTS_DEFAULTS } from "../../config/hosts";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
-import { rawStackConfig, stackSpec } from "../helpers";
+import { problemsOf, rawStackConfig, stackSpec } from "../helpers";
 import { AWS_HOST, awsStackConfig } from "../hosts/fixtures";
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw as RawConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  return [];
-}
 
 /** The committed prod stack with lms's `firewall` (or another key of lms) replaced. */
 function prodWith(key: string, value: unknown, environment = "prod"): Record<string, unknown> {

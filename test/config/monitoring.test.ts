@@ -4,21 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { catalog, catalogIds } from "../../apps";
-import { ConfigError } from "../../config/errors";
 import { defaultPorts, MONITORING_DEFAULTS } from "../../config/monitoring";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import type { AppSpec } from "../../config/spec";
-import { rawStackConfig } from "../helpers";
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw as RawConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  return [];
-}
+import { problemsOf, rawStackConfig } from "../helpers";
 
 /** The prod stack with `change` applied to a copy. */
 function prod(change: (cfg: Record<string, Record<string, Record<string, unknown>>>) => void): Record<string, unknown> {

@@ -6,7 +6,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
 import { resolvePolicyConfig, runPolicies } from "../../plan/policyRunner";
+import { WRITER_DENIED_ACTIONS } from "../../components/backups/accessPolicies";
 import { backupPolicies } from "../../policies/backup";
+import { FORBIDDEN } from "../../policies/backup/writerNoDelete";
 import { REQUIREMENTS } from "../../policies/pack";
 import { stackSpec } from "../helpers";
 import type { Mutable } from "./breakers";
@@ -40,6 +42,12 @@ const withoutDependency = (rs: Resources, name: string, on: string) => {
   const r = res(rs, name);
   r.dependencies = r.dependencies.filter((d) => d !== res(rs, on).urn);
 };
+
+describe("backup-writer-no-delete and the writer's policy document", () => {
+  it("forbid the same actions (the pack keeps its own copy so it stays self-contained)", () => {
+    expect([...FORBIDDEN].sort()).toEqual([...WRITER_DENIED_ACTIONS].sort());
+  });
+});
 
 describe("backup policies on the planned prod stack", () => {
   it.each(policies.map((p) => p.name))("%s passes the planned stack", async (name) => {
