@@ -37,6 +37,8 @@ export interface ReleasesSpec {
 }
 
 const REVISION = /^[A-Za-z0-9_.:,-]+$/;
+/** A backup's object key prefix `<prefix>/<id>/`, or its id: ids are what backup.sh accepts. */
+const BACKUP_KEY = /^(?:[A-Za-z0-9._-]+\/)?[A-Za-z0-9_][A-Za-z0-9._-]*\/?$/;
 const IMAGE_REF = /^[a-z0-9][a-z0-9._/:-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** The keys this area adds to `apps.<id>` (config/schema.ts spreads them under its marker). */
@@ -60,7 +62,11 @@ export const releasesKeys = {
         .pipe(z.string().regex(REVISION, { error: "must be a schema revision: letters, digits and _ . : , -" }))
         .optional(),
       image: z.string({ error: "must be an image reference" }).regex(IMAGE_REF, { error: "must be the newer image as repository:tag" }).optional(),
-      restoreBackup: z.string({ error: "must be the key of a pre-deploy backup" }).min(1, { error: "must be the key of a pre-deploy backup" }).optional(),
+      // `<app>/<id>/` as the pre-deploy backup printed it (the release record keeps it), or the id alone.
+      restoreBackup: z
+        .string({ error: "must be the key of a pre-deploy backup" })
+        .regex(BACKUP_KEY, { error: "must be the key of a pre-deploy backup as the release record shows it: <app>/<id>/ (or the id alone)" })
+        .optional(),
       undoes: z.coerce.number({ error: "must be the id of the release being undone" }).int({ error: "must be the id of the release being undone" }).positive({ error: "must be the id of the release being undone" }),
     })
     .optional(),
@@ -94,6 +100,10 @@ export function releasesProblems(raw: unknown): { path: PropertyKey[]; message: 
     }
     if (rollback["downgradeTo"] !== undefined && rollback["restoreBackup"] !== undefined) {
       problems.push({ path: at("restoreBackup"), message: "either a down-migration (`downgradeTo`) or a restore (`restoreBackup`), not both: the restored backup already has the older schema" });
+    }
+    const key = rollback["restoreBackup"];
+    if (typeof key === "string" && key.includes("/") && key.split("/")[0] !== appId) {
+      problems.push({ path: at("restoreBackup"), message: `${key} is not a backup of ${appId}: a rollback restores the app's own pre-deploy backup, under ${appId}/` });
     }
     const kind = migrationKind(def);
     if (rollback["downgradeTo"] !== undefined && (kind.kind === "none" || kind.kind === "irreversible")) {

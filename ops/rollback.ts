@@ -2,7 +2,7 @@
  * `npm run rollback`: lists the recorded releases of an app, rolls back to the previous one (or
  * `--to`), after a confirmation (or `--yes`), by driving the Pulumi CLI through the Automation API:
  * `LocalWorkspace.selectStack` (`pulumi stack select`), `stack.outputs()` (`pulumi stack output
- * --json`), `stack.setConfig(key, value, path=true)` (`pulumi config set --path`) and `stack.up()`
+ * --json`), `stack.setConfig(key, value, path=true)` (`pulumi config set --path`), `stack.removeConfig(key, path=true)` (`pulumi config rm --path`) and `stack.up()`
  * (`pulumi up --yes --skip-preview`). Nothing parses the CLI's text: outputs come back as JSON.
  *
  * Kept out of components/index.ts so the Pulumi program never loads the Automation API.
@@ -45,6 +45,9 @@ export async function runRollback(opts: RollbackOptions): Promise<number> {
     opts.log("Nothing changed.\n");
     return 1;
   }
+  // An earlier rollback's settings go first (`config rm --path` of a missing key is no error:
+  // pulumi/pulumi sdk/go/common/resource/config/map.go `Remove`, object.go `Delete`).
+  for (const key of plan.remove) await stack.removeConfig(key, true);
   for (const change of plan.config) await stack.setConfig(change.key, { value: change.value }, true);
   try {
     await stack.up({ onOutput: opts.log, message: `rollback of ${plan.app} from #${plan.from.id} to #${plan.to.id}` });
@@ -62,8 +65,21 @@ export function planText(plan: RollbackPlan): string {
 
 /** What failed, and the choices: the down-migration (or anything after it) did not complete. */
 export function failureText(plan: RollbackPlan, stack: string, err: unknown): string {
-  const first = (err instanceof Error ? err.message : String(err)).split("\n").find((l) => l.trim() !== "") ?? "unknown error";
+  // The CLI's own `error:` line (the Automation API's message starts with `code: <n>`, then stdout and stderr).
+  const lines = (err instanceof Error ? err.message : String(err)).split("\n").map((l) => l.trim());
+  const first = /error: .*/.exec(lines.find((l) => /(^|\s)error: /.test(l)) ?? "")?.[0] ?? lines.find((l) => l !== "") ?? "unknown error";
   const downgrade = plan.config.find((c) => c.key.endsWith(".rollback.downgradeTo"));
+  const restore = plan.config.find((c) => c.key.endsWith(".rollback.restoreBackup"));
+  if (restore) {
+    return [
+      `The rollback of ${plan.app} to #${plan.to.id} did not complete (restore of ${restore.value}): ${first}`,
+      "If the backup or the restore failed, the database is as it was and the newer backends run again; if a later step failed, the database holds the restored data and the newer backends stay stopped (the app is down until the older release's backends are healthy).",
+      "Choices:",
+      `  finish it        pulumi up --stack ${stack} (a restore that completed does not run again; one that failed does)`,
+      `  undo the restore the data from before it is the backup the update took first: the newest *-pre-deploy or *-pre-restore backup under ${plan.app}/ in the app's bucket (/usr/local/lib/runbook-backup/${plan.app}/restore.sh --id <id> --force)`,
+      "  roll forward     fix the release and deploy a new one with `pulumi up`",
+    ].join("\n");
+  }
   return [
     `The rollback of ${plan.app} to #${plan.to.id} did not complete${downgrade ? ` (down-migration to ${downgrade.value})` : ""}: ${first}`,
     "The backends wait for the down-migration: while it has not passed, the newer release keeps serving.",

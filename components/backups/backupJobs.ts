@@ -9,7 +9,12 @@
  *   backend or worker starts; `--if-empty`, so a later `pulumi up` never overwrites data the app
  *   has written since;
  * - `<name>-pre-deploy`: a backup taken whenever the backend image changes, before migrations, whose
- *   object key is an output (a rollback or a restore names it).
+ *   object key is an output (a rollback or a restore names it);
+ * - `<name>-rollback-restore`, when a rollback asks for it (`npm run rollback -- --restore-data`):
+ *   restores the pre-deploy backup of the release being undone, after a backup of the data as it is
+ *   (this update's pre-deploy backup, or its own `pre-restore` one when pre-deploy backups are off),
+ *   and before migrations, any backend or worker; the newer backends it stops stay stopped
+ *   (`--keep-stopped`) until the older release's replace them.
  * The steps it returns (`gates`) are what AppStack makes migrations, replicas and workers wait for.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -40,6 +45,8 @@ export interface BackupJobsArgs {
   readonly state: PreDeployState;
   /** A recovery stack's source: the bucket and prefix of the stack it replaces, and a backup id (default: the newest verified). */
   readonly restoreSource?: { readonly bucket: pulumi.Input<string>; readonly prefix: pulumi.Input<string>; readonly backup?: string };
+  /** A rollback's restore (config `apps.<id>.rollback.restoreBackup`): the backup's key in the app's own bucket (`<app>/<id>/`, or the id), and the release undone. */
+  readonly rollbackRestore?: { readonly key: string; readonly undoes: number };
 }
 
 /** The volume of an app that holds uploads, by name. */
@@ -61,6 +68,7 @@ export class BackupJobs extends pulumi.ComponentResource {
   public readonly install: DeployCommand;
   public readonly restore?: DeployCommand;
   public readonly preDeployBackup?: DeployCommand;
+  public readonly rollbackRestore?: DeployCommand;
   /** The object key prefix of the last pre-deploy backup (`<app>/<id>/`), "" before the first. */
   public readonly preDeployBackupKey: pulumi.Output<string>;
   /** What the release waits for: the restore (recovery stacks) and the pre-deploy backup. */
@@ -153,6 +161,23 @@ export class BackupJobs extends pulumi.ComponentResource {
         { parent: this, dependsOn: [this.install, ...state_, ...(this.restore ? [this.restore] : [])] },
       );
       gates.push(this.preDeployBackup);
+    }
+    const back = args.rollbackRestore;
+    if (back) {
+      // The data as it is goes into a backup first, so the rows written since the undone release are
+      // never only in the database being overwritten.
+      const first = this.preDeployBackup ? [] : [`${sudo([`${dir}/backup.sh`, "--reason", "pre-restore"])} &&`];
+      this.rollbackRestore = deployCommand(
+        `${name}-rollback-restore`,
+        {
+          host: app.host,
+          create: [...first, sudo([`${dir}/restore.sh`, "--id", back.key.split("/").filter(Boolean).pop()!, "--force", "--keep-stopped"])].join(" "),
+          // Once per rollback: the same rollback done again after a redeploy runs again.
+          triggers: [back.key, back.undoes],
+        },
+        { parent: this, dependsOn: [this.install, ...state_, ...gates] },
+      );
+      gates.push(this.rollbackRestore);
     }
     this.preDeployBackupKey = this.preDeployBackup ? this.preDeployBackup.stdout.apply(backupKeyOf) : pulumi.output("");
     this.gates = gates;

@@ -14,7 +14,7 @@
 import { header, lines, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
 
 /** Why a backup was taken; part of its id. */
-export const BACKUP_REASONS = ["scheduled", "pre-deploy", "manual", "pre-maintenance"] as const;
+export const BACKUP_REASONS = ["scheduled", "pre-deploy", "manual", "pre-maintenance", "pre-restore"] as const;
 
 export function renderBackupScript(spec: ScriptSpec): string {
   const postgres = spec.engine === "postgres";
@@ -22,7 +22,7 @@ export function renderBackupScript(spec: ScriptSpec): string {
     header(spec, "backup", "Backup"),
     SQLITE_COUNT_ROWS,
     "",
-    "usage() { echo \"usage: $0 [--reason scheduled|pre-deploy|manual|pre-maintenance] [--id ID] [--skip-missing]\" >&2; exit 2; }",
+    `usage() { echo "usage: $0 [--reason ${BACKUP_REASONS.join("|")}] [--id ID] [--skip-missing]" >&2; exit 2; }`,
     "REASON=manual",
     "ID=",
     postgres ? [] : "SKIP_MISSING=0",

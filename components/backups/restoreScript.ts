@@ -1,6 +1,6 @@
 /**
  * renderRestoreScript: restores a backup into the app's live database and uploads.
- *   restore.sh [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force]
+ *   restore.sh [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force] [--keep-stopped]
  * - which backup: the newest (default), the newest that verification proved (its `verified.txt`:
  *   what a recovery stack restores), a named one, or the newest taken before a deploy;
  * - from where: the app's own bucket, or another stack's (a recovery stack restores from the
@@ -9,7 +9,11 @@
  * - a database that already holds tables is never overwritten silently: `--if-empty` skips it
  *   (the recovery stack's step, which may run again on a later `pulumi up`), `--force` replaces it;
  * - on a Docker host the app's backends and workers are stopped while the data is replaced, and
- *   started again afterwards (runbooks: stop the app, restore, verify, start);
+ *   started again afterwards (runbooks: stop the app, restore, verify, start); `--keep-stopped`
+ *   (a rollback's restore) leaves them stopped once the data is replaced, because the deploy that
+ *   asked for it replaces them with the older release's, and the newer code must not run on the
+ *   restored data in between (an app that migrates itself at start would migrate it up again);
+ *   when the restore fails before the data is touched, they are started again either way;
  * - PostgreSQL in one transaction; SQLite replaced by rename after `PRAGMA integrity_check`, with
  *   the old WAL and shared-memory files removed first (a stale WAL must never be applied to it);
  * - row counts after the restore must match the manifest; the time it took is printed, and on stdout
@@ -26,13 +30,14 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     FETCH_AND_CHECK,
     postgres ? PG_COUNT_ROWS : SQLITE_COUNT_ROWS,
     "",
-    'usage() { echo "usage: $0 [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force]" >&2; exit 2; }',
+    'usage() { echo "usage: $0 [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force] [--keep-stopped]" >&2; exit 2; }',
     "BEGAN=$(now)",
     "ID=",
     "WHICH=latest",
     'FROM_BUCKET=$BUCKET',
     'FROM_PREFIX=$PREFIX',
     "MODE=refuse",
+    "KEEP_STOPPED=",
     'while [ "$#" -gt 0 ]; do',
     '  case "$1" in',
     "    --latest) WHICH=latest; shift ;;",
@@ -43,15 +48,23 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     '    --from-prefix) [ "$#" -ge 2 ] || usage; FROM_PREFIX=$2; shift 2 ;;',
     "    --if-empty) MODE=if-empty; shift ;;",
     "    --force) MODE=force; shift ;;",
+    "    --keep-stopped) KEEP_STOPPED=1; shift ;;",
     "    *) usage ;;",
     "  esac",
     "done",
     "",
     "STOPPED=",
+    "# Set once the live data is being replaced: from then on a failure leaves the app stopped under --keep-stopped.",
+    "TOUCHED=",
     'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-restore.XXXXXX")',
     "finish() {",
     '  rm -rf "$WORK"',
-    '  if [ -n "$STOPPED" ]; then log "starting the app again"; for c in $STOPPED; do docker start "$c" >/dev/null || log "could not start $c"; done; fi',
+    '  case "$STOPPED" in *[![:space:]]*) ;; *) return 0 ;; esac',
+    '  if [ -n "$KEEP_STOPPED" ] && [ -n "$TOUCHED" ]; then',
+    '    log "the app\'s backends and workers stay stopped (--keep-stopped):$STOPPED; the deploy replaces them"',
+    "  else",
+    '    log "starting the app again"; for c in $STOPPED; do docker start "$c" >/dev/null || log "could not start $c"; done',
+    "  fi",
     "}",
     "trap finish EXIT",
     "trap 'exit 1' HUP INT TERM",
@@ -95,6 +108,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     postgres
       ? [
           'db pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error --single-transaction -U "$PG_USER" -d "$PG_DATABASE" < "$B/database.dump" || fail "pg_restore failed; the database is as it was"',
+          "TOUCHED=1",
           'pg_count_rows db "$PG_DATABASE" > "$WORK/have"',
         ]
       : [
@@ -103,6 +117,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
           "CHECK=$(sqlite3 \"$NEW\" 'PRAGMA integrity_check;' 2>&1) || true",
           'if [ "$CHECK" != ok ]; then rm -f "$NEW"; fail "integrity_check of backup $ID answered: $CHECK"; fi',
           'chown "$(stat -c %u:%g "$(dirname "$TARGET")")" "$NEW"',
+          "TOUCHED=1",
           'rm -f "$TARGET-wal" "$TARGET-shm"',
           'mv -f "$NEW" "$TARGET"',
           'sqlite_count_rows "$TARGET" > "$WORK/have"',

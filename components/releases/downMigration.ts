@@ -16,14 +16,10 @@ import { downMigrationCommands } from "./migrations";
 /**
  * The pre-deploy steps with the down-migration after them: it waits for `steps` (the database role
  * step: it uses this release's credentials) and `after` (steps already in the seam, such as the
- * pre-deploy backup), and only `steps` and the down-migration are returned.
+ * pre-deploy backup), and only `steps` and the down-migration are returned. A rollback that restores
+ * data instead (`rollback.restoreBackup`) has no down-migration: its restore is a backups step
+ * (BackupJobs `-rollback-restore`), already among `steps`.
  */
-/** The backup id restore.sh takes, from an object key prefix `<app>/<id>/` (or the id itself). */
-export function backupIdOf(key: string): string {
-  const parts = key.split("/").filter(Boolean);
-  return parts.length >= 2 ? parts[1]! : key;
-}
-
 export function withDownMigration(
   app: AppSpec,
   state: Pick<PreDeployState, "oneOff">,
@@ -31,13 +27,6 @@ export function withDownMigration(
   after: readonly pulumi.Resource[] = [],
 ): pulumi.Resource[] {
   const rollback = app.releases.rollback;
-  if (rollback?.restoreBackup !== undefined) {
-    // The backups area's restore step plugs in here; until it is part of the program, refuse rather
-    // than replace the backends without the restore the operator asked for.
-    throw new Error(
-      `runbook:apps.${app.id}.rollback.restoreBackup: a rollback's restore is not a deploy step yet; restore ${rollback.restoreBackup} on the host with \`/usr/local/lib/runbook-backup/${app.id}/restore.sh --id ${backupIdOf(rollback.restoreBackup)} --force\` (README "Backups and disaster recovery"), then remove the key`,
-    );
-  }
   const downgrade = rollback?.downgrade;
   if (!rollback || !downgrade) return [...steps];
   const commands = downMigrationCommands(app.releases.migrations, downgrade.to);

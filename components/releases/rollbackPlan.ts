@@ -31,6 +31,8 @@ export interface RollbackPlan {
   readonly to: Release;
   /** The release whose pre-deploy backup a restore uses: the one deployed right after `to`. */
   readonly undone: Release;
+  /** `--path` keys removed before `config` is set: an earlier rollback's settings never mix with this one's. */
+  readonly remove: readonly string[];
   readonly config: readonly ConfigChange[];
   /** What `pulumi up` will do, in words, in order. */
   readonly steps: readonly string[];
@@ -85,13 +87,17 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
   }
   const steps = [`set ${app}'s image tags to release #${to.id}'s: ${config.map((c) => `${c.key.split(".").slice(2).join(".")}=${c.value}`).join(", ") || "(unchanged)"}`];
   const kind = migrationKind(def);
-  const lost = `the data written since ${undone.time} (when #${undone.id} was deployed) would be lost`;
+  const lost = `the data written since ${undone.time} (when #${undone.id} was deployed) would be lost from the live database (the update backs it up first)`;
 
   if (req.restoreData) {
     if (!undone.backupKey) return refuse(`release #${undone.id} has no pre-deploy backup on record: --restore-data has nothing to restore`);
+    // The restore leaves the newer backends stopped for the older ones to replace: with the same image nothing would.
+    if (from.images["backend"] === to.images["backend"]) {
+      return refuse(`#${from.id} and #${to.id} run the same backend image (${from.images["backend"] ?? "none"}), so no schema changed between them: roll back without --restore-data`);
+    }
     config.push({ key: `${project}:apps.${app}.rollback.restoreBackup`, value: undone.backupKey });
     config.push({ key: `${project}:apps.${app}.rollback.undoes`, value: String(undone.id) });
-    steps.push(`restore the pre-deploy backup ${undone.backupKey} of #${undone.id} before any backend starts: ${lost}`);
+    steps.push(`back up the data as it is, then stop the backends and restore the pre-deploy backup ${undone.backupKey} of #${undone.id}: ${lost}`);
   } else if (!req.imagesOnly && (from.schemaRevision !== to.schemaRevision || (kind.kind === "irreversible" && from.images["backend"] !== to.images["backend"]))) {
     // An app that migrates itself records no revision: any other backend image may have changed its schema.
     const choices = (why: string) =>
@@ -115,8 +121,12 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
       steps.push(`run the down-migration to ${downgradeTo} with the newer image ${image}, before the older image's migrations and backends`);
     }
   }
-  steps.push(`replace the backends with release #${to.id}'s images (kept on the host: no pull), then the health gate`);
-  return { ok: true, plan: { app, from, to, undone, config, steps } };
+  steps.push(
+    req.restoreData
+      ? `start release #${to.id}'s backends in place of the stopped ones (images kept on the host: no pull; the app is down from the restore until they pass their health checks), then the health gate`
+      : `replace the backends with release #${to.id}'s images (kept on the host: no pull), then the health gate`,
+  );
+  return { ok: true, plan: { app, from, to, undone, remove: [`${project}:apps.${app}.rollback`], config, steps } };
 }
 
 const refuse = (message: string): RollbackDecision => ({ ok: false, message });

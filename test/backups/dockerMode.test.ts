@@ -2,7 +2,9 @@
  * The scripts as they run on a Docker host (`DOCKER=1`), with a recording stand-in for the docker
  * CLI on PATH: volumes are found by `docker volume inspect`, the app's containers by their labels,
  * and a forced restore stops the app's backends and workers while it replaces the data and starts
- * them again afterwards, also when the restore fails.
+ * them again afterwards, also when the restore fails; a rollback's restore (`--keep-stopped`) leaves
+ * them stopped once the data is replaced (the deploy replaces them), and starts them again when it
+ * fails before the data is touched.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -45,6 +47,9 @@ beforeAll(async () => {
   const bin = path.join(dir, "bin");
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(bin, "docker"), FAKE_DOCKER, { mode: 0o755 });
+  // gzip that fails on demand: a restore that fails after stopping the app and before touching the data.
+  const gzip = ["/usr/bin/gzip", "/bin/gzip"].find((p) => fs.existsSync(p))!;
+  fs.writeFileSync(path.join(bin, "gzip"), `#!/bin/sh\n[ -z "\${FAKE_GZIP_FAIL:-}" ] || { echo "gzip: stand-in failure" >&2; exit 1; }\nexec ${gzip} "$@"\n`, { mode: 0o755 });
   log = path.join(dir, "docker.log");
   env = { ...process.env, PATH: `${bin}:${process.env["PATH"]}`, FAKE_DOCKER_LOG: log, FAKE_VOLUME_ROOT: volumes };
   jobs = installJobs({ appId: APP, engine: "sqlite", uploads: true, configDir: `/etc/runbook-backup/${APP}` }, s3, { DOCKER: "1", SQLITE_VOLUME: "fdts-data", SQLITE_FILE: "database.sqlite", UPLOADS_VOLUME: "fdts-uploads" }, env);
@@ -81,6 +86,27 @@ describe("the scripts on a Docker host", () => {
     ]);
     expect(fs.existsSync(path.join(volumes, "fdts-data", "database.sqlite-wal"))).toBe(false);
     expect(spawnSync(requireTool("sqlite3"), [path.join(volumes, "fdts-data", "database.sqlite"), "SELECT body FROM docs ORDER BY id;"], { encoding: "utf8" }).stdout).toBe("one\ntwo\n");
+  });
+
+  it("--keep-stopped: a rollback's restore leaves the backends stopped once the data is replaced", () => {
+    const db = path.join(volumes, "fdts-data", "database.sqlite");
+    spawnSync(requireTool("sqlite3"), [db, "INSERT INTO docs (body) VALUES ('written by the newer release');"]);
+    fs.writeFileSync(log, "");
+    const restore = jobs.run("restore", ["--latest", "--force", "--keep-stopped"]);
+    expect(restore.status, restore.stderr).toBe(0);
+    expect(calls().filter((c) => /^(stop|start) /.test(c))).toEqual(["stop backend-a", "stop backend-b"]);
+    expect(restore.stderr).toMatch(/stay stopped \(--keep-stopped\): backend-a backend-b/);
+    expect(spawnSync(requireTool("sqlite3"), [db, "SELECT body FROM docs ORDER BY id;"], { encoding: "utf8" }).stdout).toBe("one\ntwo\n");
+  });
+
+  it("--keep-stopped: starts the backends again when the restore fails before the data is touched", () => {
+    const db = path.join(volumes, "fdts-data", "database.sqlite");
+    spawnSync(requireTool("sqlite3"), [db, "INSERT INTO docs (body) VALUES ('kept');"]);
+    fs.writeFileSync(log, "");
+    const restore = jobs.run("restore", ["--latest", "--force", "--keep-stopped"], { FAKE_GZIP_FAIL: "1" });
+    expect(restore.status).not.toBe(0);
+    expect(calls().filter((c) => /^(stop|start) /.test(c))).toEqual(["stop backend-a", "stop backend-b", "start backend-a", "start backend-b"]);
+    expect(spawnSync(requireTool("sqlite3"), [db, "SELECT body FROM docs ORDER BY id;"], { encoding: "utf8" }).stdout).toBe("one\ntwo\nkept\n");
   });
 
   it("starts the app again when the restore fails after stopping it", () => {

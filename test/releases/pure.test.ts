@@ -154,7 +154,7 @@ describe("the releases config", () => {
     }
   });
 
-  it("refuses a down-migration for an app that has none, half a down-migration, and both a down-migration and a restore", () => {
+  it("refuses a down-migration for an app that has none, half a down-migration, both a down-migration and a restore, and a restore of another app's or a malformed backup key", () => {
     const raw = rawStackConfig("prod") as { apps: Record<string, Record<string, unknown>> };
     const withRollback = (id: string, rollback: unknown) => ({ ...raw, apps: { ...raw.apps, [id]: { ...raw.apps[id], rollback } } });
     expect(problemsOf(withRollback("fdts", { downgradeTo: "abc", image: "ghcr.io/fdts/app:1", undoes: 2 }))).toContain(
@@ -167,6 +167,14 @@ describe("the releases config", () => {
       "runbook:apps.lms.rollback.restoreBackup: either a down-migration (`downgradeTo`) or a restore (`restoreBackup`), not both: the restored backup already has the older schema",
     );
     expect(problemsOf(withRollback("lms", { downgradeTo: "core:0001_a", image: "ghcr.io/x/y:2", undoes: "2" }))).toEqual([]);
+    expect(problemsOf(withRollback("fdts", { restoreBackup: "fdts/20261122T095900Z-pre-deploy/", undoes: 2 }))).toEqual([]);
+    expect(problemsOf(withRollback("fdts", { restoreBackup: "20261122T095900Z-pre-deploy", undoes: 2 }))).toEqual([]);
+    expect(problemsOf(withRollback("fdts", { restoreBackup: "lms/20261122T095900Z-pre-deploy/", undoes: 2 }))).toContain(
+      "runbook:apps.fdts.rollback.restoreBackup: lms/20261122T095900Z-pre-deploy/ is not a backup of fdts: a rollback restores the app's own pre-deploy backup, under fdts/",
+    );
+    expect(problemsOf(withRollback("fdts", { restoreBackup: "fdts/x; rm -rf /", undoes: 2 }))).toContain(
+      "runbook:apps.fdts.rollback.restoreBackup: must be the key of a pre-deploy backup as the release record shows it: <app>/<id>/ (or the id alone)",
+    );
     expect(problemsOf({ ...raw, apps: { ...raw.apps, lms: { ...raw.apps["lms"], releases: { keep: 1 } } } })).toContain(
       "runbook:apps.lms.releases.keep: must be at least 2: a rollback needs the release before the current one",
     );

@@ -174,13 +174,45 @@ describe("a rollback's down-migration", () => {
 });
 
 describe("a rollback with --restore-data", () => {
-  it("is refused by the program, naming the key, while no restore step is wired in (never backends without the restore)", async () => {
-    const spec = stackSpec("prod");
-    const app = spec.apps[0]!;
-    const restoring = { ...spec, apps: [{ ...app, releases: { ...app.releases, rollback: { undoes: 4, restoreBackup: `${app.id}/pre-deploy/4.dump` } } }] };
-    await expect(runUnderMocks(restoring, "prod")).rejects.toThrow(
-      `runbook:apps.${app.id}.rollback.restoreBackup: a rollback's restore is not a deploy step yet; restore ${app.id}/pre-deploy/4.dump on the host with \`/usr/local/lib/runbook-backup/${app.id}/restore.sh --id pre-deploy --force\` (README "Backups and disaster recovery"), then remove the key`,
-    );
+  const restoring = (spec: StackSpec, preDeploy = true): StackSpec => ({
+    ...spec,
+    apps: spec.apps.map((a) => ({
+      ...a,
+      backups: { ...a.backups, preDeploy },
+      releases: { ...a.releases, rollback: { undoes: 4, restoreBackup: `${a.id}/20261124T100000Z-pre-deploy/` } },
+    })),
+  });
+
+  it("restores the undone release's pre-deploy backup after a backup of the data as it is, and before the migrations, every backend replica and worker", async () => {
+    const spec = restoring(stackSpec("prod"));
+    const run = await runUnderMocks(spec, "prod");
+    for (const app of spec.apps) {
+      const restore = named(run.resources, `${app.id}-backups-rollback-restore`);
+      const create = String(inputs(restore)["create"]);
+      expect(create).toBe(`sudo -n /usr/local/lib/runbook-backup/${app.id}/restore.sh --id 20261124T100000Z-pre-deploy --force --keep-stopped`);
+      expect(inputs(restore)["triggers"]).toEqual([`${app.id}/20261124T100000Z-pre-deploy/`, 4]);
+      // The rows written since the undone release go into this update's pre-deploy backup first.
+      expect(dependsOnTransitively(run.resources, restore, named(run.resources, `${app.id}-backups-pre-deploy`).urn), app.id).toBe(true);
+      const backends = byType(run.resources, CONTAINER).filter((c) => c.name.startsWith(`${app.id}-backend-`) || c.name.startsWith(`${app.id}-worker-`));
+      expect(backends.length).toBeGreaterThan(0);
+      for (const dependent of [...run.resources.filter((r) => r.name === `${app.id}-migrate`), ...backends]) {
+        expect(dependsOnTransitively(run.resources, dependent, restore.urn), dependent.name).toBe(true);
+      }
+      expect(run.resources.filter((r) => r.name.startsWith(`${app.id}-rollback-down-migration-`))).toEqual([]);
+      expect((await releasesOf(run, app.id))[0]).toMatchObject({ rollbackOf: 4 });
+    }
+  });
+
+  it("takes its own pre-restore backup first when the stack takes no pre-deploy backups", async () => {
+    const spec = restoring(stackSpec("prod"), false);
+    const run = await runUnderMocks(spec, "prod");
+    for (const app of spec.apps) {
+      expect(run.resources.filter((r) => r.name === `${app.id}-backups-pre-deploy`)).toEqual([]);
+      const create = String(inputs(named(run.resources, `${app.id}-backups-rollback-restore`))["create"]);
+      expect(create).toBe(
+        `sudo -n /usr/local/lib/runbook-backup/${app.id}/backup.sh --reason pre-restore && sudo -n /usr/local/lib/runbook-backup/${app.id}/restore.sh --id 20261124T100000Z-pre-deploy --force --keep-stopped`,
+      );
+    }
   });
 });
 

@@ -32,7 +32,7 @@ function releases(app: string, n = 2): Release[] {
       digests: {},
       configHash: `h${id}`,
       schemaRevision: kind === "alembic" || kind === "django" ? REVISIONS[kind][id - 1]! : null,
-      backupKey: `${app}/pre-deploy/release-${id}.dump`,
+      backupKey: `${app}/2026112${id}T095900Z-pre-deploy/`,
     };
   });
 }
@@ -79,6 +79,7 @@ describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
       "stack select",
       "stack output",
       "stack output",
+      "config rm",
       "config set",
       "config set",
       "config set",
@@ -96,7 +97,9 @@ describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
       `runbook:apps.${app}.rollback.image=${catalog[app]!.backend.image}:2.0.0`,
       `runbook:apps.${app}.rollback.undoes=2`,
     ]);
-    for (const c of calls.filter((c) => c[0] === "config")) expect(c).toEqual(expect.arrayContaining(["--path", "--stack", "prod", "--plaintext", "--"]));
+    // An earlier rollback's settings are removed first, so they never mix with this one's.
+    expect(calls.find((c) => c[0] === "config" && c[1] === "rm")).toEqual(["config", "rm", `runbook:apps.${app}.rollback`, "--stack", "prod", "--path", "--non-interactive"]);
+    for (const c of calls.filter((c) => c[0] === "config" && c[1] === "set")) expect(c).toEqual(expect.arrayContaining(["--path", "--stack", "prod", "--plaintext", "--"]));
     const up = calls.find((c) => c[0] === "up")!;
     expect(up).toEqual(expect.arrayContaining(["--skip-preview", "--exec-kind", "auto.local", "--stack", "prod"]));
     expect(text).toContain(`run the down-migration to ${down} with the newer image`);
@@ -131,7 +134,7 @@ describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
     expect(code, text).toBe(0);
     expect(configSets(calls)).toEqual([
       `runbook:apps.${app}.backend.tag=1.0.0`,
-      `runbook:apps.${app}.rollback.restoreBackup=${app}/pre-deploy/release-2.dump`,
+      `runbook:apps.${app}.rollback.restoreBackup=${app}/20261122T095900Z-pre-deploy/`,
       `runbook:apps.${app}.rollback.undoes=2`,
     ]);
     expect(text).toContain(`the data written since 2026-11-22T10:00:00.000Z (when #2 was deployed) would be lost`);
@@ -142,7 +145,7 @@ describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
     const { code, text } = await rollback({ app, yes: true });
     expect(code).toBe(1);
     expect(text).toContain(`The rollback of ${app} to #1 did not complete (down-migration to`);
-    expect(text).toMatch(/Choices:\n {2}--restore-data .*release-2\.dump\); the data written since 2026-11-22T10:00:00.000Z would be lost/);
+    expect(text).toMatch(/Choices:\n {2}--restore-data .*20261122T095900Z-pre-deploy\/\); the data written since 2026-11-22T10:00:00.000Z would be lost/);
   });
 });
 
@@ -152,8 +155,42 @@ describe.each(without)("rolling %s back (it has no down-migration)", (app) => {
     const { code, calls, text } = await rollback({ app, yes: true });
     expect(code).toBe(1);
     expect(text).toContain(`${app}: cannot roll back from #2 to #1 by images alone: it has no down-migration`);
-    expect(text).toContain(`--restore-data   restore the pre-deploy backup of #2 (${app}/pre-deploy/release-2.dump); the data written since 2026-11-22T10:00:00.000Z (when #2 was deployed) would be lost`);
+    expect(text).toContain(`--restore-data   restore the pre-deploy backup of #2 (${app}/20261122T095900Z-pre-deploy/); the data written since 2026-11-22T10:00:00.000Z (when #2 was deployed) would be lost`);
     expect(calls.map((c) => c[0])).toEqual(["version", "stack", "stack", "stack"]);
+  });
+});
+
+describe.each(without)("rolling %s back with --restore-data", (app) => {
+  it("removes the earlier rollback's settings, sets the tag, the backup and the release undone, then runs the update; the plan backs up first", async () => {
+    fake.reset(outputsOf(app));
+    const { code, calls, text } = await rollback({ app, restoreData: true, yes: true });
+    expect(code, text).toBe(0);
+    expect(calls.filter((c) => c[0] === "config" || c[0] === "up").map((c) => c.slice(0, 2).join(" "))).toEqual(["config rm", "config set", "config set", "config set", "up --yes"]);
+    expect(configSets(calls)).toEqual([
+      `runbook:apps.${app}.backend.tag=1.0.0`,
+      `runbook:apps.${app}.rollback.restoreBackup=${app}/20261122T095900Z-pre-deploy/`,
+      `runbook:apps.${app}.rollback.undoes=2`,
+    ]);
+    expect(text).toContain(`2. back up the data as it is, then stop the backends and restore the pre-deploy backup ${app}/20261122T095900Z-pre-deploy/ of #2`);
+    expect(text).toContain("3. start release #1's backends in place of the stopped ones");
+  });
+
+  it("names what happened and the choices when the update fails", async () => {
+    fake.reset(outputsOf(app), { exit: 1, error: `error: ${app}-backups-rollback-restore: exit status 1` });
+    const { code, text } = await rollback({ app, restoreData: true, yes: true });
+    expect(code).toBe(1);
+    expect(text).toContain(`The rollback of ${app} to #1 did not complete (restore of ${app}/20261122T095900Z-pre-deploy/): error: ${app}-backups-rollback-restore: exit status 1`);
+    expect(text).toContain(`finish it        pulumi up --stack prod`);
+    expect(text).toContain(`/usr/local/lib/runbook-backup/${app}/restore.sh --id <id> --force`);
+  });
+
+  it("refuses when both releases run the same backend image: nothing would replace the stopped backends", async () => {
+    const same = releases(app).map((r, i) => ({ ...r, images: { backend: `${catalog[app]!.backend.image}:1.0.0`, proxy: i === 0 ? "nginx:1.27.4-alpine" : "nginx:1.27.3-alpine" } }));
+    fake.reset({ environment: "prod", apps: { [app]: { releases: same } } });
+    const { code, calls, text } = await rollback({ app, restoreData: true, yes: true });
+    expect(code).toBe(1);
+    expect(text).toContain(`#2 and #1 run the same backend image (${catalog[app]!.backend.image}:1.0.0), so no schema changed between them: roll back without --restore-data`);
+    expect(calls.filter((c) => c[0] === "config" || c[0] === "up")).toEqual([]);
   });
 });
 
