@@ -28,7 +28,14 @@ export const fdts: AppDefinition = {
     needsEgress: false,
     replicas: 1,
   },
-  database: { engine: "sqlite", path: "/app/data/database.sqlite", volume: "data", walMode: false },
+  database: {
+    engine: "sqlite",
+    path: "/app/data/database.sqlite",
+    volume: "data",
+    walMode: false,
+    // "Security Incident - Critical" 2. Preserve evidence (line 99): "SELECT * FROM audit_logs WHERE timestamp > datetime('now', '-1 hour');"
+    auditLog: { table: "audit_logs", timeColumn: "timestamp", hours: 1 },
+  },
   workers: [],
   routes: [{ path: "/", service: "backend" }],
   healthEndpoints: ["/api/health"],

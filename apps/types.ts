@@ -125,6 +125,11 @@ export interface SqliteDefinition {
   readonly volume: string;
   /** The runbook runs SQLite in WAL mode. */
   readonly walMode: boolean;
+  /**
+   * The app's audit table, copied into an incident's evidence bundle (the lockdown's and
+   * `npm run diagnose -- --evidence`): the rows of the last `hours` by `timeColumn`.
+   */
+  readonly auditLog?: { readonly table: string; readonly timeColumn: string; readonly hours: number };
 }
 
 export type DatabaseDefinition = PostgresDefinition | SqliteDefinition;

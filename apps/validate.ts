@@ -35,6 +35,11 @@ export function catalogProblems(app: AppDefinition): string[] {
     const db = app.database;
     const volume = app.backend.volumes.find((v) => v.name === db.volume);
     if (!volume || !db.path.startsWith(`${volume.mountPath}/`)) add("database.path", `${db.path} must lie in the backend volume ${db.volume}, so that it outlives a container and its backups can read it`);
+    const audit = db.auditLog;
+    if (audit) {
+      for (const key of ["table", "timeColumn"] as const) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(audit[key])) add(`database.auditLog.${key}`, `${audit[key]} must be a plain SQL identifier (letters, digits, _)`);
+      if (!Number.isInteger(audit.hours) || audit.hours < 1 || audit.hours > 168) add("database.auditLog.hours", `${audit.hours} must be a whole number of hours from 1 to 168`);
+    }
   }
   for (const endpoint of app.healthEndpoints) {
     if (!routeFor(app.routes, endpoint)) add("healthEndpoints", `${endpoint} is served by no route (${app.routes.map((r) => r.path).join(", ")})`);

@@ -7,10 +7,54 @@
  *
  * Environment values in `docker inspect` are redacted (`NAME=[redacted]`): the containers carry
  * generated secrets there, and a bundle handed around during an incident must not.
+ *
+ * An app whose catalog names an audit table (FDTS: "Copy audit logs", `SELECT * FROM audit_logs
+ * WHERE timestamp > datetime('now', '-1 hour')`) gets those rows as `audit_logs.csv`, read with the
+ * host's sqlite3 in read-only mode from the database file a backend container mounts; a missing file
+ * or a failed query is written to errors.txt and never stops the bundle.
  */
+import { catalog } from "../../apps";
 
-/** The collect script (the step's stdin): POSIX sh, needs the docker CLI, tar and gzip. */
-export function renderEvidenceCollectScript(appId: string): string {
+/** Where an app's audit table is read from: the backend's mount, the file under it, and the query. */
+export interface EvidenceAudit {
+  readonly mountPath: string;
+  readonly file: string;
+  readonly table: string;
+  readonly timeColumn: string;
+  readonly hours: number;
+}
+
+/** The audit table of a catalog app, when its runbook copies one into the evidence. */
+export function evidenceAuditOf(appId: string): EvidenceAudit | undefined {
+  const def = catalog[appId];
+  const db = def?.database;
+  if (!def || db?.engine !== "sqlite" || !db.auditLog) return undefined;
+  const volume = def.backend.volumes.find((v) => v.name === db.volume);
+  if (!volume || !db.path.startsWith(`${volume.mountPath}/`)) return undefined;
+  return { mountPath: volume.mountPath, file: db.path.slice(volume.mountPath.length + 1), ...db.auditLog };
+}
+
+function auditLines(appId: string, audit: EvidenceAudit): string {
+  const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  if (!ident.test(audit.table) || !ident.test(audit.timeColumn) || !Number.isInteger(audit.hours) || !/^\/[A-Za-z0-9._/-]+$/.test(audit.mountPath) || !/^[A-Za-z0-9._/-]+$/.test(audit.file)) {
+    throw new Error(`the audit table of ${appId} must name plain identifiers and paths`);
+  }
+  return `# The app's audit table: the last ${audit.hours} h of ${audit.table}, read-only, from the file a backend mounts
+# (the volume is root's: sudo -n when not root).
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+backend=$(docker ps -a --filter label=runbook.app=${appId} --filter label=runbook.role=backend --format '{{.Names}}' | head -n 1)
+src=
+if [ -n "$backend" ]; then src=$(docker inspect --format '{{range .Mounts}}{{if eq .Destination "${audit.mountPath}"}}{{.Source}}{{end}}{{end}}' "$backend"); fi
+if [ -n "$src" ] && as_root test -f "$src/${audit.file}"; then
+  as_root sqlite3 -readonly -header -csv "$src/${audit.file}" "SELECT * FROM ${audit.table} WHERE ${audit.timeColumn} > datetime('now', '-${audit.hours} hour');" > "$dir/${audit.table}.csv" 2>> "$dir/errors.txt" || echo "the query of ${audit.table} failed" >> "$dir/errors.txt"
+else
+  echo "${audit.table}: no database file found in a backend container's ${audit.mountPath}" >> "$dir/errors.txt"
+fi
+`;
+}
+
+/** The collect script (the step's stdin): POSIX sh, needs the docker CLI, tar and gzip (and sqlite3 for an audit table). */
+export function renderEvidenceCollectScript(appId: string, audit: EvidenceAudit | undefined = evidenceAuditOf(appId)): string {
   if (!/^[a-z][a-z0-9-]*$/.test(appId)) throw new Error(`\`appId\` must be a catalog id (got ${appId})`);
   return `#!/bin/sh
 # Collects ${appId}'s container state and logs into a tar.gz on stdout (Runbook as Code lockdown).
@@ -37,6 +81,7 @@ while IFS= read -r name; do
   count=$((count + 1))
 done < "$dir/names.txt"
 echo "containers: $count" >> "$dir/summary.txt"
+${audit ? auditLines(appId, audit) : ""}if [ -f "$dir/errors.txt" ] && [ ! -s "$dir/errors.txt" ]; then rm -f "$dir/errors.txt"; fi
 tar -C "$dir" -czf - .
 `;
 }

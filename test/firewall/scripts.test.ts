@@ -44,22 +44,46 @@ describe("shellcheck on the hosts and firewall scripts", () => {
 });
 
 describe("the lockdown's evidence bundle", () => {
-  /** A docker CLI stand-in: two containers of the app, one of whose inspect output carries secrets in Env. */
+  /**
+   * A docker CLI stand-in: two containers of the app, one of whose inspect output carries secrets in
+   * Env; the backend's data mount is FAKE_MOUNT_SOURCE. sudo runs its command (the test may run as root or not).
+   */
   function fakeDocker(bin: string): void {
     fs.mkdirSync(bin, { recursive: true });
     fs.writeFileSync(
       path.join(bin, "docker"),
       `#!/bin/sh
 case "$1" in
-  ps) if [ "$4" = "--format" ] || [ "$5" = "--format" ]; then printf 'fdts-app-0-abc\\nfdts-proxy-def\\n'; else echo "CONTAINER ID   NAMES"; fi ;;
+  ps) case "$*" in
+        *runbook.role=backend*--format*) echo fdts-app-0-abc ;;
+        *--format*) printf 'fdts-app-0-abc\\nfdts-proxy-def\\n' ;;
+        *) echo "CONTAINER ID   NAMES" ;;
+      esac ;;
   network|volume) echo "NAME" ;;
-  inspect) printf '[{"Name":"/%s","Config":{"Env":["JWT_SECRET=s3cr3t-value","PATH=/usr/bin"],"Labels":{"runbook.app":"fdts"}}}]\\n' "$2" ;;
+  inspect) if [ "$2" = "--format" ]; then [ "$4" = fdts-app-0-abc ] && echo "$FAKE_MOUNT_SOURCE"; else printf '[{"Name":"/%s","Config":{"Env":["JWT_SECRET=s3cr3t-value","PATH=/usr/bin"],"Labels":{"runbook.app":"fdts"}}}]\\n' "$2"; fi ;;
   logs) echo "2026-01-01T00:00:00Z log line of $3" ;;
   *) echo "unexpected docker $*" >&2; exit 1 ;;
 esac
 `,
       { mode: 0o755 },
     );
+    fs.writeFileSync(path.join(bin, "sudo"), '#!/bin/sh\n[ "$1" = -n ] && shift\nexec "$@"\n', { mode: 0o755 });
+  }
+
+  /** FDTS's database file with an audit table: two rows older than the runbook's hour, three within it. */
+  let databases = 0;
+  function auditDatabase(): string {
+    const data = path.join(dir, `volume-data-${++databases}`);
+    fs.mkdirSync(data, { recursive: true });
+    const sql = [
+      "PRAGMA journal_mode=WAL;",
+      "CREATE TABLE audit_logs (id INTEGER PRIMARY KEY, timestamp TEXT NOT NULL, action TEXT NOT NULL);",
+      "INSERT INTO audit_logs (timestamp, action) VALUES (datetime('now', '-3 hours'), 'old-login'), (datetime('now', '-61 minutes'), 'old-export'),",
+      "  (datetime('now', '-59 minutes'), 'login'), (datetime('now', '-10 minutes'), 'role-change'), (datetime('now'), 'token-refresh');",
+    ].join("\n");
+    const res = spawnSync(requireTool("sqlite3"), [path.join(data, "database.sqlite"), sql], { encoding: "utf8" });
+    expect(res.status, res.stderr).toBe(0);
+    return data;
   }
 
   it("bundles ps, inspect (environment values redacted) and logs of every container of the app, mode 600, with its sha256", () => {
@@ -70,7 +94,7 @@ esac
       input: renderEvidenceCollectScript("fdts"),
       encoding: "utf8",
       timeout: 30_000,
-      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out },
+      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out, FAKE_MOUNT_SOURCE: auditDatabase() },
     });
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
@@ -80,7 +104,7 @@ esac
     expect(fs.statSync(file!).mode & 0o777).toBe(0o600);
     const list = spawnSync(requireTool("tar"), ["-tzf", file!], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).sort();
     expect(list).toEqual(
-      ["./", "./containers/", "./containers/fdts-app-0-abc.inspect.json", "./containers/fdts-app-0-abc.log", "./containers/fdts-proxy-def.inspect.json", "./containers/fdts-proxy-def.log", "./names.txt", "./networks.txt", "./ps.txt", "./summary.txt", "./volumes.txt"].sort(),
+      ["./", "./audit_logs.csv", "./containers/", "./containers/fdts-app-0-abc.inspect.json", "./containers/fdts-app-0-abc.log", "./containers/fdts-proxy-def.inspect.json", "./containers/fdts-proxy-def.log", "./names.txt", "./networks.txt", "./ps.txt", "./summary.txt", "./volumes.txt"].sort(),
     );
     const inspect = spawnSync(requireTool("tar"), ["-xzOf", file!, "./containers/fdts-app-0-abc.inspect.json"], { encoding: "utf8" }).stdout;
     expect(inspect).not.toContain("s3cr3t-value");
@@ -88,6 +112,43 @@ esac
     const summary = spawnSync(requireTool("tar"), ["-xzOf", file!, "./summary.txt"], { encoding: "utf8" }).stdout;
     expect(summary).toContain("app: fdts");
     expect(summary).toContain("containers: 2");
+  });
+
+  it("fdts: copies the audit_logs rows of the last hour (the runbook's query), read-only, into the bundle", () => {
+    const bin = path.join(dir, "bin");
+    fakeDocker(bin);
+    const data = auditDatabase();
+    const before = spawnSync(requireTool("sqlite3"), [path.join(data, "database.sqlite"), "SELECT count(*) FROM audit_logs;"], { encoding: "utf8" }).stdout;
+    const out = path.join(dir, "out-audit");
+    const res = spawnSync(requireTool("sh"), ["-c", renderEvidenceFetchScript()], {
+      input: renderEvidenceCollectScript("fdts"),
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out, FAKE_MOUNT_SOURCE: data },
+    });
+    expect(res.status, res.stderr).toBe(0);
+    const file = res.stdout.trim().split(" ")[0]!;
+    const csv = spawnSync(requireTool("tar"), ["-xzOf", file, "./audit_logs.csv"], { encoding: "utf8" }).stdout.trim().split("\n");
+    expect(csv[0]).toBe("id,timestamp,action");
+    expect(csv.slice(1).map((l) => l.split(",")[2])).toEqual(["login", "role-change", "token-refresh"]);
+    expect(spawnSync(requireTool("sqlite3"), [path.join(data, "database.sqlite"), "SELECT count(*) FROM audit_logs;"], { encoding: "utf8" }).stdout).toBe(before);
+  });
+
+  it("fdts: still bundles the rest, naming the missing audit table's file in errors.txt, when no backend mounts one", () => {
+    const bin = path.join(dir, "bin");
+    fakeDocker(bin);
+    const out = path.join(dir, "out-no-audit");
+    const res = spawnSync(requireTool("sh"), ["-c", renderEvidenceFetchScript()], {
+      input: renderEvidenceCollectScript("fdts"),
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out, FAKE_MOUNT_SOURCE: path.join(dir, "no-such-volume") },
+    });
+    expect(res.status, res.stderr).toBe(0);
+    const file = res.stdout.trim().split(" ")[0]!;
+    const errors = spawnSync(requireTool("tar"), ["-xzOf", file, "./errors.txt"], { encoding: "utf8" }).stdout;
+    expect(errors).toBe("audit_logs: no database file found in a backend container's /app/data\n");
+    expect(spawnSync(requireTool("tar"), ["-tzf", file], { encoding: "utf8" }).stdout).not.toContain("audit_logs.csv");
   });
 
   it("fails, and leaves no bundle claimed, when the host cannot be reached", () => {
