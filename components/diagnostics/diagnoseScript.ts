@@ -44,6 +44,8 @@ export function renderDiagnoseScript(app: AppSpec): string {
           '    echo "connections: $used of max_connections $max ($percent%)"',
           `    if [ "$percent" -ge ${DIAGNOSE_DEFAULTS.connectionsPercent} ]; then problem "database connections at $percent% of max_connections (runbook: below ${DIAGNOSE_DEFAULTS.connectionsPercent}%)"; fi`,
           "  fi",
+          // LMS "Daily Operations" / Handwork "Weekly Database Optimization": the database's size.
+          "  if size=$(q 'SELECT pg_size_pretty(pg_database_size(current_database()));'); then echo \"database size: $size\"; fi",
           "fi",
         ]
       : (() => {
@@ -61,6 +63,8 @@ export function renderDiagnoseScript(app: AppSpec): string {
             "  check=$(sq 'PRAGMA integrity_check;' 2>&1) || true",
             '  echo "integrity_check: $check"',
             '  if [ "$check" != ok ]; then problem "PRAGMA integrity_check did not answer ok"; fi',
+            // Handwork "Weekly Database Optimization" (`du -h`): the file's size in pages.
+            "  if size=$(sq 'SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size();' 2>&1); then echo \"database size: $size bytes\"; fi",
             "  mode=$(sq 'PRAGMA journal_mode;' 2>&1) || true",
             '  echo "journal_mode: $mode"',
             ...(db.walMode ? ['  if [ "$mode" != wal ]; then problem "journal_mode is $mode; the runbook runs SQLite in WAL mode"; fi'] : []),

@@ -51,7 +51,7 @@ function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: numbe
   });
   const bin = path.join(dir, "bin");
   fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/ssh.args\nfor a do case "$a" in UserKnownHostsFile=*) cp "\${a#UserKnownHostsFile=}" ${dir}/known_hosts;; esac; done\nexec sh -s\n`, { mode: 0o755 });
-  fs.writeFileSync(path.join(bin, "psql"), `#!/bin/sh\ncase "$*" in *max_connections*) echo 100;; *) echo ${trouble.connections ?? 12};; esac\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, "psql"), `#!/bin/sh\ncase "$*" in *max_connections*) echo 100;; *pg_database_size*) echo '7453 kB';; *) echo ${trouble.connections ?? 12};; esac\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "nginx"), "#!/bin/sh\necho 'nginx: the configuration file /etc/nginx/nginx.conf syntax is ok' >&2\n", { mode: 0o755 });
   return { dir, env: { ...process.env, ...docker.env, RUNBOOK_EVIDENCE_DIR: path.join(dir, "evidence") }, docker };
 }
@@ -73,6 +73,11 @@ describe("diagnostics", () => {
     expect(output).toContain("signing with [redacted]");
     for (const section of ["containers (state, health, restarts) ==", "recent logs (last 50 lines of 24h, secrets redacted) ==", "disk ==", `database (${app.database.engine}) ==`, "proxy (nginx -t) ==", "summary =="]) expect(res.stdout).toContain(`== ${section}`);
     expect(res.stdout).toContain(app.database.engine === "postgres" ? "connections: 12 of max_connections 100 (12%)" : "integrity_check: ok");
+    // The database's size: PostgreSQL's own figure, or the SQLite file's size on disk (the last
+    // connection closed, so no WAL holds pages apart from the file).
+    const db = app.database;
+    const size = db.engine === "postgres" ? "7453 kB" : `${fs.statSync(path.join(dir, db.path.slice(app.backend.volumes.find((v) => v.name === db.volume)!.mountPath.length + 1))).size} bytes`;
+    expect(res.stdout).toContain(`database size: ${size}`);
     expect(res.stdout).toContain("syntax is ok");
     const args = fs.readFileSync(path.join(dir, "ssh.args"), "utf8").split("\n");
     expect(args).toContain("StrictHostKeyChecking=yes");
