@@ -187,6 +187,28 @@ describe("the LMS's Django down-migration on a real Django and PostgreSQL", () =
     expect(rows()).toEqual(before.rows);
   });
 
+  // A newer release that squashed courses 0001-0004 (the replaced files still beside the squash, as
+  // Django asks): with all of them applied, Django leaves them out of its graph.
+  it("refuses to plan a down-migration into a squash the newer release made, which Django itself cannot run", () => {
+    const { rev2, before } = underRelease3();
+    const squashed = django.image(3, "squashed");
+    expect(django.run(squashed, migrate).stdout).toMatch(/No migrations to apply\./);
+    const rev3 = revision(squashed);
+    expect(rev3).toContain("courses:0001_squashed_0004_first_lessons");
+    const record = (id: number, rev: string | null): Release => ({ id, time: `2026-11-2${id}T10:00:00.000Z`, images: { backend: `web:${id}` }, digests: {}, configHash: "h", schemaRevision: rev, backupKey: null });
+    const decision = planRollback("runbook", { [APP]: { releases: [record(3, rev3), record(2, rev2)] } }, { app: APP });
+    expect(!decision.ok && decision.message).toMatch(/courses 0002_course_level is one of the migrations the squashed 0001_squashed_0004_first_lessons replaces/);
+
+    // Running it anyway: the courses command fails before it changes anything, but in the planned order
+    // `certificates zero` would have run first, leaving a partial down-migration under the newer backends.
+    const now = { schema: schema(), applied: applied() };
+    const res = django.attempt(squashed, downMigrationCommands(kind, downgradeTarget(kind, rev3, rev2)!).find((c) => c[3] === "courses")!);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/KeyError: \('courses', '0002_course_level'\)/);
+    expect({ schema: schema(), applied: applied() }).toEqual(now);
+    expect(now.schema).not.toBe(before.schema);
+  });
+
   it("refuses a down-migration to a migration the newer code does not have, changing nothing", () => {
     const { v3 } = underRelease3();
     const now = { schema: schema(), applied: applied() };

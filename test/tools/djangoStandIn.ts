@@ -19,8 +19,8 @@ export interface DjangoRun {
 }
 
 export interface DjangoStandIn {
-  /** The directory of release N's image, made on first use. */
-  image(release: 1 | 2 | 3): string;
+  /** The directory of release N's image, made on first use; `overlay` (`squashed`) adds release-N-<overlay>/. */
+  image(release: 1 | 2 | 3, overlay?: string): string;
   /** Runs `argv` (`python manage.py ...`) in an image; throws with Django's stderr when it fails. */
   run(image: string, argv: readonly string[]): DjangoRun;
   /** The same, returning the exit status and stderr instead of throwing. */
@@ -53,9 +53,12 @@ export function djangoStandIn(work: string, db: { port: number; name: string; us
     return { status: res.status, stdout: res.stdout, stderr: `${res.stderr}${res.error ? String(res.error) : ""}` };
   };
   return {
-    image(release) {
-      const dir = path.join(work, `release-${release}`);
-      if (!fs.existsSync(dir)) for (let r = 1; r <= release; r++) fs.cpSync(path.join(FIXTURE, `release-${r}`), dir, { recursive: true });
+    image(release, overlay) {
+      const name = overlay ? `release-${release}-${overlay}` : `release-${release}`;
+      const dir = path.join(work, name);
+      if (fs.existsSync(dir)) return dir;
+      for (let r = 1; r <= release; r++) fs.cpSync(path.join(FIXTURE, `release-${r}`), dir, { recursive: true });
+      if (overlay) fs.cpSync(path.join(FIXTURE, name), dir, { recursive: true });
       return dir;
     },
     run(image, argv) {
