@@ -26,6 +26,7 @@ packages=(
   postgresql  # PostgreSQL 15: the rendered database role rotation runs against a real server
 
   # Releases and rollback:
+  python3-django python3-psycopg2  # Django 3.2: the LMS stand-in's down-migration runs on a real Django
 
   # Maintenance, scaling and diagnostics:
   # sqlite3 (the SQLite upkeep and diagnostics run on real files), systemd-analyze (every timer's schedule

@@ -25,6 +25,8 @@ export function schemaRevisionCommand(kind: MigrationKind): readonly string[] | 
  * The revision in the read-back command's stdout. alembic prints `<rev> (head)` per head (its log
  * lines go to stderr; `INFO  [alembic...]` lines are skipped should they reach stdout); Django prints
  * each app's name, then ` [X] 0001_initial` / ` [ ] 0002_x` per migration, or ` (no migrations)`.
+ * Django 4.0+ prints ` [-] 0001_squashed_0004_x (4 squashed migrations) Run 'manage.py migrate' to
+ * finish recording.` for a squash whose replaced migrations are all applied: applied, for the schema.
  */
 export function parseSchemaRevision(kind: MigrationKind, stdout: string): string | null {
   const lines = stdout.split(/\r?\n/);
@@ -44,10 +46,10 @@ export function parseSchemaRevision(kind: MigrationKind, stdout: string): string
         app = line.trim();
         continue;
       }
-      const m = /^\s+\[( |X)\]\s+(\S+)/.exec(line);
+      const m = /^\s+\[( |X|-)\]\s+(\S+)/.exec(line);
       if (!app || !m) continue;
       if (!latest.has(app)) latest.set(app, "zero");
-      if (m[1] === "X") latest.set(app, m[2]!);
+      if (m[1] !== " ") latest.set(app, m[2]!);
     }
     return latest.size ? [...latest].sort(([a], [b]) => a.localeCompare(b)).map(([a, mig]) => `${a}:${mig}`).join(",") : null;
   }
@@ -81,6 +83,28 @@ export function downgradeTarget(kind: MigrationKind, current: string | null, tar
     return changes.length ? changes.map((app) => `${app}:${then.get(app) ?? "zero"}`).join(",") : undefined;
   }
   return target ?? "base";
+}
+
+/** Django's default name of a squashed migration: `0001_squashed_0004_first_lessons`. */
+const SQUASHED = /^(\d{4})_squashed_(\d{4})(?:_|$)/;
+
+/**
+ * Why Django cannot take the schema from `current` down to `downgradeTo`, or undefined. Once every
+ * migration a squashed one replaces is applied, Django leaves them out of its graph: `migrate <app>
+ * <one of them>` fails (Django 3.2: a KeyError, after the commands before it have run; going to `zero`
+ * or to a migration before the squash works). Seen only where the squash is the app's latest and has
+ * the name Django gives it by default; any other case fails during the update, as before.
+ */
+export function djangoDowngradeProblem(current: string, downgradeTo: string): string | undefined {
+  const now = djangoMigrations(current);
+  for (const [app, target] of djangoMigrations(downgradeTo)) {
+    const squash = SQUASHED.exec(now.get(app) ?? "");
+    const n = /^(\d{4})_/.exec(target);
+    if (squash && n && Number(n[1]) >= Number(squash[1]) && Number(n[1]) <= Number(squash[2])) {
+      return `${app} ${target} is one of the migrations the squashed ${now.get(app)} replaces, and Django cannot go down into a squash`;
+    }
+  }
+  return undefined;
 }
 
 /** The down-migration commands, in order, each run in a one-off container of the NEWER image. */

@@ -5,7 +5,7 @@
  */
 import { catalog } from "../../apps";
 import { migrationKind } from "../../config/releases";
-import { downgradeTarget } from "./migrations";
+import { djangoDowngradeProblem, downgradeTarget } from "./migrations";
 import { releasesOfApp, stableJson, type Release } from "./record";
 
 export interface RollbackRequest {
@@ -113,6 +113,8 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
     if (from.schemaRevision === null || to.schemaRevision === null) return refuse(choices(`the schema revision of #${from.schemaRevision === null ? from.id : to.id} was not recorded`));
     const downgradeTo = downgradeTarget(kind, from.schemaRevision, to.schemaRevision);
     if (downgradeTo !== undefined) {
+      const problem = kind.kind === "django" ? djangoDowngradeProblem(from.schemaRevision, downgradeTo) : undefined;
+      if (problem) return refuse(choices(problem));
       const image = from.images["backend"];
       if (!image) return refuse(`release #${from.id} names no backend image to run the down-migration with`);
       config.push({ key: `${project}:apps.${app}.rollback.downgradeTo`, value: downgradeTo });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { catalog, catalogIds } from "../../apps";
-import { downgradeTarget, downMigrationCommands, parseSchemaRevision } from "../../components/releases/migrations";
+import { djangoDowngradeProblem, downgradeTarget, downMigrationCommands, parseSchemaRevision } from "../../components/releases/migrations";
 import { nextReleases, parseReleases, type Release } from "../../components/releases/record";
 import { renderReleasesFileScript } from "../../components/releases/releasesFile";
 import { planRollback, splitImage } from "../../components/releases/rollbackPlan";
@@ -69,6 +69,21 @@ describe("schema revisions", () => {
     expect(parseSchemaRevision(django, out)).toBe("admin:0001_initial,shop:zero");
   });
 
+  it("reads a squash Django 4.0+ marks [-] (its replaced migrations all applied, itself not recorded) as applied", () => {
+    const out = "courses\n [-] 0001_squashed_0004_first_lessons (4 squashed migrations) Run 'manage.py migrate' to finish recording.\n [ ] 0005_x\n";
+    expect(parseSchemaRevision(django, out)).toBe("courses:0001_squashed_0004_first_lessons");
+  });
+
+  it.each([
+    ["courses:0001_squashed_0004_first_lessons", "courses:0002_course_level", "courses 0002_course_level is one of the migrations the squashed 0001_squashed_0004_first_lessons replaces, and Django cannot go down into a squash"],
+    ["courses:0001_squashed_0004_first_lessons", "courses:0004_first_lessons", "courses 0004_first_lessons is one of the migrations the squashed 0001_squashed_0004_first_lessons replaces, and Django cannot go down into a squash"],
+    ["courses:0001_squashed_0004_first_lessons", "courses:zero", undefined],
+    ["courses:0003_squashed_0005_x,shop:0002_b", "courses:0002_a,shop:0001_a", undefined],
+    ["courses:0004_first_lessons", "courses:0002_course_level", undefined],
+  ])("Django from %s down to %s: %s", (current, to, problem) => {
+    expect(djangoDowngradeProblem(current, to)).toBe(problem);
+  });
+
   it.each([
     ["alembic", "bbb", "aaa", "aaa", [["alembic", "downgrade", "aaa"]]],
     ["alembic", "aaa", null, "base", [["alembic", "downgrade", "base"]]],
@@ -110,6 +125,13 @@ describe("the rollback's plan", () => {
     expect(planRollback("runbook", { lms: { releases: records.slice(0, 3) } }, { app: "lms" })).toEqual({ ok: false, message: "lms has no earlier release on record (recorded: #3, #2, #1)" });
     const forward = planRollback("runbook", { lms: { releases: records } }, { app: "lms", to: 2 });
     expect(forward.ok && forward.plan.config).toEqual([{ key: "runbook:apps.lms.backend.tag", value: "2" }]);
+  });
+
+  it("refuses a Django down-migration into the migrations a squash of the newer release replaced, naming the choices", () => {
+    const records = [{ ...release(3), schemaRevision: "courses:0001_squashed_0004_first_lessons" }, { ...release(2), schemaRevision: "courses:0002_course_level" }];
+    const decision = planRollback("runbook", { lms: { releases: records } }, { app: "lms" });
+    expect(decision.ok).toBe(false);
+    expect(!decision.ok && decision.message).toMatch(/^lms: cannot roll back from #3 to #2 by images alone: courses 0002_course_level is one of the migrations the squashed 0001_squashed_0004_first_lessons replaces, and Django cannot go down into a squash\.\nChoices:\n {2}--restore-data/);
   });
 
   it("refuses when the app is not named and several apps have releases, or there is nothing to go back to", () => {
