@@ -96,7 +96,17 @@ export function resolveExternalProbes(def: AppDefinition, config: ExternalProbes
   return (def.externalServices ?? []).flatMap((service): ExternalProbeSpec[] => {
     const set = config?.[service.name];
     if (!set) return [];
-    const { runbookUrl: _example, ...rest } = service;
-    return [{ ...rest, url: set.url, forMinutes: set.forMinutes ?? EXTERNAL_PROBE_DEFAULTS.forMinutes, severity: set.severity ?? EXTERNAL_PROBE_DEFAULTS.severity }];
+    return [
+      {
+        name: service.name,
+        displayName: service.displayName,
+        expect: service.expect,
+        timeoutSeconds: service.timeoutSeconds,
+        ...(service.procedure !== undefined && { procedure: service.procedure }),
+        url: set.url,
+        forMinutes: set.forMinutes ?? EXTERNAL_PROBE_DEFAULTS.forMinutes,
+        severity: set.severity ?? EXTERNAL_PROBE_DEFAULTS.severity,
+      },
+    ];
   });
 }
