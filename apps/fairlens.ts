@@ -51,6 +51,9 @@ export const fairlens: AppDefinition = {
     { path: "/", service: "frontend" },
   ],
   healthEndpoints: ["/healthz", "/"],
+  // "Blockchain: Check Algorand node connectivity": the node's URL is the stack's (algod answers
+  // GET /health with 200 and no token); no timeout in the runbook, so Handwork's 5 seconds.
+  externalServices: [{ name: "algorand", displayName: "Algorand node", expect: "2xx", timeoutSeconds: 5, procedure: "Blockchain Issues" }],
   requirements: {
     replicas: {
       backend: { value: 2, source: { section: "Horizontal Scaling", line: 271, quote: "**Backend**: Multiple instances with shared database" } },
@@ -63,6 +66,7 @@ export const fairlens: AppDefinition = {
     migration: { value: { command: ["alembic", "upgrade", "head"] }, source: { section: "Initial Deployment", line: 67, quote: "docker-compose exec backend alembic upgrade head" } },
     database: { value: { engine: "postgres" }, source: { section: "Ports and Services", line: 29, quote: "| Database | 5432 | PostgreSQL |" } },
     cacheOnly: { value: ["cache"], source: { section: "Ports and Services", line: 30, quote: "| Redis | 6379 | Caching (optional) |" } },
+    externalProbes: { value: ["algorand"], source: { section: "Health Checks", line: 160, quote: "Blockchain: Check Algorand node connectivity" } },
     metricsNotPublic: { value: "/metrics", source: { section: "Monitoring Setup", line: 310, quote: "targets: ['backend:8000']" } },
     // "Quarterly" is every 90 days at most; it covers every secret and key the app has.
     rotation: { "*": { value: 90, source: { section: "Routine Maintenance", line: 174, quote: "**Quarterly**: Review and rotate secrets/keys" } } },

@@ -48,6 +48,14 @@ export const handwork: AppDefinition = {
   workers: [],
   routes: [{ path: "/", service: "backend" }],
   healthEndpoints: ["/health"],
+  // "Check external service connectivity": the three services the runbook's script requests, each
+  // with `requests.get(url, timeout=5)`, printing OK whatever the status (its URLs answer 401/405
+  // without a key). Twilio and SendGrid are named in "Components" but never checked.
+  externalServices: [
+    { name: "stripe", displayName: "Stripe", expect: "any-response", timeoutSeconds: 5, runbookUrl: "https://api.stripe.com/v1/charges", procedure: "Payment Processing Failures" },
+    { name: "paypal", displayName: "PayPal", expect: "any-response", timeoutSeconds: 5, runbookUrl: "https://api.paypal.com/v1/oauth2/token", procedure: "Payment Processing Failures" },
+    { name: "firebase", displayName: "Firebase", expect: "any-response", timeoutSeconds: 5, runbookUrl: "https://fcm.googleapis.com/fcm/send" },
+  ],
   requirements: {
     health: {
       backend: { value: { path: "/health" }, source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },
@@ -57,6 +65,7 @@ export const handwork: AppDefinition = {
       value: { command: ["alembic", "upgrade", "head"] },
       source: { section: "During Maintenance", line: 318, quote: "docker-compose -f docker-compose.prod.yml run backend alembic upgrade head" },
     },
+    externalProbes: { value: ["stripe", "paypal", "firebase"], source: { section: "Service Health Checks", line: 80, quote: "# Check external service connectivity" } },
     tls: { value: true, source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },
     database: { value: { engine: "sqlite" }, source: { section: "Components", line: 22, quote: "**Database**: SQLite with WAL mode" } },
     private: { value: ["backend"], source: { section: "Service Dependencies", line: 31, quote: "Mobile App → Nginx → Backend API → SQLite Database" } },

@@ -160,6 +160,30 @@ export interface WorkerDefinition {
   readonly limits: ResourceLimits;
 }
 
+/**
+ * A third-party service the runbook checks the app can reach (FairLens's Algorand node, Handwork's
+ * payment and messaging providers). The catalog names it as the runbook does; the URL is the
+ * stack's (`apps.<id>.monitoring.externalProbes.<name>.url`), since it differs per deployment.
+ */
+export interface ExternalServiceDefinition {
+  /** Lower-case key: the stack setting's name, the probe's `dependency` label, the alert's name. */
+  readonly name: string;
+  /** As the runbook writes it. */
+  readonly displayName: string;
+  /**
+   * What counts as up: `2xx`, an HTTP 2xx (a health endpoint); `any-response`, any HTTP answer
+   * within the timeout (the runbook prints "OK (<status>)" whatever the status, as its endpoints
+   * answer 401 or 405 without a key: only no answer at all is an error).
+   */
+  readonly expect: "2xx" | "any-response";
+  /** How long the runbook waits for an answer (`requests.get(url, timeout=5)`). */
+  readonly timeoutSeconds: number;
+  /** The URL the runbook itself checks, where it gives one: quoted in config errors as an example. */
+  readonly runbookUrl?: string;
+  /** The runbook section an operator follows when the service is unreachable, where it has one. */
+  readonly procedure?: string;
+}
+
 /** A proxy route: requests under `path` go to `service`. */
 export interface ProxyRoute {
   readonly path: string;
@@ -181,6 +205,8 @@ export interface AppDefinition {
   readonly routes: readonly ProxyRoute[];
   /** Endpoints the health gate polls through the proxy, exactly as the runbook names them. */
   readonly healthEndpoints: readonly string[];
+  /** Third-party services the runbook checks the app can reach: probed by its blackbox exporter. */
+  readonly externalServices?: readonly ExternalServiceDefinition[];
   /** What the runbook requires, with the line each requirement comes from (enforced by the policy pack). */
   readonly requirements: AppRequirements;
 }

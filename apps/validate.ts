@@ -87,6 +87,15 @@ export function catalogProblems(app: AppDefinition): string[] {
   if (req.metricsNotPublic && req.metricsNotPublic.value !== app.backend.metricsPath) {
     add("requirements.metricsNotPublic", `names ${req.metricsNotPublic.value}, but backend.metricsPath is ${app.backend.metricsPath ?? "not set"}`);
   }
+  // Monitoring: each external service a key of its own, and every one the requirement names declared.
+  const external = (app.externalServices ?? []).map((e) => e.name);
+  for (const e of app.externalServices ?? []) {
+    if (!/^[a-z][a-z0-9]*$/.test(e.name)) add(`externalServices.${e.name}`, "the name must be lower-case letters and digits: it is a config key, a label value and part of an alert's name");
+    if (external.indexOf(e.name) !== external.lastIndexOf(e.name)) add(`externalServices.${e.name}`, "is declared twice");
+  }
+  for (const name of req.externalProbes?.value ?? []) {
+    if (!external.includes(name)) add("requirements.externalProbes", `names ${name}, which externalServices does not declare (${external.join(", ") || "none"})`);
+  }
   for (const [name, rule] of Object.entries(req.secrets ?? {})) {
     const s = app.backend.secretEnv.find((x) => x.name === name);
     if (!s || s.source !== "generated") {

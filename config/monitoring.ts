@@ -11,6 +11,7 @@ import { z } from "zod";
 import { catalog, catalogIds, type AppDefinition } from "../apps";
 import { ALERT_SIGNAL_NAMES, ALERT_SIGNALS, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../policies/monitoring/signals";
 import { DEFAULTS } from "./defaults";
+import { externalProbeProblems, externalProbesSchema, resolveExternalProbes, type ExternalProbeSpec } from "./externalProbes";
 
 export const MONITORING_DEFAULTS = {
   /** Every app is monitored unless its stack turns it off. */
@@ -83,6 +84,8 @@ export const monitoringSchema = z.strictObject({
     })
     .optional(),
   alerts: alertOverrides.optional(),
+  /** The URL of each third-party service the runbook checks (config/externalProbes.ts). */
+  externalProbes: externalProbesSchema.optional(),
 });
 
 const secure = z.strictObject(
@@ -138,6 +141,8 @@ export interface MonitoringSpec {
   readonly slo: { readonly availabilityPercent: number; readonly minRequestsPerHour: number };
   /** Every threshold rule the app gets: the runbook's, the defaults every app gets, and the stack's changes. */
   readonly alerts: Readonly<Partial<Record<AlertSignal, AlertThreshold>>>;
+  /** The third-party services the blackbox exporter probes: those of the catalog the stack gives a URL for. */
+  readonly externalProbes: readonly ExternalProbeSpec[];
   readonly receivers: Readonly<Record<AlertSeverity, ChannelSpec>>;
   readonly smtp?: SmtpSpec;
 }
@@ -212,6 +217,7 @@ export function monitoringProblems(raw: unknown): { path: PropertyKey[]; message
       }
     }
   }
+  problems.push(...externalProbeProblems(apps));
   return problems;
 }
 
@@ -241,6 +247,7 @@ export function resolveMonitoring(def: AppDefinition, config: MonitoringConfig |
     ports: { ...defaultPorts(def.id), ...Object.fromEntries(Object.entries(config?.ports ?? {}).filter(([, v]) => v !== undefined)) },
     slo: { ...MONITORING_DEFAULTS.slo, ...Object.fromEntries(Object.entries(config?.slo ?? {}).filter(([, v]) => v !== undefined)) },
     alerts,
+    externalProbes: resolveExternalProbes(def, config?.externalProbes),
     receivers: { critical: channel(alerting?.critical), warning: channel(alerting?.warning), info: channel(alerting?.info) },
     ...(smtp && {
       smtp: {

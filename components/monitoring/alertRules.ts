@@ -5,8 +5,9 @@
  * Pure: no resources.
  */
 import { stringify } from "yaml";
-import { ALERT_SIGNALS, SIGNAL_LABEL, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../../policies/monitoring/signals";
+import { ALERT_SIGNALS, DEPENDENCY_LABEL, SIGNAL_LABEL, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../../policies/monitoring/signals";
 import { BACKUP_METRICS } from "../backups/metrics";
+import { externalJob } from "./prometheusConfig";
 import { JOBS, PROXY_METRICS, SIGNAL_MODELS, counter, gauge, num, selector, type InputSeries, type Labels } from "./signalModels";
 
 export interface AlertRulesSpec {
@@ -20,6 +21,8 @@ export interface AlertRulesSpec {
   readonly tls: boolean;
   readonly postgres: boolean;
   readonly cache: boolean;
+  /** Third-party services probed: one rule each, firing when the probe has failed for its duration. */
+  readonly externalProbes?: readonly { readonly name: string; readonly displayName: string; readonly url: string; readonly forMinutes: number; readonly severity: AlertSeverity; readonly procedure?: string }[];
   /** Where an operator reads what to do: the app's section of docs/operations.md. */
   readonly docsUrl: string;
 }
@@ -148,6 +151,16 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
   if (spec.cache) {
     const redis = { instance: "redis-exporter:9121", job: JOBS.redis };
     rules.push(rule("platform", "RedisDown", `redis_up{job="${JOBS.redis}"} == 0`, 2, "warning", "Redis is unreachable", undefined, condition(selector("redis_up", redis), redis, (m) => gauge(0, m), (m) => gauge(1, m))));
+  }
+
+  // Third-party services the runbook checks: unreachable (no answer, or not the answer counted as up) for the duration.
+  for (const e of spec.externalProbes ?? []) {
+    const series = { [DEPENDENCY_LABEL]: e.name, instance: e.url, job: externalJob(e.name) };
+    const alert = `${e.name.charAt(0).toUpperCase()}${e.name.slice(1)}Unreachable`;
+    rules.push(
+      rule("platform", alert, `probe_success{job="${externalJob(e.name)}",${DEPENDENCY_LABEL}="${e.name}"} == 0`, e.forMinutes, e.severity, `${e.displayName} does not answer the probe from the host`, e.procedure,
+        condition(selector("probe_success", series), { instance: e.url, job: series.job }, (m) => gauge(0, m), (m) => gauge(1, m)), { [DEPENDENCY_LABEL]: e.name }),
+    );
   }
 
   // Availability objective: multi-window, multi-burn-rate (the SRE workbook's 1h/5m at 14.4x and 6h/30m at 6x).

@@ -7,7 +7,8 @@
  * Everything sits on the app's internal network (the exporters of the proxy in its network
  * namespace, where nginx sends them its log lines and stub_status on 127.0.0.1). The three UIs also
  * join a network of their own, the only way Docker publishes their ports, on 127.0.0.1 only; it also
- * gives Alertmanager its way out to the receivers. Prometheus and Grafana keep their data on
+ * gives Alertmanager its way out to the receivers, and the blackbox exporter its way to the
+ * third-party services the runbook checks (where the stack gives their URLs). Prometheus and Grafana keep their data on
  * protected volumes. Receivers' secrets reach Alertmanager only on a deploy step's stdin.
  */
 import * as docker from "@pulumi/docker";
@@ -27,7 +28,7 @@ import { dashboardJson, GRAFANA_PATHS, grafanaDashboards, renderGrafanaDashboard
 import { renderPrometheusConfig } from "./prometheusConfig";
 import { renderProxyLogExporterConfig, STUB_STATUS_PATH } from "./proxyLogExporterConfig";
 import { DEFAULTS, HEALTH_PATHS, httpProbe, IN_PROXY_NAMESPACE, PATHS, PORTS, UIS, type MonitoringService } from "./settings";
-import { alertRulesSpec, grafanaSpec, prometheusSpec } from "./specs";
+import { alertRulesSpec, blackboxSpec, grafanaSpec, prometheusSpec } from "./specs";
 
 export interface MonitoringArgs {
   /** The app, resolved from the catalog and the stack; `app.monitoring` must be set. */
@@ -96,6 +97,8 @@ export class Monitoring extends pulumi.ComponentResource {
 
     const internal = (alias: string) => ({ name: stack.internalNetwork.name, aliases: [alias] });
     const containers: Partial<Record<MonitoringService, docker.Container>> = {};
+    // The app's internal network has no route out: what must reach beyond the host also joins this network.
+    const outbound = (service: MonitoringService) => (UIS as readonly string[]).includes(service) || (service === "blackbox" && spec.externalProbes.length > 0);
     const run = (service: MonitoringService, container: Omit<docker.ContainerArgs, "image">, options: pulumi.CustomResourceOptions = {}) => {
       const inProxy = IN_PROXY_NAMESPACE.includes(service);
       const ui = (UIS as readonly string[]).includes(service);
@@ -106,7 +109,7 @@ export class Monitoring extends pulumi.ComponentResource {
           image: image(service).imageId,
           ...(inProxy
             ? { networkMode: pulumi.interpolate`container:${stack.proxy.id}`, volumes: [{ volumeName: this.volumes.tools.name, containerPath: TOOLS_PATH, readOnly: true }] }
-            : { networksAdvanced: [internal(service), ...(ui ? [{ name: this.network.name }] : [])] }),
+            : { networksAdvanced: [internal(service), ...(outbound(service) ? [{ name: this.network.name }] : [])] }),
           ...(ui && { ports: [{ internal: PORTS[service], external: spec.ports[service as (typeof UIS)[number]], ip: "127.0.0.1" }] }),
           ...container,
           ...longRunningSettings({ labels, logRotation: app.logRotation, role: ui ? "admin" : "monitoring", service: `monitoring:${service}`, health, limits: DEFAULTS.limits[service] }),
@@ -139,7 +142,7 @@ export class Monitoring extends pulumi.ComponentResource {
     });
     run("blackbox", {
       command: [`--config.file=${PATHS.blackboxConfig}`],
-      uploads: [{ file: PATHS.blackboxConfig, content: renderBlackboxConfig({ publicHost: app.publicHost, tls: app.proxy.tls !== undefined, timeoutSeconds: 10 }) }],
+      uploads: [{ file: PATHS.blackboxConfig, content: renderBlackboxConfig(blackboxSpec(app)) }],
     });
     run("nginx-exporter", { command: [`--nginx.scrape-uri=http://127.0.0.1:80${STUB_STATUS_PATH}`] });
     const latency = [spec.alerts.latencyAverage?.threshold, spec.alerts.latencyP95?.threshold].filter((t): t is number => t !== undefined);

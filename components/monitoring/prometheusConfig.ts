@@ -2,9 +2,11 @@
  * renderPrometheusConfig: the app's prometheus.yml as a pure function. Targets are named by their
  * network aliases on the app's internal network in a deployment (127.0.0.1 ports in the tests):
  * the backend's replicas by DNS (every replica answers for the alias `backend`), the exporters,
- * and blackbox probes of every health endpoint through the proxy.
+ * and blackbox probes of every health endpoint through the proxy, and of every third-party service
+ * the runbook checks (one job each, `external-<name>`, its series labelled `dependency="<name>"`).
  */
 import { stringify } from "yaml";
+import { DEPENDENCY_LABEL } from "../../policies/monitoring/signals";
 import { JOBS } from "./signalModels";
 
 export interface PrometheusConfigSpec {
@@ -23,7 +25,12 @@ export interface PrometheusConfigSpec {
   readonly backend?: { readonly metricsPath: string } & ({ readonly dns: string; readonly port: number } | { readonly static: readonly string[] });
   /** Health endpoint URLs, probed through the proxy by the blackbox exporter at `blackbox`. */
   readonly probes: { readonly blackbox: string; readonly module: string; readonly urls: readonly string[] };
+  /** Third-party services, probed by the same blackbox exporter at their own (slower) interval. */
+  readonly external?: { readonly intervalSeconds: number; readonly probes: readonly { readonly name: string; readonly module: string; readonly url: string }[] };
 }
+
+/** The scrape job of external service `name`; its series also carry DEPENDENCY_LABEL. */
+export const externalJob = (name: string) => `external-${name}`;
 
 const seconds = (s: number) => `${s}s`;
 
@@ -42,19 +49,23 @@ export function renderPrometheusConfig(spec: PrometheusConfigSpec): string {
       ...("dns" in b ? { dns_sd_configs: [{ names: [b.dns], type: "A", port: b.port, refresh_interval: "30s" }] } : { static_configs: [{ targets: [...b.static] }] }),
     });
   }
-  scrape.push({
-    job_name: JOBS.health,
+  const probeJob = (job: string, module: string, intervalSeconds: number, targets: readonly string[], labels?: Record<string, string>) => ({
+    job_name: job,
     metrics_path: "/probe",
-    params: { module: [spec.probes.module] },
-    scrape_interval: seconds(spec.probeIntervalSeconds),
-    scrape_timeout: seconds(Math.min(10, spec.probeIntervalSeconds)),
-    static_configs: [{ targets: [...spec.probes.urls] }],
+    params: { module: [module] },
+    scrape_interval: seconds(intervalSeconds),
+    scrape_timeout: seconds(Math.min(10, intervalSeconds)),
+    static_configs: [{ targets: [...targets], ...(labels && { labels }) }],
     relabel_configs: [
       { source_labels: ["__address__"], target_label: "__param_target" },
       { source_labels: ["__param_target"], target_label: "instance" },
       { target_label: "__address__", replacement: spec.probes.blackbox },
     ],
   });
+  scrape.push(probeJob(JOBS.health, spec.probes.module, spec.probeIntervalSeconds, spec.probes.urls));
+  for (const p of spec.external?.probes ?? []) {
+    scrape.push(probeJob(externalJob(p.name), p.module, spec.external!.intervalSeconds, [p.url], { [DEPENDENCY_LABEL]: p.name }));
+  }
   const config = {
     global: {
       scrape_interval: seconds(spec.scrapeIntervalSeconds),

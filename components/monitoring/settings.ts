@@ -51,6 +51,8 @@ export const DEFAULTS = {
   scrapeIntervalSeconds: 15,
   /** The runbooks' health monitor runs every 5 minutes (LMS cron `*\/5`); the probes run every 15 s. */
   probeIntervalSeconds: 15,
+  /** Third parties are probed every 30 s: four requests a minute from each host would be more than a check needs. */
+  externalProbeIntervalSeconds: 30,
 } as const;
 
 /** Ports inside the containers. The exporters in the proxy's network namespace answer on the proxy's address. */

@@ -5,7 +5,7 @@
  */
 import type { AppSpec } from "../../config/spec";
 import type { AlertRulesSpec } from "./alertRules";
-import { HEALTH_MODULE } from "./blackboxConfig";
+import { externalModule, HEALTH_MODULE, type BlackboxConfigSpec } from "./blackboxConfig";
 import type { GrafanaSpec } from "./grafanaProvisioning";
 import type { PrometheusConfigSpec } from "./prometheusConfig";
 import { DEFAULTS, IN_PROXY_NAMESPACE, PATHS, PORTS, type MonitoringService } from "./settings";
@@ -32,12 +32,24 @@ export function alertRulesSpec(app: AppSpec): AlertRulesSpec {
     tls: app.proxy.tls !== undefined,
     postgres: app.database.engine === "postgres",
     cache: app.cache !== undefined,
+    externalProbes: m.externalProbes,
     docsUrl: operationsUrl(app.id),
   };
 }
 
+/** The blackbox exporter's modules: the health endpoints through the proxy, and each external service probed. */
+export function blackboxSpec(app: AppSpec): BlackboxConfigSpec {
+  const m = monitoringOf(app);
+  return {
+    publicHost: app.publicHost,
+    tls: app.proxy.tls !== undefined,
+    timeoutSeconds: 10,
+    ...(m.externalProbes.length > 0 && { external: m.externalProbes.map((p) => ({ name: p.name, expect: p.expect, timeoutSeconds: p.timeoutSeconds })) }),
+  };
+}
+
 export function prometheusSpec(app: AppSpec): PrometheusConfigSpec {
-  monitoringOf(app);
+  const m = monitoringOf(app);
   return {
     app: app.id,
     environment: app.environment,
@@ -64,6 +76,9 @@ export function prometheusSpec(app: AppSpec): PrometheusConfigSpec {
       module: HEALTH_MODULE,
       urls: app.proxy.healthEndpoints.map((p) => (app.proxy.tls ? `https://proxy:443${p}` : `http://proxy:80${p}`)),
     },
+    ...(m.externalProbes.length > 0 && {
+      external: { intervalSeconds: DEFAULTS.externalProbeIntervalSeconds, probes: m.externalProbes.map((p) => ({ name: p.name, module: externalModule(p.name), url: p.url })) },
+    }),
   };
 }
 

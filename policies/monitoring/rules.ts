@@ -40,6 +40,24 @@ export function alertRulesOf(prometheus: PolicyResource): PromRule[] {
   return rules;
 }
 
+export interface ScrapeJob {
+  readonly job_name?: string;
+  readonly metrics_path?: string;
+  readonly params?: Readonly<Record<string, readonly string[]>>;
+  readonly static_configs?: readonly { readonly targets?: readonly string[]; readonly labels?: Readonly<Record<string, string>> }[];
+}
+
+/** The scrape jobs of the prometheus.yml the app's Prometheus is given (the upload named prometheus.yml). */
+export function scrapeJobsOf(prometheus: PolicyResource): ScrapeJob[] {
+  const uploads = (prometheus.props["uploads"] as { file?: string; content?: string }[] | undefined) ?? [];
+  return uploads
+    .filter((u) => /\/prometheus\.ya?ml$/.test(u.file ?? ""))
+    .flatMap((u) => {
+      const doc: unknown = parse(u.content ?? "");
+      return isObject(doc) && Array.isArray(doc["scrape_configs"]) ? (doc["scrape_configs"] as unknown[]).filter(isObject).map((j) => j as ScrapeJob) : [];
+    });
+}
+
 export const prometheusOf = (app: AppView): PolicyResource | undefined => app.service(PROMETHEUS_SERVICE)[0];
 
 /** A rule's `for:` in minutes (`5m`, `1h30m`, `90s`); 0 without one. */

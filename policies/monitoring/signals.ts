@@ -49,3 +49,6 @@ export const ALERT_SIGNAL_NAMES = Object.keys(ALERT_SIGNALS) as AlertSignal[];
 
 /** The label every rendered rule carries that answers a runbook signal: how the policies find it. */
 export const SIGNAL_LABEL = "signal";
+
+/** The label naming a third-party service on its probe's series and on its alert rule: how the policies find them. */
+export const DEPENDENCY_LABEL = "dependency";

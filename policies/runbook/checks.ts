@@ -167,3 +167,4 @@ export const secrets: RequirementCheck = {
   },
 };
 export { alertThresholds } from "../monitoring/alertChecks";
+export { externalProbes } from "../monitoring/probeChecks";

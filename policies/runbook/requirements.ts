@@ -122,6 +122,11 @@ export interface AppRequirements {
    * signal must fire at this threshold or below, within `forMinutes` or sooner, at this severity or higher.
    */
   readonly alerts?: Readonly<Partial<Record<AlertSignal, Rule<AlertThreshold>>>>;
+  /**
+   * Third-party services (by the catalog's name: `algorand`, `stripe`...) the runbook checks the app
+   * can reach: each has a blackbox probe in the app's Prometheus and an alert when it fails.
+   */
+  readonly externalProbes?: Rule<readonly string[]>;
 
   // Hosts and firewall: requirement fields of that area go below this line.
 

@@ -96,6 +96,21 @@ describe.each(cases)("Monitoring %s", (_name, stack, id) => {
     }
   });
 
+  it("lets the blackbox exporter out through the monitoring network only where it probes external services; the internal network has no route out", () => {
+    const v = view(stack, id);
+    const network = (name: string) => v.children.find((r) => r.type === "docker:index/network:Network" && r.name === name);
+    const monitoringNet = network(`${id}-monitoring-net`)!;
+    expect(inputs(monitoringNet)["internal"]).toBe(false);
+    const blackbox = v.service("blackbox")!;
+    const on = (c: PlannedResource) => c.dependencies.includes(monitoringNet.urn);
+    expect(on(blackbox), "blackbox").toBe(v.app.monitoring!.externalProbes.length > 0);
+    expect((inputs(blackbox)["networksAdvanced"] as unknown[]).length).toBe(v.app.monitoring!.externalProbes.length > 0 ? 2 : 1);
+    // Apart from the blackbox exporter, only the UIs are on it.
+    const others = v.containers.filter((c) => c !== blackbox && on(c)).map((c) => v.label(c, "runbook.service")!.replace("monitoring:", ""));
+    expect(others.sort()).toEqual([...UIS].sort());
+    expect(["fairlens", "handwork"].includes(id)).toBe(v.app.monitoring!.externalProbes.length > 0);
+  });
+
   it("keeps Prometheus and Grafana data on volumes, protected and retained in prod, and Prometheus' retention from the config", () => {
     const v = view(stack, id);
     for (const key of ["prometheus-data", "grafana-data"]) {

@@ -20,7 +20,7 @@ import { ruleTestCases } from "../../components/monitoring/ruleTests";
 import { SIGNAL_MODELS } from "../../components/monitoring/signalModels";
 import { ALERT_SIGNAL_NAMES, ALERT_SIGNALS, SIGNAL_LABEL } from "../../policies/monitoring/signals";
 import { ROOT, stackSpec } from "../helpers";
-import { alertRulesSpec as rulesSpecOf, grafanaSpec as grafanaSpecOf, prometheusSpec as prometheusSpecOf } from "../../components/monitoring/specs";
+import { alertRulesSpec as rulesSpecOf, blackboxSpec as blackboxSpecOf, grafanaSpec as grafanaSpecOf, prometheusSpec as prometheusSpecOf } from "../../components/monitoring/specs";
 
 const apps = ["prod", "staging"].flatMap((stack) => stackSpec(stack).apps.map((app) => [`${stack}/${app.id}`, app] as const));
 
@@ -69,6 +69,33 @@ describe.each(apps)("monitoring of %s", (_name, app) => {
       expect(mine.filter((c) => c.kind === "fires"), r.alert).toHaveLength(1);
       expect(mine.filter((c) => c.kind === "quiet").length, r.alert).toBeGreaterThanOrEqual(1);
       expect(mine.filter((c) => c.kind === "before-duration"), r.alert).toHaveLength(r.forMinutes > 0 ? 1 : 0);
+    }
+  });
+
+  it("probes each external service the stack gives a URL for: its own blackbox module, a scrape job labelled with it, and an alert when it fails", () => {
+    const probes = monitoring.externalProbes;
+    // The committed stacks give every service the runbooks check a URL: the checks below are never vacuous there.
+    expect(probes.map((p) => p.name)).toEqual((catalog[app.id]!.externalServices ?? []).map((e) => e.name));
+    type Module = { prober: string; timeout: string; http: { method: string; fail_if_not_ssl?: boolean; follow_redirects: boolean; tls_config?: { insecure_skip_verify: boolean }; valid_status_codes?: number[] } };
+    const modules = (parse(renderBlackboxConfig(blackboxSpecOf(app))) as { modules: Record<string, Module> }).modules;
+    type Job = { job_name: string; metrics_path?: string; params?: { module: string[] }; scrape_interval?: string; static_configs: { targets: string[]; labels?: Record<string, string> }[]; relabel_configs: { replacement?: string }[] };
+    const jobs = (parse(renderPrometheusConfig(prometheusSpecOf(app))) as { scrape_configs: Job[] }).scrape_configs;
+    const rules = alertRules(rulesSpecOf(app));
+    expect(Object.keys(modules).filter((m) => m.startsWith("external_"))).toEqual(probes.map((p) => `external_${p.name}`));
+    expect(jobs.filter((j) => j.job_name.startsWith("external-")).map((j) => j.job_name)).toEqual(probes.map((p) => `external-${p.name}`));
+    for (const p of probes) {
+      const m = modules[`external_${p.name}`]!;
+      expect(m, p.name).toMatchObject({ prober: "http", timeout: `${p.timeoutSeconds}s`, http: { method: "GET", fail_if_not_ssl: true, follow_redirects: false, tls_config: { insecure_skip_verify: false } } });
+      if (p.expect === "2xx") expect(m.http.valid_status_codes, p.name).toBeUndefined();
+      else expect(m.http.valid_status_codes, p.name).toEqual(Array.from({ length: 400 }, (_, i) => 200 + i));
+      const job = jobs.find((j) => j.job_name === `external-${p.name}`)!;
+      expect(job).toMatchObject({ metrics_path: "/probe", params: { module: [`external_${p.name}`] }, scrape_interval: "30s", static_configs: [{ targets: [p.url], labels: { dependency: p.name } }] });
+      expect(job.relabel_configs.at(-1)!.replacement).toBe("blackbox:9115");
+      const rule = rules.filter((r) => r.labels["dependency"] === p.name);
+      expect(rule, p.name).toHaveLength(1);
+      expect(rule[0]!.expr).toBe(`probe_success{job="external-${p.name}",dependency="${p.name}"} == 0`);
+      expect(rule[0]!.forMinutes).toBe(p.forMinutes);
+      expect(rule[0]!.labels).toMatchObject({ app: app.id, severity: p.severity });
     }
   });
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { catalog, catalogIds } from "../../apps";
+import { EXTERNAL_PROBE_DEFAULTS } from "../../config/externalProbes";
 import { defaultPorts, MONITORING_DEFAULTS } from "../../config/monitoring";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import type { AppSpec } from "../../config/spec";
@@ -110,6 +111,66 @@ describe("monitoring settings a stack may change", () => {
     expect(lms.receivers.critical).toEqual({ email: "ops@example.com", webhookUrl: "https://pager.example.com/hook" });
     expect(lms.receivers.warning).toEqual({ slackWebhookUrl: "https://hooks.slack.com/services/T/B/C" });
     expect(lms.smtp).toEqual({ smarthost: "smtp.example.com:587", from: "alerts@example.com" });
+  });
+});
+
+describe("apps.<id>.monitoring.externalProbes: the URL of each service the runbook checks", () => {
+  it("resolves the committed stacks' probes in the catalog's order, with the default duration and severity unless set", () => {
+    const prodApps = parseStackConfig(rawStackConfig("prod")).apps;
+    const probes = (id: string) => prodApps.find((a) => a.id === id)!.monitoring!.externalProbes;
+    expect(probes("fairlens")).toEqual([
+      { name: "algorand", displayName: "Algorand node", expect: "2xx", timeoutSeconds: 5, procedure: "Blockchain Issues", url: "https://algod.fairlens-prod.example.com/health", forMinutes: 5, severity: "warning" },
+    ]);
+    expect(probes("handwork").map((p) => [p.name, p.expect, p.url, p.forMinutes, p.severity])).toEqual([
+      ["stripe", "any-response", "https://api.stripe.com/v1/charges", 5, "critical"],
+      ["paypal", "any-response", "https://api.paypal.com/v1/oauth2/token", 5, "critical"],
+      ["firebase", "any-response", "https://fcm.googleapis.com/fcm/send", 5, "warning"],
+    ]);
+    expect(probes("fdts")).toEqual([]);
+    expect(EXTERNAL_PROBE_DEFAULTS).toEqual({ forMinutes: 5, severity: "warning" });
+  });
+
+  it("probes nothing the stack gives no URL for, and takes a stack's duration and severity", () => {
+    expect(minimal("handwork").monitoring!.externalProbes).toEqual([]);
+    const set = minimal("handwork", { monitoring: { externalProbes: { firebase: { url: "https://fcm.googleapis.com/fcm/send", forMinutes: 15, severity: "info" } } } });
+    expect(set.monitoring!.externalProbes.map((p) => [p.name, p.forMinutes, p.severity])).toEqual([["firebase", 15, "info"]]);
+  });
+
+  const probe = (id: string, name: string, value: unknown) => (c: Record<string, Record<string, Record<string, unknown>>>) => {
+    ((c["apps"]![id] as Record<string, unknown>)["monitoring"] = { externalProbes: { [name]: value } });
+  };
+  it.each<[string, (c: Record<string, Record<string, Record<string, unknown>>>) => void, string[]]>([
+    ["plain http", probe("fairlens", "algorand", { url: "http://algod.example.com/health" }), [
+      "runbook:apps.fairlens.monitoring.externalProbes.algorand.url: must use https, not plain http: the probe verifies the service's certificate, as the runbook's requests.get does",
+    ]],
+    ["a string that is no URL", probe("handwork", "stripe", { url: "api.stripe.com/v1/charges" }), [
+      "runbook:apps.handwork.monitoring.externalProbes.stripe.url: must be an absolute https URL, such as https://api.stripe.com/v1/charges",
+    ]],
+    ["another scheme", probe("handwork", "stripe", { url: "ftp://api.stripe.com/" }), ["runbook:apps.handwork.monitoring.externalProbes.stripe.url: must be an https URL (got ftp)"]],
+    ["credentials in the URL", probe("handwork", "paypal", { url: "https://client:secret@api.paypal.com/v1/oauth2/token" }), [
+      "runbook:apps.handwork.monitoring.externalProbes.paypal.url: must carry no user or password: the URL is written to prometheus.yml in plain text",
+    ]],
+    ["a query string", probe("fairlens", "algorand", { url: "https://algod.example.com/health?token=abc" }), [
+      "runbook:apps.fairlens.monitoring.externalProbes.algorand.url: must have no query string or fragment: the URL is written to prometheus.yml in plain text, and a key in it would be too",
+    ]],
+    ["the loopback address", probe("fairlens", "algorand", { url: "https://127.0.0.1:8080/health" }), [
+      "runbook:apps.fairlens.monitoring.externalProbes.algorand.url: must name the service, not the loopback address (inside the blackbox container that is the exporter itself)",
+    ]],
+    ["no URL", probe("handwork", "firebase", { severity: "warning" }), ["runbook:apps.handwork.monitoring.externalProbes.firebase.url: is required (must be an https URL string)"]],
+    ["an unknown key", probe("handwork", "firebase", { url: "https://fcm.googleapis.com/fcm/send", timeout: 5 }), ["runbook:apps.handwork.monitoring.externalProbes.firebase.timeout: unknown key"]],
+    ["a service the runbook does not check", probe("handwork", "twilio", { url: "https://api.twilio.com/" }), [
+      "runbook:apps.handwork.monitoring.externalProbes.twilio: is not an external service Handwork Marketplace's runbook checks; it checks stripe, paypal, firebase",
+    ]],
+    ["a service of an app whose runbook checks none", probe("fdts", "stripe", { url: "https://api.stripe.com/v1/charges" }), [
+      "runbook:apps.fdts.monitoring.externalProbes.stripe: is not an external service FDTS's runbook checks; it checks none",
+    ]],
+    ["a duration of 0", probe("fairlens", "algorand", { url: "https://algod.example.com/health", forMinutes: 0 }), ["runbook:apps.fairlens.monitoring.externalProbes.algorand.forMinutes: must be at least 1"]],
+    ["probes of an app whose monitoring is off", (c) => ((c["apps"]!["fairlens"] as Record<string, unknown>)["monitoring"] = { enabled: false, externalProbes: { algorand: { url: "https://algod.example.com/health" } } }), [
+      "runbook:alerting.fairlens: monitoring is off for this app (apps.fairlens.monitoring.enabled); remove its receivers or turn it on",
+      "runbook:apps.fairlens.monitoring.externalProbes: monitoring is off for this app (apps.fairlens.monitoring.enabled): nothing would probe them; remove them or turn it on",
+    ]],
+  ])("reports %s, naming the key", (_label, change, expected) => {
+    expect(problemsOf(prod(change))).toEqual(expected);
   });
 });
 

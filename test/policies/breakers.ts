@@ -33,6 +33,7 @@ export const POLICY: Record<string, string> = {
   backupEncrypted: "backup-encryption-runbook",
   rotation: "secrets-rotation-period-runbook",
   alerts: "monitoring-alerts-runbook-thresholds",
+  externalProbes: "monitoring-external-probes-runbook",
 };
 
 /** Resource names of a service's containers, as AppStack names them. */
@@ -116,6 +117,9 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
           alerts[key] = { ...alerts[key]!, threshold: (value as { threshold: number }).threshold * 2 };
         },
       };
+    case "externalProbes":
+      // A stack that gives no URL for the services the runbook checks: nothing probes them.
+      return { spec: (a) => void (a.monitoring!.externalProbes = []) };
   }
   throw new Error(`no breaker for ${kind}`);
 }

@@ -12,7 +12,7 @@ import { renderBlackboxConfig } from "../../components/monitoring/blackboxConfig
 import { dashboardJson, DATASOURCE_UID, grafanaDashboards } from "../../components/monitoring/grafanaProvisioning";
 import { renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
 import { renderRuleTests, ruleTestCases } from "../../components/monitoring/ruleTests";
-import { alertRulesSpec, grafanaSpec, prometheusSpec } from "../../components/monitoring/specs";
+import { alertRulesSpec, blackboxSpec, grafanaSpec, prometheusSpec } from "../../components/monitoring/specs";
 import { stackSpec } from "../helpers";
 import { requireTool, tempDir } from "./realTools";
 
@@ -92,6 +92,19 @@ describe("promtool on every app's rendered monitoring files", () => {
     expect(res.output).toContain(failure);
   });
 
+  it.each<[string, (p: NonNullable<AlertRulesSpec["externalProbes"]>[number]) => typeof p]>([
+    ["waits longer than its duration", (p) => ({ ...p, forMinutes: p.forMinutes + 2 })],
+    ["waits less than its duration", (p) => ({ ...p, forMinutes: p.forMinutes - 2 })],
+    ["watches another service", (p) => ({ ...p, name: "paypal" })],
+  ])("fails the generated tests of Handwork's rules when the Stripe probe's alert %s (the tests can fail)", async (_label, change) => {
+    const handwork = alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "handwork")!);
+    expect(handwork.externalProbes?.[0]?.name).toBe("stripe");
+    const changed = { ...handwork, externalProbes: [change(handwork.externalProbes![0]!)] };
+    const res = await promtoolAsync(["test", "rules", writeTests("handwork-changed", renderAlertRules(changed), handwork)]);
+    expect(res.status).not.toBe(0);
+    expect(res.output).toContain("alertname: StripeUnreachable");
+  });
+
   it("parses every dashboard panel's query (as recording rules for promtool), each panel naming the provisioned data source", () => {
     let queries = 0;
     for (const { name, app } of apps) {
@@ -117,7 +130,8 @@ describe("promtool on every app's rendered monitoring files", () => {
   it("accepts every app's blackbox config (blackbox_exporter --config.check)", () => {
     for (const { name, app } of apps) {
       const file = path.join(dir, `${name}-blackbox.yml`);
-      fs.writeFileSync(file, renderBlackboxConfig({ publicHost: app.publicHost, tls: app.proxy.tls !== undefined, timeoutSeconds: 10 }));
+      // With a module per external service the stack probes (FairLens's Algorand node, Handwork's three providers).
+      fs.writeFileSync(file, renderBlackboxConfig(blackboxSpec(app)));
       const res = spawnSync(requireTool("prometheus-blackbox-exporter"), ["--config.check", `--config.file=${file}`], { encoding: "utf8" });
       expect(`${res.stdout}${res.stderr}`, name).toContain("Config file is ok");
       expect(res.status, name).toBe(0);
