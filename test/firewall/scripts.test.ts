@@ -86,16 +86,21 @@ esac
     return data;
   }
 
-  it("bundles ps, inspect (environment values redacted) and logs of every container of the app, mode 600, with its sha256", () => {
+  /** Takes fdts's bundle against the docker stand-in, the backend's data mount at `mountSource`. */
+  function takeBundle(out: string, mountSource: string) {
     const bin = path.join(dir, "bin");
     fakeDocker(bin);
-    const out = path.join(dir, "out");
-    const res = spawnSync(requireTool("sh"), ["-c", renderEvidenceFetchScript()], {
+    return spawnSync(requireTool("sh"), ["-c", renderEvidenceFetchScript()], {
       input: renderEvidenceCollectScript("fdts"),
       encoding: "utf8",
       timeout: 30_000,
-      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out, FAKE_MOUNT_SOURCE: auditDatabase() },
+      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out, FAKE_MOUNT_SOURCE: mountSource },
     });
+  }
+
+  it("bundles ps, inspect (environment values redacted) and logs of every container of the app, mode 600, with its sha256", () => {
+    const out = path.join(dir, "out");
+    const res = takeBundle(out, auditDatabase());
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
     const [file, sha] = res.stdout.trim().split(" ");
@@ -115,17 +120,9 @@ esac
   });
 
   it("fdts: copies the audit_logs rows of the last hour (the runbook's query), read-only, into the bundle", () => {
-    const bin = path.join(dir, "bin");
-    fakeDocker(bin);
     const data = auditDatabase();
     const before = spawnSync(requireTool("sqlite3"), [path.join(data, "database.sqlite"), "SELECT count(*) FROM audit_logs;"], { encoding: "utf8" }).stdout;
-    const out = path.join(dir, "out-audit");
-    const res = spawnSync(requireTool("sh"), ["-c", renderEvidenceFetchScript()], {
-      input: renderEvidenceCollectScript("fdts"),
-      encoding: "utf8",
-      timeout: 30_000,
-      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out, FAKE_MOUNT_SOURCE: data },
-    });
+    const res = takeBundle(path.join(dir, "out-audit"), data);
     expect(res.status, res.stderr).toBe(0);
     const file = res.stdout.trim().split(" ")[0]!;
     const csv = spawnSync(requireTool("tar"), ["-xzOf", file, "./audit_logs.csv"], { encoding: "utf8" }).stdout.trim().split("\n");
@@ -135,15 +132,7 @@ esac
   });
 
   it("fdts: still bundles the rest, naming the missing audit table's file in errors.txt, when no backend mounts one", () => {
-    const bin = path.join(dir, "bin");
-    fakeDocker(bin);
-    const out = path.join(dir, "out-no-audit");
-    const res = spawnSync(requireTool("sh"), ["-c", renderEvidenceFetchScript()], {
-      input: renderEvidenceCollectScript("fdts"),
-      encoding: "utf8",
-      timeout: 30_000,
-      env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, RUNBOOK_APP: "fdts", RUNBOOK_EVIDENCE_DIR: out, FAKE_MOUNT_SOURCE: path.join(dir, "no-such-volume") },
-    });
+    const res = takeBundle(path.join(dir, "out-no-audit"), path.join(dir, "no-such-volume"));
     expect(res.status, res.stderr).toBe(0);
     const file = res.stdout.trim().split(" ")[0]!;
     const errors = spawnSync(requireTool("tar"), ["-xzOf", file, "./errors.txt"], { encoding: "utf8" }).stdout;

@@ -16,11 +16,11 @@ import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertRules, renderAlertRules } from "../../components/monitoring/alertRules";
 import { renderBlackboxConfig } from "../../components/monitoring/blackboxConfig";
-import { renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
 import { alertRulesSpec, blackboxSpec, prometheusSpec } from "../../components/monitoring/specs";
 import type { AppSpec } from "../../config/spec";
 import type { Mutable } from "../policies/breakers";
 import { stackSpec } from "../helpers";
+import { testHostPrometheusConfig } from "./liveMonitoring";
 import { freePort, requireTool, sleep, tempDir } from "./realTools";
 
 const dir = tempDir("external-probes-live");
@@ -123,15 +123,7 @@ beforeAll(async () => {
   const spec = prometheusSpec(handwork);
   fs.writeFileSync(
     path.join(dir, "prometheus.yml"),
-    renderPrometheusConfig({
-      ...spec,
-      // What changes on a test host: addresses, one-second intervals, nothing else scraped.
-      scrapeIntervalSeconds: 1,
-      evaluationIntervalSeconds: 1,
-      probeIntervalSeconds: 1,
-      ruleFiles: [path.join(dir, "rules.yml")],
-      alertmanagers: [],
-      targets: {},
+    testHostPrometheusConfig(spec, dir, {
       probes: { ...spec.probes, blackbox: `127.0.0.1:${blackboxPort}`, urls: [`https://127.0.0.1:${others.port}/health`] },
       external: { ...spec.external!, intervalSeconds: 1 },
     }),

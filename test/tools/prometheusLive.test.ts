@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proxyNginxSpec, renderNginxConfig } from "../../components/app/nginxConfig";
 import { renderAlertRules } from "../../components/monitoring/alertRules";
 import { renderBlackboxConfig } from "../../components/monitoring/blackboxConfig";
-import { renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
 import { PROXY_LOG_FORMAT } from "../../components/monitoring/proxyLogExporterConfig";
 import { alertRulesSpec, prometheusSpec } from "../../components/monitoring/specs";
 import { stackSpec } from "../helpers";
+import { testHostPrometheusConfig } from "./liveMonitoring";
 import { freePort, get, requireTool, sleep, startNginx, startServer, tempDir, type RunningNginx, type TestServer } from "./realTools";
 
 const dir = tempDir("prometheus-live");
@@ -81,15 +81,7 @@ beforeAll(async () => {
   const spec = prometheusSpec(fdts);
   fs.writeFileSync(
     path.join(dir, "prometheus.yml"),
-    renderPrometheusConfig({
-      ...spec,
-      // What changes on a test host: addresses, and one-second intervals so the test stays short.
-      scrapeIntervalSeconds: 1,
-      evaluationIntervalSeconds: 1,
-      probeIntervalSeconds: 1,
-      ruleFiles: [path.join(dir, "rules.yml")],
-      alertmanagers: [],
-      targets: {},
+    testHostPrometheusConfig(spec, dir, {
       backend: { metricsPath: "/metrics", static: [`127.0.0.1:${backend.port}`] },
       probes: { ...spec.probes, blackbox: `127.0.0.1:${blackboxPort}`, urls: [`http://127.0.0.1:${proxyPort}${healthPath}`] },
     }),
