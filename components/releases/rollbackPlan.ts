@@ -95,6 +95,16 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
     if (from.images["backend"] === to.images["backend"]) {
       return refuse(`#${from.id} and #${to.id} run the same backend image (${from.images["backend"] ?? "none"}), so no schema changed between them: roll back without --restore-data`);
     }
+    // Two tags of one image: the containers and the pre-deploy backup follow the RemoteImage's
+    // `imageId`, the image's own id, which a new tag alone leaves as it was (kreuzwerker
+    // terraform-provider-docker resource_docker_image_funcs.go: `d.Set("image_id", foundImage.ID)`).
+    // Nothing would back the data up first, and nothing would replace the backends the restore stops.
+    const digest = from.digests["backend"];
+    if (digest !== undefined && digest === to.digests["backend"]) {
+      return refuse(
+        `#${from.id} and #${to.id} run the same backend image under two tags (${from.images["backend"] ?? "none"} and ${to.images["backend"] ?? "none"} are both ${digest}), so no schema changed between them: roll back without --restore-data`,
+      );
+    }
     config.push({ key: `${project}:apps.${app}.rollback.restoreBackup`, value: undone.backupKey });
     config.push({ key: `${project}:apps.${app}.rollback.undoes`, value: String(undone.id) });
     steps.push(`back up the data as it is, then stop the backends and restore the pre-deploy backup ${undone.backupKey} of #${undone.id}: ${lost}`);

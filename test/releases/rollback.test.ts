@@ -184,6 +184,18 @@ describe.each(without)("rolling %s back with --restore-data", (app) => {
     expect(text).toContain(`/usr/local/lib/runbook-backup/${app}/restore.sh --id <id> --force`);
   });
 
+  it("refuses when both releases run one backend image under two tags: neither the backup nor the backends would follow the tag", async () => {
+    const digest = `${catalog[app]!.backend.image}@sha256:${"a".repeat(64)}`;
+    const retagged = releases(app).map((r) => ({ ...r, digests: { backend: digest } }));
+    fake.reset({ environment: "prod", apps: { [app]: { releases: retagged } } });
+    const { code, calls, text } = await rollback({ app, restoreData: true, yes: true });
+    expect(code).toBe(1);
+    expect(text).toContain(
+      `#2 and #1 run the same backend image under two tags (${catalog[app]!.backend.image}:2.0.0 and ${catalog[app]!.backend.image}:1.0.0 are both ${digest}), so no schema changed between them: roll back without --restore-data`,
+    );
+    expect(calls.filter((c) => c[0] === "config" || c[0] === "up")).toEqual([]);
+  });
+
   it("refuses when both releases run the same backend image: nothing would replace the stopped backends", async () => {
     const same = releases(app).map((r, i) => ({ ...r, images: { backend: `${catalog[app]!.backend.image}:1.0.0`, proxy: i === 0 ? "nginx:1.27.4-alpine" : "nginx:1.27.3-alpine" } }));
     fake.reset({ environment: "prod", apps: { [app]: { releases: same } } });
