@@ -55,7 +55,13 @@ export async function runRollback(opts: RollbackOptions): Promise<number> {
     opts.log(`\n${failureText(plan, opts.stack, err)}\n`);
     return 1;
   }
-  opts.log(`\n${plan.app} is back on release #${plan.to.id}; the record now lists it as the newest release.\n`);
+  // Done: the rollback's own settings leave the stack file, so a later update neither runs its steps
+  // again nor records later releases as rollbacks (the steps have no delete command: removing them runs nothing).
+  for (const key of plan.remove) await stack.removeConfig(key, true);
+  opts.log(
+    `\n${plan.app} is back on release #${plan.to.id}; the record now lists it as the newest release.\n` +
+      `Pulumi.${opts.stack}.yaml keeps #${plan.to.id}'s image tags and no longer the rollback's settings: commit it. The next \`pulumi up\` removes the finished rollback steps from the stack (that runs nothing on the host).\n`,
+  );
   return 0;
 }
 
@@ -73,9 +79,9 @@ export function failureText(plan: RollbackPlan, stack: string, err: unknown): st
   if (restore) {
     return [
       `The rollback of ${plan.app} to #${plan.to.id} did not complete (restore of ${restore.value}): ${first}`,
-      "If the backup or the restore failed, the database is as it was and the newer backends run again; if a later step failed, the database holds the restored data and the newer backends stay stopped (the app is down until the older release's backends are healthy).",
+      "If the backup failed, or the restore failed before replacing the data, the database is as it was and the newer backends run again; if the restore failed after replacing it (row counts, uploads) or a later step failed, the database holds the restored data and the newer backends stay stopped (the app is down until the older release's backends are healthy).",
       "Choices:",
-      `  finish it        pulumi up --stack ${stack} (a restore that completed does not run again; one that failed does)`,
+      `  finish it        pulumi up --stack ${stack} (a restore that completed is not done again, on this host: restore.sh --once; one that failed is)`,
       `  undo the restore the data from before it is the backup the update took first: the newest *-pre-deploy or *-pre-restore backup under ${plan.app}/ in the app's bucket (/usr/local/lib/runbook-backup/${plan.app}/restore.sh --id <id> --force)`,
       "  roll forward     fix the release and deploy a new one with `pulumi up`",
     ].join("\n");

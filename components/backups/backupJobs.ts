@@ -167,11 +167,14 @@ export class BackupJobs extends pulumi.ComponentResource {
       // The data as it is goes into a backup first, so the rows written since the undone release are
       // never only in the database being overwritten.
       const first = this.preDeployBackup ? [] : [`${sudo([`${dir}/backup.sh`, "--reason", "pre-restore"])} &&`];
+      const id = back.key.split("/").filter(Boolean).pop()!;
       this.rollbackRestore = deployCommand(
         `${name}-rollback-restore`,
         {
           host: app.host,
-          create: [...first, sudo([`${dir}/restore.sh`, "--id", back.key.split("/").filter(Boolean).pop()!, "--force", "--keep-stopped"])].join(" "),
+          // `--once`: done once per rollback on this host, also when an unrelated input change makes the
+          // provider run `create` again (remote/commandController.go `Update` runs `create` without an `update`).
+          create: [...first, sudo([`${dir}/restore.sh`, "--id", id, "--force", "--keep-stopped", "--once", `rollback-${back.undoes}-${id}`])].join(" "),
           // Once per rollback: the same rollback done again after a redeploy runs again.
           triggers: [back.key, back.undoes],
         },

@@ -1,6 +1,6 @@
 /**
  * renderRestoreScript: restores a backup into the app's live database and uploads.
- *   restore.sh [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force] [--keep-stopped]
+ *   restore.sh [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force] [--keep-stopped] [--once TOKEN]
  * - which backup: the newest (default), the newest that verification proved (its `verified.txt`:
  *   what a recovery stack restores), a named one, or the newest taken before a deploy;
  * - from where: the app's own bucket, or another stack's (a recovery stack restores from the
@@ -14,6 +14,10 @@
  *   asked for it replaces them with the older release's, and the newer code must not run on the
  *   restored data in between (an app that migrates itself at start would migrate it up again);
  *   when the restore fails before the data is touched, they are started again either way;
+ * - `--once TOKEN` (a rollback's restore): a restore that completed under TOKEN is not done again,
+ *   however often the step runs (the command provider runs `create` again on any change of the
+ *   step's other inputs); the marker is `$RUNBOOK_STATE_DIR/restores/TOKEN`, by default under
+ *   /var/lib/runbook/<app>/, written only after the row counts matched;
  * - PostgreSQL in one transaction; SQLite replaced by rename after `PRAGMA integrity_check`, with
  *   the old WAL and shared-memory files removed first (a stale WAL must never be applied to it);
  * - row counts after the restore must match the manifest; the time it took is printed, and on stdout
@@ -30,7 +34,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     FETCH_AND_CHECK,
     postgres ? PG_COUNT_ROWS : SQLITE_COUNT_ROWS,
     "",
-    'usage() { echo "usage: $0 [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force] [--keep-stopped]" >&2; exit 2; }',
+    'usage() { echo "usage: $0 [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force] [--keep-stopped] [--once TOKEN]" >&2; exit 2; }',
     "BEGAN=$(now)",
     "ID=",
     "WHICH=latest",
@@ -38,6 +42,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     'FROM_PREFIX=$PREFIX',
     "MODE=refuse",
     "KEEP_STOPPED=",
+    "ONCE=",
     'while [ "$#" -gt 0 ]; do',
     '  case "$1" in',
     "    --latest) WHICH=latest; shift ;;",
@@ -49,9 +54,16 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     "    --if-empty) MODE=if-empty; shift ;;",
     "    --force) MODE=force; shift ;;",
     "    --keep-stopped) KEEP_STOPPED=1; shift ;;",
+    '    --once) [ "$#" -ge 2 ] || usage; ONCE=$2; shift 2 ;;',
     "    *) usage ;;",
     "  esac",
     "done",
+    'MARK=',
+    'if [ -n "$ONCE" ]; then',
+    '  case "$ONCE" in *[!A-Za-z0-9._-]*|.*) fail "--once must be letters, digits, ., _ and - (got $ONCE)" ;; esac',
+    '  MARK="${RUNBOOK_STATE_DIR:-/var/lib/runbook/$APP}/restores/$ONCE"',
+    '  if [ -f "$MARK" ]; then log "restore $ONCE was done before ($(cat "$MARK")): nothing restored"; echo "restored: none"; exit 0; fi',
+    "fi",
     "",
     "STOPPED=",
     "# Set once the live data is being replaced: from then on a failure leaves the app stopped under --keep-stopped.",
@@ -132,6 +144,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
       : [],
     "END=$(clock)",
     'log "restored backup $ID in $(elapsed "$START" "$END") s"',
+    'if [ -n "$MARK" ]; then mkdir -p "$(dirname "$MARK")"; echo "$ID $(now)" > "$MARK"; fi',
     'echo "recovery-point: $(manifest_get created "$B/manifest.txt")"',
     'echo "restored-from: s3://$FROM_BUCKET/$FROM_PREFIX/$ID/"',
     'echo "restore-started: $BEGAN"',

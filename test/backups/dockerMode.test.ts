@@ -109,6 +109,24 @@ describe("the scripts on a Docker host", () => {
     expect(spawnSync(requireTool("sqlite3"), [db, "SELECT body FROM docs ORDER BY id;"], { encoding: "utf8" }).stdout).toBe("one\ntwo\nkept\n");
   });
 
+  it("--once: a rollback's restore that completed is not done again when its step runs again", () => {
+    const db = path.join(volumes, "fdts-data", "database.sqlite");
+    const state = path.join(path.dirname(volumes), "state");
+    const once = ["--latest", "--force", "--keep-stopped", "--once", "rollback-2-20261122T095900Z-pre-deploy"];
+    spawnSync(requireTool("sqlite3"), [db, "INSERT INTO docs (body) VALUES ('before the rollback');"]);
+    const first = jobs.run("restore", once, { RUNBOOK_STATE_DIR: state });
+    expect(first.status, first.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(state, "restores", "rollback-2-20261122T095900Z-pre-deploy"), "utf8")).toMatch(/^\S+ \d+\n$/);
+    // The older release writes; then an unrelated input change makes the provider run the step again.
+    spawnSync(requireTool("sqlite3"), [db, "INSERT INTO docs (body) VALUES ('written after the rollback');"]);
+    fs.writeFileSync(log, "");
+    const again = jobs.run("restore", once, { RUNBOOK_STATE_DIR: state });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain("restored: none");
+    expect(calls().filter((c) => /^(stop|start) /.test(c))).toEqual([]);
+    expect(spawnSync(requireTool("sqlite3"), [db, "SELECT body FROM docs ORDER BY id;"], { encoding: "utf8" }).stdout).toBe("one\ntwo\nwritten after the rollback\n");
+  });
+
   it("starts the app again when the restore fails after stopping it", () => {
     fs.writeFileSync(log, "");
     // The uploads volume's mount point is a file: extracting into it fails after the database was replaced.

@@ -88,6 +88,7 @@ describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
       "stack output",
       "stack output",
       "stack history",
+      "config rm",
     ]);
     expect(calls[1]).toEqual(["stack", "select", "--stack", "prod", "--non-interactive"]);
     expect(calls[2]).toEqual(["stack", "output", "--json", "--stack", "prod", "--non-interactive"]);
@@ -97,7 +98,10 @@ describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
       `runbook:apps.${app}.rollback.image=${catalog[app]!.backend.image}:2.0.0`,
       `runbook:apps.${app}.rollback.undoes=2`,
     ]);
-    // An earlier rollback's settings are removed first, so they never mix with this one's.
+    // An earlier rollback's settings are removed first, so they never mix with this one's; this one's
+    // are removed once the update succeeded, so no later update runs its steps again.
+    expect(calls.filter((c) => c[0] === "config" && c[1] === "rm").map((c) => c[2])).toEqual([`runbook:apps.${app}.rollback`, `runbook:apps.${app}.rollback`]);
+    expect(text).toContain(`Pulumi.prod.yaml keeps #1's image tags and no longer the rollback's settings: commit it.`);
     expect(calls.find((c) => c[0] === "config" && c[1] === "rm")).toEqual(["config", "rm", `runbook:apps.${app}.rollback`, "--stack", "prod", "--path", "--non-interactive"]);
     for (const c of calls.filter((c) => c[0] === "config" && c[1] === "set")) expect(c).toEqual(expect.arrayContaining(["--path", "--stack", "prod", "--plaintext", "--"]));
     const up = calls.find((c) => c[0] === "up")!;
@@ -165,7 +169,7 @@ describe.each(without)("rolling %s back with --restore-data", (app) => {
     fake.reset(outputsOf(app));
     const { code, calls, text } = await rollback({ app, restoreData: true, yes: true });
     expect(code, text).toBe(0);
-    expect(calls.filter((c) => c[0] === "config" || c[0] === "up").map((c) => c.slice(0, 2).join(" "))).toEqual(["config rm", "config set", "config set", "config set", "up --yes"]);
+    expect(calls.filter((c) => c[0] === "config" || c[0] === "up").map((c) => c.slice(0, 2).join(" "))).toEqual(["config rm", "config set", "config set", "config set", "up --yes", "config rm"]);
     expect(configSets(calls)).toEqual([
       `runbook:apps.${app}.backend.tag=1.0.0`,
       `runbook:apps.${app}.rollback.restoreBackup=${app}/20261122T095900Z-pre-deploy/`,
@@ -177,8 +181,10 @@ describe.each(without)("rolling %s back with --restore-data", (app) => {
 
   it("names what happened and the choices when the update fails", async () => {
     fake.reset(outputsOf(app), { exit: 1, error: `error: ${app}-backups-rollback-restore: exit status 1` });
-    const { code, text } = await rollback({ app, restoreData: true, yes: true });
+    const { code, text, calls } = await rollback({ app, restoreData: true, yes: true });
     expect(code).toBe(1);
+    // The settings stay, so that `pulumi up` can finish the rollback.
+    expect(calls.filter((c) => c[0] === "config" && c[1] === "rm")).toHaveLength(1);
     expect(text).toContain(`The rollback of ${app} to #1 did not complete (restore of ${app}/20261122T095900Z-pre-deploy/): error: ${app}-backups-rollback-restore: exit status 1`);
     expect(text).toContain(`finish it        pulumi up --stack prod`);
     expect(text).toContain(`/usr/local/lib/runbook-backup/${app}/restore.sh --id <id> --force`);
@@ -223,7 +229,8 @@ describe.each(noMigrations)("rolling %s back (it has no migrations)", (app) => {
     expect(code, text).toBe(0);
     expect(questions).toEqual([`Roll ${app} back from #2 to #1? [y/N] `]);
     expect(configSets(calls)).toEqual([`runbook:apps.${app}.backend.tag=1.0.0`]);
-    expect(calls.map((c) => c[0]).indexOf("up")).toBeGreaterThan(calls.map((c) => c[0]).lastIndexOf("config"));
+    const verbs = calls.map((c) => c.slice(0, 2).join(" "));
+    expect(verbs.indexOf("up --yes")).toBeGreaterThan(verbs.lastIndexOf("config set"));
   });
 });
 
