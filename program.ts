@@ -130,7 +130,7 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     const backupFirst: NonNullable<AppStackArgs["preDeploy"]> = (state) => {
       // A rollback with `--restore-data` restores the undone release's pre-deploy backup here, before the roles step and every backend.
       const rollback = app.releases.rollback;
-      const rollbackRestore = rollback?.restoreBackup !== undefined ? { key: rollback.restoreBackup, undoes: rollback.undoes } : undefined;
+      const rollbackRestore = rollback?.restoreBackup !== undefined ? { key: rollback.restoreBackup, undoes: rollback.undoes, ...(rollback.from !== undefined && { from: rollback.from }) } : undefined;
       backups.jobs = new BackupJobs(`${app.id}-backups`, { app, bucket, state, ...(source && { restoreSource: source }), ...(rollbackRestore && { rollbackRestore }) }, opts);
       return backups.jobs.gates;
     };

@@ -28,6 +28,8 @@ export interface RollbackSpec {
   readonly downgrade?: { readonly to: string; readonly image: string };
   /** `--restore-data`: the pre-deploy backup of the release being undone, restored before any backend starts. */
   readonly restoreBackup?: string;
+  /** The release that ran when the rollback was planned: with `undoes`, what makes each restore its own (a later `--to` may undo the same release again). */
+  readonly from?: number;
 }
 
 export interface ReleasesSpec {
@@ -67,6 +69,7 @@ export const releasesKeys = {
         .string({ error: "must be the key of a pre-deploy backup" })
         .regex(BACKUP_KEY, { error: "must be the key of a pre-deploy backup as the release record shows it: <app>/<id>/ (or the id alone)" })
         .optional(),
+      from: z.coerce.number({ error: "must be the id of the release running before the rollback" }).int({ error: "must be the id of the release running before the rollback" }).positive({ error: "must be the id of the release running before the rollback" }).optional(),
       undoes: z.coerce.number({ error: "must be the id of the release being undone" }).int({ error: "must be the id of the release being undone" }).positive({ error: "must be the id of the release being undone" }),
     })
     .optional(),
@@ -74,7 +77,7 @@ export const releasesKeys = {
 
 type ReleasesConfig = {
   releases?: { keep?: number | undefined } | undefined;
-  rollback?: { downgradeTo?: string | undefined; image?: string | undefined; restoreBackup?: string | undefined; undoes: number } | undefined;
+  rollback?: { downgradeTo?: string | undefined; image?: string | undefined; restoreBackup?: string | undefined; from?: number | undefined; undoes: number } | undefined;
 };
 
 /** The kind of the catalog's migration command: `alembic ...`, or Django's `manage.py migrate`. */
@@ -126,6 +129,7 @@ export function resolveReleases(def: Pick<AppDefinition, "backend">, app: Releas
           undoes: app.rollback.undoes,
           ...(app.rollback.downgradeTo !== undefined && app.rollback.image !== undefined && { downgrade: { to: app.rollback.downgradeTo, image: app.rollback.image } }),
           ...(app.rollback.restoreBackup !== undefined && { restoreBackup: app.rollback.restoreBackup }),
+          ...(app.rollback.from !== undefined && { from: app.rollback.from }),
         },
       }),
     },

@@ -46,7 +46,7 @@ export interface BackupJobsArgs {
   /** A recovery stack's source: the bucket and prefix of the stack it replaces, and a backup id (default: the newest verified). */
   readonly restoreSource?: { readonly bucket: pulumi.Input<string>; readonly prefix: pulumi.Input<string>; readonly backup?: string };
   /** A rollback's restore (config `apps.<id>.rollback.restoreBackup`): the backup's key in the app's own bucket (`<app>/<id>/`, or the id), and the release undone. */
-  readonly rollbackRestore?: { readonly key: string; readonly undoes: number };
+  readonly rollbackRestore?: { readonly key: string; readonly undoes: number; readonly from?: number };
 }
 
 /** The volume of an app that holds uploads, by name. */
@@ -168,15 +168,17 @@ export class BackupJobs extends pulumi.ComponentResource {
       // never only in the database being overwritten.
       const first = this.preDeployBackup ? [] : [`${sudo([`${dir}/backup.sh`, "--reason", "pre-restore"])} &&`];
       const id = back.key.split("/").filter(Boolean).pop()!;
+      // Each rollback its own: a later `--to` may undo the same release, from a newer one.
+      const once = `rollback-${back.from ?? 0}-${back.undoes}-${id}`;
       this.rollbackRestore = deployCommand(
         `${name}-rollback-restore`,
         {
           host: app.host,
           // `--once`: done once per rollback on this host, also when an unrelated input change makes the
           // provider run `create` again (remote/commandController.go `Update` runs `create` without an `update`).
-          create: [...first, sudo([`${dir}/restore.sh`, "--id", id, "--force", "--keep-stopped", "--once", `rollback-${back.undoes}-${id}`])].join(" "),
+          create: [...first, sudo([`${dir}/restore.sh`, "--id", id, "--force", "--keep-stopped", "--once", once])].join(" "),
           // Once per rollback: the same rollback done again after a redeploy runs again.
-          triggers: [back.key, back.undoes],
+          triggers: [back.key, back.undoes, back.from ?? 0],
         },
         { parent: this, dependsOn: [this.install, ...state_, ...gates] },
       );

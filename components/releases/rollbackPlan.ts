@@ -107,6 +107,7 @@ export function planRollback(project: string, appsOutput: unknown, req: Rollback
     }
     config.push({ key: `${project}:apps.${app}.rollback.restoreBackup`, value: undone.backupKey });
     config.push({ key: `${project}:apps.${app}.rollback.undoes`, value: String(undone.id) });
+    config.push({ key: `${project}:apps.${app}.rollback.from`, value: String(from.id) });
     steps.push(`back up the data as it is, then stop the backends and restore the pre-deploy backup ${undone.backupKey} of #${undone.id}: ${lost}`);
   } else if (!req.imagesOnly && (from.schemaRevision !== to.schemaRevision || (kind.kind === "irreversible" && from.images["backend"] !== to.images["backend"]))) {
     // An app that migrates itself records no revision: any other backend image may have changed its schema.

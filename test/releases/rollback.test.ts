@@ -140,6 +140,7 @@ describe.each(withDown)("rolling %s back (it has down-migrations)", (app) => {
       `runbook:apps.${app}.backend.tag=1.0.0`,
       `runbook:apps.${app}.rollback.restoreBackup=${app}/20261122T095900Z-pre-deploy/`,
       `runbook:apps.${app}.rollback.undoes=2`,
+      `runbook:apps.${app}.rollback.from=2`,
     ]);
     expect(text).toContain(`the data written since 2026-11-22T10:00:00.000Z (when #2 was deployed) would be lost`);
   });
@@ -169,14 +170,26 @@ describe.each(without)("rolling %s back with --restore-data", (app) => {
     fake.reset(outputsOf(app));
     const { code, calls, text } = await rollback({ app, restoreData: true, yes: true });
     expect(code, text).toBe(0);
-    expect(calls.filter((c) => c[0] === "config" || c[0] === "up").map((c) => c.slice(0, 2).join(" "))).toEqual(["config rm", "config set", "config set", "config set", "up --yes", "config rm"]);
+    expect(calls.filter((c) => c[0] === "config" || c[0] === "up").map((c) => c.slice(0, 2).join(" "))).toEqual(["config rm", "config set", "config set", "config set", "config set", "up --yes", "config rm"]);
     expect(configSets(calls)).toEqual([
       `runbook:apps.${app}.backend.tag=1.0.0`,
       `runbook:apps.${app}.rollback.restoreBackup=${app}/20261122T095900Z-pre-deploy/`,
       `runbook:apps.${app}.rollback.undoes=2`,
+      `runbook:apps.${app}.rollback.from=2`,
     ]);
     expect(text).toContain(`2. back up the data as it is, then stop the backends and restore the pre-deploy backup ${app}/20261122T095900Z-pre-deploy/ of #2`);
     expect(text).toContain("3. start release #1's backends in place of the stopped ones");
+  });
+
+  it("a later --to that undoes the same release again is a restore of its own: it names the release it starts from", async () => {
+    // #3 rolled #2 back to #1 (a restore); #4 was deployed since; now back to #1 again.
+    const [r2, r1] = releases(app);
+    const r3 = { ...r1!, id: 3, time: "2026-11-23T10:00:00.000Z", backupKey: `${app}/20261123T095900Z-pre-deploy/`, rollbackOf: 2 };
+    const r4 = { ...r2!, id: 4, time: "2026-11-24T10:00:00.000Z", images: { ...r2!.images, backend: `${catalog[app]!.backend.image}:4.0.0` }, backupKey: `${app}/20261124T095900Z-pre-deploy/` };
+    fake.reset({ environment: "prod", apps: { [app]: { releases: [r4, r3, r2, r1] } } });
+    const { code, calls, text } = await rollback({ app, to: 1, restoreData: true, yes: true });
+    expect(code, text).toBe(0);
+    expect(configSets(calls)).toEqual(expect.arrayContaining([`runbook:apps.${app}.rollback.undoes=2`, `runbook:apps.${app}.rollback.from=4`]));
   });
 
   it("names what happened and the choices when the update fails", async () => {
