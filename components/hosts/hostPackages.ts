@@ -5,7 +5,7 @@
  * `pg_dump`, `python3`) need nothing on the host.
  *
  * - every host: `docker.io` (the Docker daemon and CLI every deploy step and job drives), `curl`
- *   (the health gate), `unattended-upgrades` (security updates);
+ *   (the health gate), `sudo` (steps and jobs run as root), `unattended-upgrades` (security updates);
  * - every app, whose backup jobs run on the host (components/backups): `awscli` (uploads, downloads,
  *   the Object Lock MD5 header) and `openssl` (that MD5);
  * - a SQLite app: `sqlite3`, which the backup, verification and restore scripts and the weekly
@@ -34,12 +34,15 @@ export const HOST_BASE_COMMANDS: readonly string[] = [
   "ln", "ls", "mkdir", "mktemp", "mv", "printf", "readlink", "rm", "rmdir", "sha256sum", "sleep", "sort", "stat", "tail", "tee",
   "test", "[", "touch", "tr", "true", "uniq", "wc", "xargs", "find", "grep", "sed", "awk", "tar", "gzip", "gunzip", "zcat", "cmp",
   "timeout", "nproc", "numfmt", "base64", "cut", "split", "sync", "kill", "ps", "hostname", "uname", "flock", "mountpoint", "blkid",
-  "mkfs.ext4", "mount", "usermod", "sudo", "systemctl", "journalctl", "systemd-analyze", "cloud-init", "apt-get", "dpkg", "nice",
+  "mkfs.ext4", "mount", "usermod", "systemctl", "journalctl", "systemd-analyze", "cloud-init", "apt-get", "dpkg", "nice",
 ];
 
 export const HOST_BASE_PACKAGES: readonly HostPackage[] = [
   { name: "docker.io", commands: ["docker"], why: "the Docker daemon and CLI" },
   { name: "curl", commands: ["curl"], why: "the health gate" },
+  // In Debian's and Ubuntu's cloud images already; named so a minimal image gets it too (cloud-init
+  // writes the deploy user's sudoers rule before the setup runs, and sudo reads it once installed).
+  { name: "sudo", commands: ["sudo"], why: "the install steps and jobs run as root (`sudo -n`)" },
   { name: "unattended-upgrades", commands: [], why: "security updates" },
 ];
 

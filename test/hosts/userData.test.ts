@@ -75,10 +75,10 @@ function installed(app: AppSpec): string[] {
 
 describe("what a created host installs, per app", () => {
   const apps = ["prod", "staging"].flatMap((s) => stackSpec(s).apps.map((a) => [`${s}/${a.id}`, a] as const));
-  it.each(apps)("%s: Docker, curl, the backup jobs' aws CLI and openssl; sqlite3 only for SQLite; certbot only where TLS renewal runs", (_, app) => {
+  it.each(apps)("%s: Docker, curl, sudo, the backup jobs' aws CLI and openssl; sqlite3 only for SQLite; certbot only where TLS renewal runs", (_, app) => {
     const sqlite = app.database.engine === "sqlite";
     const renews = app.proxy.tls !== undefined && app.maintenance.enabled;
-    expect(installed(app)).toEqual(["docker.io", "curl", "unattended-upgrades", "awscli", "openssl", ...(sqlite ? ["sqlite3"] : []), ...(renews ? ["certbot"] : [])]);
+    expect(installed(app)).toEqual(["docker.io", "curl", "sudo", "unattended-upgrades", "awscli", "openssl", ...(sqlite ? ["sqlite3"] : []), ...(renews ? ["certbot"] : [])]);
   });
 
   it("follows the app: no certbot without TLS or with maintenance off, sqlite3 only with a SQLite database", () => {
