@@ -38,6 +38,11 @@ export type HostSpec =
        * known_hosts, so its pinned key is given to ssh directly.
        */
       readonly dockerSshOpts?: readonly pulumi.Input<string>[];
+      /**
+       * The instance of a host the stack creates. What deploy steps wrote to its root volume (timers,
+       * scripts, the release record) is not on a replacement instance: those steps run again on a new one.
+       */
+      readonly machineId?: pulumi.Input<string>;
     }
   | { readonly kind: "created"; readonly user: string; readonly port: number };
 

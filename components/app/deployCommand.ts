@@ -38,6 +38,14 @@ export function reachableHost(host: HostSpec): ReachableHost {
   return host;
 }
 
+/**
+ * Triggers that re-run a step on a new instance of a host the stack creates (a new AMI or user data
+ * replaces it; the data volume moves over, the root volume does not). None for other hosts.
+ */
+export function machineTriggers(host: HostSpec): pulumi.Input<unknown>[] {
+  return host.kind === "ssh" && host.machineId !== undefined ? [host.machineId] : [];
+}
+
 export function deployCommand(name: string, args: DeployCommandArgs, opts: pulumi.CustomResourceOptions): DeployCommand {
   const host = reachableHost(args.host);
   const common = {

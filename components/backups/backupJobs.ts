@@ -15,7 +15,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import type { PreDeployState } from "../app/appStackArgs";
-import { deployCommand, type DeployCommand } from "../app/deployCommand";
+import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
 import { shellJoin, shellQuote } from "../shared/shell";
 import { renderBackupScript } from "./backupScript";
 import { backupUnit, configDir, renderInstallScript, renderUninstallScript, renderUnits, scriptDir, verifyUnit } from "./hostInstall";
@@ -134,7 +134,8 @@ export class BackupJobs extends pulumi.ComponentResource {
         create: installer.apply((text) => sudo(["/bin/sh", "-c", text])),
         delete: sudo(["/bin/sh", "-c", renderUninstallScript({ appId: app.id, localDir: backups.localDir })]),
         stdin: credentials,
-        triggers: [],
+        // Again on a new instance of a created host, whose root volume lacks the timers.
+        triggers: machineTriggers(app.host),
       },
       { parent: this, dependsOn: state_, deleteBeforeReplace: true },
     );

@@ -162,6 +162,7 @@ export class Host extends pulumi.ComponentResource {
       port: host.port,
       hostKey: publicKey,
       dockerSshOpts: dockerSshKnownHostOpts(publicKey),
+      machineId: this.instance.id,
     };
     this.registerOutputs({ address: this.address, hostKey: this.hostKey });
   }

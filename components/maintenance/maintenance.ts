@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
-import { deployCommand, type DeployCommand } from "../app/deployCommand";
+import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
 import { maintenanceJobs } from "./jobs";
 import { renderInstallScript, renderUninstallScript, unitName } from "./units";
 
@@ -33,7 +33,8 @@ export class Maintenance extends pulumi.ComponentResource {
     this.installScript = renderInstallScript(app.id, jobs);
     this.schedule = Object.fromEntries(jobs.map((j) => [`${unitName(app.id, j.name)}.timer`, j.onCalendar]));
     if (app.maintenance.enabled) {
-      // No trigger: a changed script is an update in place, which re-runs `create` (pulumi-command
+      // No trigger but a created host's instance (a new one lacks the timers): a changed script is
+      // an update in place, which re-runs `create` (pulumi-command
       // remote/commandController.go L57-67) and keeps the timers running meanwhile (the install
       // removes the ones no longer wanted itself). A trigger would make every change a replacement
       // (remote/command.js L132 `replaceOnChanges: ["triggers[*]"]`). The delete removes the timers
@@ -43,7 +44,7 @@ export class Maintenance extends pulumi.ComponentResource {
       // docs/engine-evidence.md item 17.
       this.install = deployCommand(
         `${name}-install`,
-        { host: app.host, create: this.installScript, delete: renderUninstallScript(app.id, jobs), triggers: [] },
+        { host: app.host, create: this.installScript, delete: renderUninstallScript(app.id, jobs), triggers: machineTriggers(app.host) },
         { parent: this, dependsOn: [...args.after], deleteBeforeReplace: true },
       );
     }
