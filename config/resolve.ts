@@ -9,6 +9,7 @@ import { resolveBackups } from "./backups";
 import { DEFAULTS, PROJECT, PROTECTED_ENVIRONMENTS } from "./defaults";
 import { ConfigError, keyPath, type ConfigProblem } from "./errors";
 import { resolveHostsAndFirewall } from "./hosts";
+import { resolveDns } from "./dns";
 import { crossFieldProblems, stackConfigSchema, type StackConfig } from "./schema";
 import { resolveRotation } from "./secrets";
 import { resolveAdoption } from "./adoption";
@@ -206,6 +207,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     rotation: resolveRotation(def, app.rotation, now),
     // Hosts and firewall: the firewall, and for a host the stack creates its machine and host.
     ...resolveHostsAndFirewall(def.id, app, cfg.apps, DEFAULTS),
+    ...resolveDns(app, app.domain, DEFAULTS.host),
     // Monitoring and alerts:
     ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
     // Releases and rollback:

@@ -12,6 +12,7 @@ import { backupsConfig, backupsProblems } from "./backups";
 import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys, hostsAndFirewallProblems } from "./hosts";
+import { dnsKeys, dnsProblems } from "./dns";
 import { adoptSchema, adoptionProblems } from "./adoption";
 import { alertingSchema, monitoringProblems, monitoringSchema, type AlertingConfig } from "./monitoring";
 import { releasesKeys, releasesProblems } from "./releases";
@@ -85,6 +86,7 @@ const appConfig = z.strictObject({
 
   // Hosts and firewall:
   ...hostsAndFirewallKeys,
+  ...dnsKeys,
 
   // Secret rotation:
   rotation: rotationConfig,
@@ -309,6 +311,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     }
   }
   problems.push(...hostsAndFirewallProblems(raw, PROTECTED_ENVIRONMENTS, DEFAULTS.host));
+  problems.push(...dnsProblems(raw, DEFAULTS.host));
   // Monitoring and alerts:
   problems.push(...monitoringProblems(raw));
   // Releases and rollback:

@@ -38,6 +38,11 @@ export type HostSpec =
        * known_hosts, so its pinned key is given to ssh directly.
        */
       readonly dockerSshOpts?: readonly pulumi.Input<string>[];
+      /**
+       * The instance of a host the stack creates. What deploy steps wrote to its root volume (timers,
+       * scripts, the release record) is not on a replacement instance: those steps run again on a new one.
+       */
+      readonly machineId?: pulumi.Input<string>;
     }
   | { readonly kind: "created"; readonly user: string; readonly port: number };
 
@@ -183,9 +188,23 @@ export interface AppSpec {
   /** The app's host as the apps sharing it name it, and its memory where known. */
   readonly hostCapacity: HostCapacitySpec;
 
+  /** An A record for the app's name at its host's public address (`apps.<id>.dns`, config/dns.ts). */
+  readonly dns?: DnsSpec;
+
   // Adoption: resolved settings of that area go below this line.
   /** A running docker-compose deployment this stack takes over (`apps.<id>.adopt`, config/adoption.ts). */
   readonly adoption?: AdoptionSpec;
+}
+
+/** A Route 53 A record: `address` for an existing host; a host the stack creates gives its elastic IP. */
+export interface DnsSpec {
+  readonly zoneId: string;
+  /** The record's name: `dns.name`, else the app's `domain`. */
+  readonly name: string;
+  readonly ttl: number;
+  /** Take over a record that already exists (a recovery stack replacing another stack's record). */
+  readonly allowOverwrite: boolean;
+  readonly address?: string;
 }
 
 /** The compose project to take over, and the existing Docker volume of each state volume. */

@@ -13,6 +13,12 @@ export interface DeployCommandArgs {
   readonly create: pulumi.Input<string>;
   /** Values whose change re-runs the step. */
   readonly triggers: pulumi.Input<unknown>[];
+  /**
+   * The shell command run when the step is deleted (the app left the stack, or the step was turned off).
+   * The provider runs the text stored at the last create or update, with that run's stdin and
+   * connection, not the text of the current program (docs/engine-evidence.md item 18).
+   */
+  readonly delete?: pulumi.Input<string>;
   /** Standard input of the command (secret environment for a one-off container). */
   readonly stdin?: pulumi.Input<string>;
   /** ssh only: how many failed dials before the step fails (a host still booting); the provider's default otherwise. */
@@ -32,12 +38,21 @@ export function reachableHost(host: HostSpec): ReachableHost {
   return host;
 }
 
+/**
+ * Triggers that re-run a step on a new instance of a host the stack creates (a new AMI or user data
+ * replaces it; the data volume moves over, the root volume does not). None for other hosts.
+ */
+export function machineTriggers(host: HostSpec): pulumi.Input<unknown>[] {
+  return host.kind === "ssh" && host.machineId !== undefined ? [host.machineId] : [];
+}
+
 export function deployCommand(name: string, args: DeployCommandArgs, opts: pulumi.CustomResourceOptions): DeployCommand {
   const host = reachableHost(args.host);
   const common = {
     create: args.create,
     triggers: args.triggers,
     ...(args.stdin !== undefined && { stdin: args.stdin }),
+    ...(args.delete !== undefined && { delete: args.delete }),
     // stdout and stderr reach the operator; stdin may hold secrets and is never logged.
     logging: "stdoutAndStderr" as const,
   };

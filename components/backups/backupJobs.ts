@@ -20,10 +20,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import type { PreDeployState } from "../app/appStackArgs";
-import { deployCommand, type DeployCommand } from "../app/deployCommand";
+import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
 import { shellJoin, shellQuote } from "../shared/shell";
 import { renderBackupScript } from "./backupScript";
-import { backupUnit, configDir, renderInstallScript, renderUnits, scriptDir, verifyUnit } from "./hostInstall";
+import { backupUnit, configDir, renderInstallScript, renderUninstallScript, renderUnits, scriptDir, verifyUnit } from "./hostInstall";
 import { renderJobConfig } from "./jobConfig";
 import { renderPruneScript } from "./pruneScript";
 import { renderRestoreScript } from "./restoreScript";
@@ -127,10 +127,25 @@ export class BackupJobs extends pulumi.ComponentResource {
     const state_ = [...(state.database ? [state.database] : []), ...Object.values(state.volumes)];
     const sudo = (argv: string[]) => shellJoin(["sudo", "-n", ...argv]);
 
+    // The delete stops and removes the app's timers when the app leaves the stack, and keeps every
+    // backup and restore.sh (hostInstall.ts). A change of `create` is an update in place (the provider's
+    // Update re-runs `create`: pulumi-command remote/commandController.go L57-67), so the delete runs only
+    // when the step goes or is replaced (`pulumi up --replace`, a new trigger): then the old step's delete
+    // goes first, before the new one installs (`deleteBeforeReplace`). By default the engine creates the
+    // replacement first and deletes the old step at the end of the update (pulumi/pulumi
+    // step_generator.go "the delete step is generated later on"), which would remove the timers the new
+    // step had just installed, since both name the same units. docs/engine-evidence.md item 18.
     this.install = deployCommand(
       `${name}-install`,
-      { host: app.host, create: installer.apply((text) => sudo(["/bin/sh", "-c", text])), stdin: credentials, triggers: [] },
-      { parent: this, dependsOn: state_ },
+      {
+        host: app.host,
+        create: installer.apply((text) => sudo(["/bin/sh", "-c", text])),
+        delete: sudo(["/bin/sh", "-c", renderUninstallScript({ appId: app.id, localDir: backups.localDir })]),
+        stdin: credentials,
+        // Again on a new instance of a created host, whose root volume lacks the timers.
+        triggers: machineTriggers(app.host),
+      },
+      { parent: this, dependsOn: state_, deleteBeforeReplace: true },
     );
 
     const dir = scriptDir(app.id);

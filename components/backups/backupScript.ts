@@ -20,7 +20,7 @@ export function renderBackupScript(spec: ScriptSpec): string {
   const postgres = spec.engine === "postgres";
   return lines(
     header(spec, "backup", "Backup"),
-    SQLITE_COUNT_ROWS,
+    postgres ? [] : SQLITE_COUNT_ROWS,
     "",
     `usage() { echo "usage: $0 [--reason ${BACKUP_REASONS.join("|")}] [--id ID] [--skip-missing]" >&2; exit 2; }`,
     "REASON=manual",

@@ -112,3 +112,46 @@ export function renderInstallScript(spec: InstallSpec): string {
     "",
   ].join("\n");
 }
+
+export interface UninstallSpec {
+  readonly appId: string;
+  /** Where local copies are (kept). */
+  readonly localDir: string;
+}
+
+/**
+ * The uninstaller: the install step's `delete`, run as root (`sudo -n`) when the app leaves the stack.
+ * It stops and disables the app's backup and verification timers and removes their unit files; a run
+ * already in progress is left to finish. It removes nothing else: the local backups, the app's volumes,
+ * the scripts (restore.sh among them) and jobs.env with the writer's credentials, which restore.sh
+ * reads, all stay, so an operator can still restore by hand. Running it twice does no harm.
+ * The provider hands a delete the standard input stored with the step (the writer's credentials,
+ * docs/engine-evidence.md item 18): the script reads nothing from it and closes it first.
+ */
+export function renderUninstallScript(spec: UninstallSpec): string {
+  const units = [backupUnit(spec.appId), verifyUnit(spec.appId)];
+  const timers = units.map((u) => `${u}.timer`);
+  const files = units.flatMap((u) => [`${u}.timer`, `${u}.service`]);
+  const kept = [`${spec.localDir} (local backups)`, `${scriptDir(spec.appId)} (restore.sh and the other scripts)`, `${configDir(spec.appId)} (jobs.env and the credentials restore.sh reads)`, "the app's Docker volumes"];
+  return [
+    "#!/bin/sh",
+    `# Removes the scheduled backup jobs of ${spec.appId}: rendered by runbook-as-code, do not edit by hand.`,
+    "# Runs when the app leaves the stack: stops and disables the timers and removes their unit files.",
+    "# Kept, so that an operator can still restore:",
+    ...kept.map((k) => `#   ${k}`),
+    "set -eu",
+    "exec </dev/null",
+    'ROOT=${INSTALL_ROOT:-}',
+    'SYSTEMCTL=${SYSTEMCTL:-systemctl}',
+    `UNITS="$ROOT"${shellQuote(UNIT_DIR)}`,
+    `for timer in ${timers.map(shellQuote).join(" ")}; do`,
+    '  if [ -e "$UNITS/$timer" ]; then "$SYSTEMCTL" disable --now "$timer"; fi',
+    '  rm -f "$UNITS/timers.target.wants/$timer"',
+    "done",
+    `for unit in ${files.map(shellQuote).join(" ")}; do rm -f "$UNITS/$unit"; done`,
+    '"$SYSTEMCTL" daemon-reload',
+    `"$SYSTEMCTL" reset-failed ${units.map((u) => shellQuote(`${u}.service`)).join(" ")} >/dev/null 2>&1 || true`,
+    `echo ${shellQuote(`backup jobs of ${spec.appId} removed: ${timers.join(", ")}; kept: ${kept.join("; ")}`)}`,
+    "",
+  ].join("\n");
+}

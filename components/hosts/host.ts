@@ -22,11 +22,12 @@ import * as tls from "@pulumi/tls";
 import type { AppSpec, HostSpec, MachineSpec } from "../../config/spec";
 import { deployCommand, type DeployCommand } from "../app/deployCommand";
 import { renderAssumeRolePolicy, SSM_MANAGED_POLICY_ARN } from "./iamPolicies";
+import { hostPackages } from "./hostPackages";
 import { HOST_READY_COMMAND, renderUserData } from "./userData";
 
 export interface HostArgs {
   /** The app, resolved: `host`, and `machine` for a host the stack creates. */
-  readonly app: Pick<AppSpec, "id" | "environment" | "host" | "machine" | "protectState">;
+  readonly app: Pick<AppSpec, "id" | "environment" | "host" | "machine" | "protectState" | "database" | "proxy" | "maintenance">;
   /** The security groups of an instance (the Firewall's); required with `app.machine`. */
   readonly securityGroupIds?: readonly pulumi.Input<string>[];
   /**
@@ -101,7 +102,14 @@ export class Host extends pulumi.ComponentResource {
     const userData = pulumi
       .all([key.privateKeyOpenssh, publicKey, this.dataVolume.id])
       .apply(([privateOpenssh, publicOpenssh, dataVolumeId]) =>
-        renderUserData({ hostKey: { privateOpenssh, publicOpenssh }, user: m.user, authorizedKeys: m.sshAuthorizedKeys, dataVolumeId, dataDeviceName: HOST_DEFAULTS.dataDeviceName }),
+        renderUserData({
+          hostKey: { privateOpenssh, publicOpenssh },
+          user: m.user,
+          authorizedKeys: m.sshAuthorizedKeys,
+          dataVolumeId,
+          dataDeviceName: HOST_DEFAULTS.dataDeviceName,
+          packages: hostPackages(app).map((p) => p.name),
+        }),
       );
     this.instance = new aws.ec2.Instance(
       `${name}-instance`,
@@ -154,6 +162,7 @@ export class Host extends pulumi.ComponentResource {
       port: host.port,
       hostKey: publicKey,
       dockerSshOpts: dockerSshKnownHostOpts(publicKey),
+      machineId: this.instance.id,
     };
     this.registerOutputs({ address: this.address, hostKey: this.hostKey });
   }

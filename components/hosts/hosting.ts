@@ -6,6 +6,7 @@
  * app's Docker provider and every deploy step of the update wait for both. Nothing is created on
  * import.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec, HostSpec } from "../../config/spec";
 import { Firewall } from "../firewall/firewall";
@@ -19,6 +20,8 @@ export interface Hosting {
   readonly firewall: Firewall;
   /** Only during a lockdown. */
   readonly evidence?: IncidentEvidence;
+  /** The app's A record, where `apps.<id>.dns` is set. */
+  readonly dnsRecord?: aws.route53.Record;
   /** What the stack reports for the app. */
   readonly outputs: HostingOutputs;
 }
@@ -32,6 +35,8 @@ export interface HostingOutputs {
   readonly firewall: readonly string[];
   /** `<file> sha256:<hex>` of the lockdown's evidence bundle. */
   readonly evidence?: pulumi.Input<string>;
+  /** `<name> A <address>`, where the stack manages the app's DNS record. */
+  readonly dns?: pulumi.Input<string>;
 }
 
 /** The same host, whose address resolves only after `gates` (their URNs resolve when they are done). */
@@ -55,6 +60,7 @@ export function deployHosting(app: AppSpec, opts?: pulumi.ComponentResourceOptio
     ? new IncidentEvidence(`${app.id}-evidence`, { appId: app.id, host: host.hostSpec, after: firewall.applied }, opts)
     : undefined;
   const gates = [...(firewall.hostFirewall ? [firewall.hostFirewall] : []), ...(evidence ? [evidence.collect] : [])];
+  const dnsRecord = app.dns && appDnsRecord(app.id, app.dns, host, opts);
   return {
     app: { ...app, host: hostAfter(host.hostSpec, gates) },
     host,
@@ -65,6 +71,33 @@ export function deployHosting(app: AppSpec, opts?: pulumi.ComponentResourceOptio
       ...(host.hostKey && { hostKey: host.hostKey }),
       firewall: firewall.summary,
       ...(evidence && { evidence: evidence.bundle }),
+      ...(dnsRecord && { dns: pulumi.interpolate`${dnsRecord.name} A ${dnsRecord.records.apply((r) => (r ?? []).join(" "))}` }),
     },
+    ...(dnsRecord && { dnsRecord }),
   };
+}
+
+/**
+ * The app's name at its host's public address: the elastic IP of a host the stack creates, else the
+ * configured address. A recovery stack with the same setting points the name at its new host; the
+ * record of the stack it replaces must go first, or `dns.allowOverwrite` take it over (README,
+ * disaster recovery).
+ */
+function appDnsRecord(appId: string, dns: NonNullable<AppSpec["dns"]>, host: Host, opts?: pulumi.ComponentResourceOptions): aws.route53.Record {
+  const address = dns.address ?? host.elasticIp?.publicIp;
+  if (address === undefined) throw new Error(`\`apps.${appId}.dns.address\` is required: the app's host is not one the stack creates`);
+  return new aws.route53.Record(
+    `${appId}-dns`,
+    {
+      zoneId: dns.zoneId,
+      name: dns.name,
+      type: "A",
+      ttl: dns.ttl,
+      records: [address],
+      // node_modules/@pulumi/aws/route53/record.d.ts L215: "Allow creation of this record to overwrite an
+      // existing record, if any … `false` by default." Off unless the stack takes the name over.
+      allowOverwrite: dns.allowOverwrite,
+    },
+    opts,
+  );
 }

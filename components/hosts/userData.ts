@@ -27,6 +27,8 @@ export interface UserDataSpec {
   readonly dataVolumeId: string;
   /** The device name the volume is attached as (`/dev/sdf`). */
   readonly dataDeviceName: string;
+  /** Distribution packages to install (hostPackages.ts: the base, and what the app's jobs call). */
+  readonly packages: readonly string[];
 }
 
 export const HOST_PATHS = {
@@ -45,10 +47,17 @@ function validate(spec: UserDataSpec): void {
   if (!spec.hostKey.publicOpenssh.startsWith("ssh-ed25519 ")) throw new Error("`hostKey.publicOpenssh` must be an ssh-ed25519 key");
   if (!spec.hostKey.privateOpenssh.includes("BEGIN OPENSSH PRIVATE KEY")) throw new Error("`hostKey.privateOpenssh` must be an OpenSSH private key");
   if (spec.authorizedKeys.length === 0) throw new Error("`authorizedKeys` must list at least one key");
+  validatePackages(spec.packages);
 }
 
-/** The script cloud-init runs once: data volume, Docker, unattended upgrades, sshd settings. */
-export function renderHostSetupScript(spec: Pick<UserDataSpec, "user" | "dataVolumeId" | "dataDeviceName">): string {
+function validatePackages(packages: readonly string[]): void {
+  for (const p of packages) if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p)) throw new Error(`\`packages\` must be Debian package names (got ${p})`);
+  if (!packages.includes("docker.io")) throw new Error("`packages` must include docker.io");
+}
+
+/** The script cloud-init runs once: data volume, Docker and the jobs' tools, unattended upgrades, sshd settings. */
+export function renderHostSetupScript(spec: Pick<UserDataSpec, "user" | "dataVolumeId" | "dataDeviceName" | "packages">): string {
+  validatePackages(spec.packages);
   const nvmeSerial = spec.dataVolumeId.replace("-", "");
   const xenDevice = spec.dataDeviceName.replace("/dev/sd", "/dev/xvd");
   return `#!/bin/sh
@@ -82,11 +91,12 @@ if ! grep -q "UUID=$uuid" /etc/fstab; then
 fi
 mountpoint -q ${HOST_PATHS.dataMount} || mount ${HOST_PATHS.dataMount}
 
-# 2. Docker, curl (the health gate) and unattended security upgrades, from the distribution.
+# 2. Docker, what the app's jobs call on the host, and unattended security upgrades, from the
+#    distribution (components/hosts/hostPackages.ts says which and why).
 if ! command -v apt-get >/dev/null 2>&1; then log "needs a Debian or Ubuntu AMI (apt-get)"; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends docker.io curl unattended-upgrades
+apt-get install -y -q --no-install-recommends ${spec.packages.join(" ")}
 cat > /etc/apt/apt.conf.d/20auto-upgrades <<'EOF'
 APT::Periodic::Update-Package-Lists "1";
 APT::Periodic::Unattended-Upgrade "1";
@@ -120,7 +130,9 @@ export function renderUserData(spec: UserDataSpec): string {
     ssh_pwauth: false,
     disable_root: true,
     groups: ["docker"],
-    users: [{ name: spec.user, groups: "docker", shell: "/bin/bash", lock_passwd: true, ssh_authorized_keys: [...spec.authorizedKeys] }],
+    // Password-less sudo: the backups and maintenance install steps and the jobs run as root
+    // (`sudo -n`). It gives nothing the docker group does not: docker is root on the host.
+    users: [{ name: spec.user, groups: "docker", shell: "/bin/bash", lock_passwd: true, sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: [...spec.authorizedKeys] }],
     write_files: [{ path: HOST_PATHS.setup, permissions: "0700", owner: "root:root", content: renderHostSetupScript(spec) }],
     runcmd: [["sh", HOST_PATHS.setup]],
   };

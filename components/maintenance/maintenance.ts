@@ -2,14 +2,14 @@
  * Maintenance: the app's scheduled jobs (database upkeep, image and volume pruning that keeps the
  * recorded releases, log retention, TLS renewal with a proxy reload) installed on its Docker host as
  * systemd timers by one deploy step (components/maintenance/units.ts says why timers). The step runs
- * again whenever a rendered file changes (its trigger is their hash), after the release is healthy.
+ * again whenever a rendered file changes (an update in place), after the release is healthy, and
+ * removes the timers when it is deleted.
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
-import { deployCommand, type DeployCommand } from "../app/deployCommand";
+import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
 import { maintenanceJobs } from "./jobs";
-import { renderInstallScript, unitName } from "./units";
+import { renderInstallScript, renderUninstallScript, unitName } from "./units";
 
 export interface MaintenanceArgs {
   /** The app, fully resolved: its database, images, proxy and host. */
@@ -33,8 +33,20 @@ export class Maintenance extends pulumi.ComponentResource {
     this.installScript = renderInstallScript(app.id, jobs);
     this.schedule = Object.fromEntries(jobs.map((j) => [`${unitName(app.id, j.name)}.timer`, j.onCalendar]));
     if (app.maintenance.enabled) {
-      const hash = createHash("sha256").update(this.installScript).digest("hex");
-      this.install = deployCommand(`${name}-install`, { host: app.host, create: this.installScript, triggers: [hash] }, { parent: this, dependsOn: [...args.after] });
+      // No trigger but a created host's instance (a new one lacks the timers): a changed script is
+      // an update in place, which re-runs `create` (pulumi-command
+      // remote/commandController.go L57-67) and keeps the timers running meanwhile (the install
+      // removes the ones no longer wanted itself). A trigger would make every change a replacement
+      // (remote/command.js L132 `replaceOnChanges: ["triggers[*]"]`). The delete removes the timers
+      // when the app leaves the stack or `maintenance.enabled` turns false; on a replacement
+      // (`pulumi up --replace`) the old step's delete must run before the new step installs, not
+      // after it as the engine does by default, since both name the same units: deleteBeforeReplace.
+      // docs/engine-evidence.md item 18.
+      this.install = deployCommand(
+        `${name}-install`,
+        { host: app.host, create: this.installScript, delete: renderUninstallScript(app.id, jobs), triggers: machineTriggers(app.host) },
+        { parent: this, dependsOn: [...args.after], deleteBeforeReplace: true },
+      );
     }
     this.registerOutputs({ schedule: this.schedule });
   }

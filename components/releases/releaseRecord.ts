@@ -13,7 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import type { AppStack } from "../app/appStack";
-import { deployCommand, type DeployCommand } from "../app/deployCommand";
+import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
 import { parseSchemaRevision, schemaRevisionCommand } from "./migrations";
 import { nextReleases, releasesOfApp, sha256, stableJson, type Release } from "./record";
 import { RELEASES_FILE_COMMAND, renderReleasesFileScript } from "./releasesFile";
@@ -107,7 +107,7 @@ export class ReleaseRecord extends pulumi.ComponentResource {
     const script = this.releases.apply((r) => renderReleasesFileScript(app.id, r));
     this.hostFile = deployCommand(
       `${name}-host-file`,
-      { host: app.host, create: RELEASES_FILE_COMMAND, stdin: script, triggers: [script] },
+      { host: app.host, create: RELEASES_FILE_COMMAND, stdin: script, triggers: [script, ...machineTriggers(app.host)] },
       { parent: this, dependsOn: [stack.healthGate] },
     );
     this.registerOutputs({ releases: this.releases });

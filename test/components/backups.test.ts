@@ -6,6 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderWriterPolicy } from "../../components/backups/accessPolicies";
+import { renderUninstallScript } from "../../components/backups/hostInstall";
+import { shellJoin } from "../../components/shared/shell";
 import type { AppSpec, StackSpec } from "../../config/spec";
 import { mockKmsKeyArn, runUnderMocks, type PlanRun, type PlannedResource } from "../../plan/mockRuntime";
 import type { StackOutputs } from "../../program";
@@ -79,6 +81,20 @@ describe.each(cases)("backups of %s/%s", (stack, id) => {
     expect(create).toContain(`/etc/systemd/system/runbook-backup-${id}.timer`);
     expect(create).toContain(`/etc/systemd/system/runbook-backup-verify-${id}.timer`);
     expect(create.startsWith("sudo -n /bin/sh -c ")).toBe(true);
+  });
+
+  it("removes the app's timers when the install step is deleted, keeping the backups and restore.sh, and deletes the old step before its replacement installs", () => {
+    const a = app(stack, id);
+    const install = r(stack, `${id}-backups-install`);
+    expect(inputs(install)["delete"]).toBe(shellJoin(["sudo", "-n", "/bin/sh", "-c", renderUninstallScript({ appId: id, localDir: a.backups.localDir })]));
+    const del = String(inputs(install)["delete"]);
+    expect(del).toContain(`disable --now`);
+    expect(del).toContain(`runbook-backup-${id}.timer`);
+    expect(del).toContain(`runbook-backup-verify-${id}.timer`);
+    expect(del).not.toMatch(/rm -[a-z]*r/);
+    expect(install.options.deleteBeforeReplace).toBe(true);
+    // A script change updates the step in place (no trigger): only `--replace` replaces it.
+    expect(inputs(install)["triggers"]).toEqual([]);
   });
 
   it("exports where the backups are and the key of the last pre-deploy backup", () => {

@@ -32,7 +32,7 @@ describe("shellcheck on the hosts and firewall scripts", () => {
 
   it.each([
     ["the host firewall apply script", renderHostFirewallApplyScript()],
-    ["the instance setup script", renderHostSetupScript({ user: "deploy", dataVolumeId: "vol-0123456789abcdef0", dataDeviceName: "/dev/sdf" })],
+    ["the instance setup script", renderHostSetupScript({ user: "deploy", dataVolumeId: "vol-0123456789abcdef0", dataDeviceName: "/dev/sdf", packages: ["docker.io", "curl", "sudo", "unattended-upgrades", "awscli", "openssl", "sqlite3", "certbot"] })],
     ["the readiness command", `#!/bin/sh\n${HOST_READY_COMMAND}\n`],
     ["the evidence collect script", renderEvidenceCollectScript("fdts")],
     ["the evidence fetch script", renderEvidenceFetchScript()],

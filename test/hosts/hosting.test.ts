@@ -43,6 +43,17 @@ const under = (resources: readonly PlannedResource[], component: string) => {
 const ingress = (resources: readonly PlannedResource[]) => inputs(named(resources, "fdts-firewall-sg"))["ingress"];
 
 describe("a host the stack creates (AWS)", () => {
+  it("runs the steps that write to the instance's root volume again on a new instance (timers, scripts, release record), and only there", () => {
+    const [instanceId] = inputs(named(normal, "fdts-host-ready"))["triggers"] as string[];
+    expect(instanceId).toBeTruthy();
+    expect(inputs(named(normal, "fdts-backups-install"))["triggers"]).toEqual([instanceId]);
+    expect(inputs(named(normal, "fdts-maintenance-install"))["triggers"]).toEqual([instanceId]);
+    expect((inputs(named(normal, "fdts-releases-host-file"))["triggers"] as unknown[]).slice(1)).toEqual([instanceId]);
+    expect(inputs(named(normal, "lms-backups-install"))["triggers"]).toEqual([]);
+    expect(inputs(named(normal, "lms-maintenance-install"))["triggers"]).toEqual([]);
+    expect(inputs(named(normal, "lms-releases-host-file"))["triggers"]).toHaveLength(1);
+  });
+
   it("creates the instance, its encrypted data volume, elastic IP, host key and an instance profile allowing only Systems Manager and the backup writer's document", () => {
     const host = under(normal, "fdts-host");
     for (const type of [AWS_TYPES.instance, AWS_TYPES.volume, AWS_TYPES.attachment, AWS_TYPES.eip, AWS_TYPES.role, AWS_TYPES.attach, AWS_TYPES.profile, AWS_TYPES.key]) {

@@ -6,6 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { catalog } from "../../apps";
+import { maintenanceJobs } from "../../components/maintenance";
+import { renderUninstallScript } from "../../components/maintenance/units";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import type { StackSpec } from "../../config/spec";
@@ -102,8 +104,21 @@ describe("scheduled maintenance", () => {
     const expected = [...(app.database.engine === "postgres" ? ["db-vacuum-analyze", "db-reindex"] : ["db-sqlite", "db-sqlite-reindex"]), "prune", "logs", ...(app.proxy.tls ? ["certificates"] : [])];
     expect(jobs).toEqual(expected);
     const script = String(inputs(install)["create"]);
-    expect(script).toContain("systemctl enable --now");
+    expect(script).toContain('"$SYSTEMCTL" enable --now');
     for (const job of expected) expect(script).toContain(`runbook-${id}-${job}.timer`);
+  });
+
+  it.each(cases)("%s: deleting the install step removes exactly its timers, and the old step goes before its replacement installs", (_, stack, id) => {
+    const run = runs[stack]!;
+    const app = run.spec.apps.find((a) => a.id === id)!;
+    const install = named(run, `${id}-maintenance-install`)!;
+    const del = String(inputs(install)["delete"]);
+    expect(del).toBe(renderUninstallScript(id, maintenanceJobs(app)));
+    for (const timer of Object.keys(run.outputs.apps[id]!.maintenance!.schedule)) expect(del).toContain(timer.replace(/\.timer$/, ""));
+    expect(del).not.toContain("*");
+    expect(install.options.deleteBeforeReplace).toBe(true);
+    // A changed script is an update in place: no trigger would turn it into a replacement.
+    expect(inputs(install)["triggers"]).toEqual([]);
   });
 
   it("maintenance.enabled: false installs no timers", async () => {
