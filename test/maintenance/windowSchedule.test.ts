@@ -111,3 +111,12 @@ describe("windowAt, for random times and monthly schedules", () => {
     );
   });
 });
+
+describe("the committed prod stack", () => {
+  it("schedules the LMS's and FDTS's windows as their runbooks say (first Sunday 02:00-04:00 UTC), and no other app's", () => {
+    const spec = parseStackConfig(rawStackConfig("prod"), PROJECT);
+    const scheduled = Object.fromEntries(spec.apps.filter((a) => a.maintenance.schedule).map((a) => [a.id, a.maintenance.schedule]));
+    expect(scheduled).toEqual({ fdts: LMS, lms: LMS });
+    expect(spec.apps.every((a) => !a.maintenance.window), "no window is open in the committed file").toBe(true);
+  });
+});
