@@ -1,11 +1,13 @@
 /**
  * Maintenance, scaling and diagnostics: the stack settings of that area, their cross-field rules,
  * and how they resolve. `apps.<id>.maintenance` turns the scheduled jobs off (they are on by
- * default) or opens a maintenance window (a backup first, then the maintenance page);
+ * default), opens a maintenance window (a backup first, then the maintenance page) or says when
+ * windows open by themselves (`schedule`, read by `npm run maintenance-window -- --auto`);
  * `apps.<id>.hostMemoryMb` says how much memory the app's Docker host has, for the capacity policy.
  */
 import { z } from "zod";
 import type { RawProblem } from "./schema";
+import { cronProblem, durationProblem, timezoneProblem, WINDOW_TIMEZONE_DEFAULT, type WindowSchedule } from "./windowSchedule";
 
 export const MAINTENANCE_DEFAULTS = {
   /** Scheduled jobs (database upkeep, pruning, log retention, certificate renewal) are installed. */
@@ -29,9 +31,20 @@ export const INSTANCE_MEMORY_MB: Readonly<Record<string, number>> = {
   "r6i.large": 16384, "r6i.xlarge": 32768, "r6i.2xlarge": 65536,
 };
 
+/** `apps.<id>.maintenance.schedule`: the shape; the cron, zone and duration are checked in maintenanceProblems. */
+export const windowScheduleSchema = z.strictObject({
+  cron: z.string({ error: 'must be a cron expression such as "0 2 * * 0#1"' }),
+  durationMinutes: z
+    .number({ error: "must be a whole number of minutes" })
+    .int({ error: "must be a whole number of minutes" })
+    .min(1, { error: "must be at least 1 (minutes)" }),
+  timezone: z.string({ error: 'must be an IANA time zone such as "UTC"' }).optional(),
+});
+
 export const maintenanceSchema = z.strictObject({
   enabled: z.boolean({ error: "must be true or false" }).optional(),
   window: z.boolean({ error: "must be true or false" }).optional(),
+  schedule: windowScheduleSchema.optional(),
 });
 
 /** The keys this area adds to `apps.<id>` (spread into appConfig). */
@@ -50,6 +63,8 @@ export interface MaintenanceSpec {
   readonly enabled: boolean;
   /** A maintenance window is open: a backup is taken first, then the maintenance page is on. */
   readonly window: boolean;
+  /** When windows open by themselves (`npm run maintenance-window -- --auto` turns `window` on and off). */
+  readonly schedule?: WindowSchedule;
 }
 
 /** How much memory the app's host has, and where that figure comes from. */
@@ -69,6 +84,29 @@ export function hostKeyOf(appId: string, app: Raw, defaultHost: string): string 
   return typeof app["host"] === "string" ? app["host"] : defaultHost;
 }
 
+/** A schedule's cron, zone and duration, each problem on its own key (the shape is zod's). */
+export function windowScheduleProblems(appId: string, schedule: unknown): RawProblem[] {
+  if (!isObject(schedule) || typeof schedule["cron"] !== "string") return [];
+  const at = (key: string) => ["apps", appId, "maintenance", "schedule", key];
+  const cron = cronProblem(schedule["cron"]);
+  const timezone = typeof schedule["timezone"] === "string" ? schedule["timezone"] : WINDOW_TIMEZONE_DEFAULT;
+  const zone = timezoneProblem(timezone);
+  const problems: RawProblem[] = [...(cron ? [{ path: at("cron"), message: cron }] : []), ...(zone ? [{ path: at("timezone"), message: zone }] : [])];
+  const minutes = schedule["durationMinutes"];
+  if (!cron && !zone && typeof minutes === "number" && Number.isInteger(minutes) && minutes >= 1) {
+    const duration = durationProblem({ cron: schedule["cron"], durationMinutes: minutes, timezone });
+    if (duration) problems.push({ path: at("durationMinutes"), message: duration });
+  }
+  return problems;
+}
+
+/** The app's window schedule, with its zone defaulted; undefined when it has none. */
+export function resolveWindowSchedule(maintenance: unknown): WindowSchedule | undefined {
+  const s = isObject(maintenance) && isObject(maintenance["schedule"]) ? maintenance["schedule"] : undefined;
+  if (!s || typeof s["cron"] !== "string" || typeof s["durationMinutes"] !== "number") return undefined;
+  return { cron: s["cron"], durationMinutes: s["durationMinutes"], timezone: typeof s["timezone"] === "string" ? s["timezone"] : WINDOW_TIMEZONE_DEFAULT };
+}
+
 /**
  * Apps on one host must not disagree on its size, and a host the stack makes takes its size from the
  * instance type, which `hostMemoryMb` must not contradict.
@@ -78,6 +116,7 @@ export function maintenanceProblems(raw: unknown, defaultHost: string): RawProbl
   const apps = isObject(raw) && isObject(raw["apps"]) ? raw["apps"] : {};
   const sizes = new Map<string, [string, number]>();
   for (const [appId, appRaw] of Object.entries(apps)) {
+    if (isObject(appRaw) && isObject(appRaw["maintenance"])) problems.push(...windowScheduleProblems(appId, appRaw["maintenance"]["schedule"]));
     if (!isObject(appRaw) || typeof appRaw["hostMemoryMb"] !== "number") continue;
     const size = appRaw["hostMemoryMb"];
     const aws = isObject(appRaw["aws"]) ? appRaw["aws"] : undefined;
@@ -112,6 +151,7 @@ export function resolveMaintenance(appId: string, app: Raw, apps: Readonly<Recor
     maintenance: {
       enabled: typeof m["enabled"] === "boolean" ? m["enabled"] : MAINTENANCE_DEFAULTS.enabled,
       window: typeof m["window"] === "boolean" ? m["window"] : MAINTENANCE_DEFAULTS.window,
+      ...(resolveWindowSchedule(m) && { schedule: resolveWindowSchedule(m)! }),
     },
     hostCapacity: capacity,
   };

@@ -45,11 +45,19 @@ export const selfStackName = (): string => `${pulumi.getOrganization()}/${pulumi
 
 /**
  * sha256 of the resolved app config, with what a run computes (Outputs, the rotation clock) and the
- * release settings themselves left out. Secrets appear only as their `secure:` ciphertexts.
+ * release settings themselves left out. Secrets appear only as their `secure:` ciphertexts. The
+ * maintenance page's state (a window, its schedule, `proxy.maintenance`) is left out too: opening and
+ * closing a window is no release, and scheduled windows (`npm run maintenance-window -- --auto`)
+ * would otherwise push the real releases out of the record (it keeps the last 5).
  */
 export function configHash(app: AppSpec): string {
   const rest = Object.fromEntries(Object.entries(app).filter(([key]) => key !== "releases"));
-  const stable = { ...rest, rotation: { ...app.rotation, now: undefined } };
+  const stable = {
+    ...rest,
+    rotation: { ...app.rotation, now: undefined },
+    maintenance: { ...app.maintenance, window: undefined, schedule: undefined },
+    proxy: { ...app.proxy, maintenance: undefined },
+  };
   return sha256(stableJson(JSON.parse(JSON.stringify(stable, (_k, v: unknown) => (pulumi.Output.isInstance(v) ? "[computed]" : v)))));
 }
 

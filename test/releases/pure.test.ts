@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { catalog, catalogIds } from "../../apps";
 import { djangoDowngradeProblem, downgradeTarget, downMigrationCommands, parseSchemaRevision } from "../../components/releases/migrations";
 import { nextReleases, parseReleases, type Release } from "../../components/releases/record";
+import { configHash } from "../../components/releases/releaseRecord";
 import { renderReleasesFileScript } from "../../components/releases/releasesFile";
 import { planRollback, splitImage } from "../../components/releases/rollbackPlan";
 import { migrationKind, RELEASES_DEFAULTS } from "../../config/releases";
@@ -200,5 +201,22 @@ describe("the releases config", () => {
     expect(problemsOf({ ...raw, apps: { ...raw.apps, lms: { ...raw.apps["lms"], releases: { keep: 1 } } } })).toContain(
       "runbook:apps.lms.releases.keep: must be at least 2: a rollback needs the release before the current one",
     );
+  });
+});
+
+describe("the config hash of a release", () => {
+  const lms = (maintenance: Record<string, unknown>, proxy: Record<string, unknown> = {}) => {
+    const raw = structuredClone(rawStackConfig("prod")) as { apps: Record<string, Record<string, unknown>> };
+    raw.apps["lms"]!["maintenance"] = maintenance;
+    raw.apps["lms"]!["proxy"] = { ...(raw.apps["lms"]!["proxy"] as Record<string, unknown>), ...proxy };
+    return parseStackConfig(raw as never).apps.find((a) => a.id === "lms")!;
+  };
+
+  it("leaves the maintenance page's state out (a window, its schedule, proxy.maintenance): opening a window is no release", () => {
+    const base = configHash(lms({}));
+    expect(configHash(lms({ window: true }))).toBe(base);
+    expect(configHash(lms({ schedule: { cron: "0 2 * * 0#1", durationMinutes: 120 } }))).toBe(base);
+    expect(configHash(lms({}, { maintenance: true }))).toBe(base);
+    expect(configHash(lms({ enabled: false })), "other maintenance settings still count").not.toBe(base);
   });
 });
