@@ -16,8 +16,8 @@
  *   when the restore fails before the data is touched, they are started again either way;
  * - `--once TOKEN` (a rollback's restore): a restore that completed under TOKEN is not done again,
  *   however often the step runs (the command provider runs `create` again on any change of the
- *   step's other inputs); the marker is `$RUNBOOK_STATE_DIR/restores/TOKEN`, by default under
- *   /var/lib/runbook/<app>/, written only after the row counts matched;
+ *   step's other inputs); the marker is `$STATE_DIR/restores/TOKEN` (the jobs' state, beside the
+ *   local backups, which pruning skips), written only after the row counts matched;
  * - PostgreSQL in one transaction; SQLite replaced by rename after `PRAGMA integrity_check`, with
  *   the old WAL and shared-memory files removed first (a stale WAL must never be applied to it);
  * - row counts after the restore must match the manifest; the time it took is printed, and on stdout
@@ -61,7 +61,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     'MARK=',
     'if [ -n "$ONCE" ]; then',
     '  case "$ONCE" in *[!A-Za-z0-9._-]*|.*) fail "--once must be letters, digits, ., _ and - (got $ONCE)" ;; esac',
-    '  MARK="${RUNBOOK_STATE_DIR:-/var/lib/runbook/$APP}/restores/$ONCE"',
+    '  MARK="$STATE_DIR/restores/$ONCE"',
     '  if [ -f "$MARK" ]; then log "restore $ONCE was done before ($(cat "$MARK")): nothing restored"; echo "restored: none"; exit 0; fi',
     "fi",
     "",

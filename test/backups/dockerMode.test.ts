@@ -114,13 +114,13 @@ describe("the scripts on a Docker host", () => {
     const state = path.join(path.dirname(volumes), "state");
     const once = ["--latest", "--force", "--keep-stopped", "--once", "rollback-2-20261122T095900Z-pre-deploy"];
     spawnSync(requireTool("sqlite3"), [db, "INSERT INTO docs (body) VALUES ('before the rollback');"]);
-    const first = jobs.run("restore", once, { RUNBOOK_STATE_DIR: state });
+    const first = jobs.run("restore", once, { STATE_DIR: state });
     expect(first.status, first.stderr).toBe(0);
     expect(fs.readFileSync(path.join(state, "restores", "rollback-2-20261122T095900Z-pre-deploy"), "utf8")).toMatch(/^\S+ \d+\n$/);
     // The older release writes; then an unrelated input change makes the provider run the step again.
     spawnSync(requireTool("sqlite3"), [db, "INSERT INTO docs (body) VALUES ('written after the rollback');"]);
     fs.writeFileSync(log, "");
-    const again = jobs.run("restore", once, { RUNBOOK_STATE_DIR: state });
+    const again = jobs.run("restore", once, { STATE_DIR: state });
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toContain("restored: none");
     expect(calls().filter((c) => /^(stop|start) /.test(c))).toEqual([]);
