@@ -1,4 +1,5 @@
 /** The command line of `npm run maintenance-window`, parsed by a pure function (nothing loads before it answers). */
+import type { ParsedArgs } from "./commandLine";
 import { parseClock } from "../config/rotationClock";
 
 export const MAINTENANCE_WINDOW_USAGE = `Usage: npm run maintenance-window -- --stack <name> [--app <id>] (--open | --close | --auto) [--yes] [--now <ISO time>]
@@ -26,7 +27,7 @@ export interface MaintenanceWindowArgs {
   readonly now?: number;
 }
 
-export type ParsedMaintenanceWindowArgs = { kind: "help" } | { kind: "error"; message: string } | { kind: "run"; args: MaintenanceWindowArgs };
+export type ParsedMaintenanceWindowArgs = ParsedArgs<MaintenanceWindowArgs>;
 
 export function parseMaintenanceWindowArgs(argv: readonly string[]): ParsedMaintenanceWindowArgs {
   let stack: string | undefined;

@@ -1,4 +1,6 @@
 /** The command line of `npm run rollback`, parsed by a pure function (nothing loads before it answers). */
+import type { ParsedArgs } from "./commandLine";
+
 export const ROLLBACK_USAGE = `Usage: npm run rollback -- --stack <name> [--app <id>] [--to <release>] [--yes] [--restore-data] [--images-only]
 
 Lists the app's recorded releases (the stack output \`releases\`), and rolls back to the one before
@@ -22,7 +24,7 @@ export interface RollbackArgs {
   readonly imagesOnly: boolean;
 }
 
-export type ParsedRollbackArgs = { kind: "help" } | { kind: "error"; message: string } | { kind: "run"; args: RollbackArgs };
+export type ParsedRollbackArgs = ParsedArgs<RollbackArgs>;
 
 export function parseRollbackArgs(argv: readonly string[]): ParsedRollbackArgs {
   let stack: string | undefined;
