@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { ConfigError } from "../../config/errors";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
-import { SECRET_NAME_PATTERNS } from "../../config/schema";
+import { SECRET_NAME_PATTERNS } from "../../config/envSecrets";
 import { secretEnv } from "../../policies/app/secretEnv";
 import { rawStackConfig, runPlanCli } from "../helpers";
 

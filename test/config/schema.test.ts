@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
-import { hostProblem } from "../../config/schema";
+import { hostProblem } from "../../config/dockerHost";
 import { problemsOf, rawStackConfig, runPlanCli } from "../helpers";
 
 const baseline = (): Record<string, unknown> => structuredClone(rawStackConfig("prod")) as Record<string, unknown>;
