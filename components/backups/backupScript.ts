@@ -58,6 +58,7 @@ export function renderBackupScript(spec: ScriptSpec): string {
     "trap finish EXIT",
     "trap 'exit 1' HUP INT TERM",
     "",
+    "db_lock",
     'mkdir -p "$LOCAL_DIR"',
     'chmod 0700 "$LOCAL_DIR"',
     'mkdir "$DIR" 2>/dev/null || fail "$DIR already exists: a backup never overwrites another"',

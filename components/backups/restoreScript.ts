@@ -18,6 +18,8 @@
  *   however often the step runs (the command provider runs `create` again on any change of the
  *   step's other inputs); the marker is `$STATE_DIR/restores/TOKEN` (the jobs' state, beside the
  *   local backups, which pruning skips), written only after the row counts matched;
+ * - it holds the app's database lock (components/shared/databaseLock.ts) from before it looks at the
+ *   live database until it exits, so no backup or upkeep job has the file open while it is replaced;
  * - PostgreSQL in one transaction; SQLite replaced by rename after `PRAGMA integrity_check`, with
  *   the old WAL and shared-memory files removed first (a stale WAL must never be applied to it);
  * - row counts after the restore must match the manifest; the time it took is printed, and on stdout
@@ -98,6 +100,9 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     'B="$WORK/backup"',
     'fetch_backup "$FROM_BUCKET" "$FROM_PREFIX" "$ID" "$B"',
     'check_files "$B"',
+    "# From here until it exits, no other job opens or replaces the live database (a SQLite connection",
+    "# left open on the old file would delete the restored file's WAL by name when it closes).",
+    "db_lock",
     "",
     postgres
       ? [

@@ -10,6 +10,7 @@
  * - otherwise (the tests, or a host without Docker): the tools on PATH, with libpq's PG* variables,
  *   and plain paths.
  */
+import { databaseLockFunction } from "../shared/databaseLock";
 import { shellQuote } from "../shared/shell";
 import { BACKUP_METRIC_HELP, BACKUP_METRICS, metricsFileName, TEXTFILE_DIR } from "./metrics";
 
@@ -154,6 +155,8 @@ export function header(spec: ScriptSpec, job: string, purpose: string): string[]
     "",
     "# A manifest's value: the fields after the first tab of the line starting with $1.",
     "manifest_get() { awk -F '\\t' -v k=\"$1\" '$1 == k { print $2; exit }' \"$2\"; }",
+    "",
+    ...databaseLockFunction(spec.appId),
     "",
   ];
 }

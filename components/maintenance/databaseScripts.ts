@@ -13,7 +13,10 @@
  *   read from the host (its mount source): the host's sqlite3 and the app share one kernel, so WAL's
  *   shared memory works between them. WAL mode is set where the catalog says so (it persists in the
  *   file); the Handwork pragmas (L447-450) are applied to the maintenance connection and reported.
+ *   The job holds the app's database lock (../shared/databaseLock.ts), shared with the backup and
+ *   restore scripts, so a restore never replaces the file while this job has it open.
  */
+import { databaseLockFunction } from "../shared/databaseLock";
 import { shellQuote } from "../shared/shell";
 
 const ID = /^[a-z][a-z0-9-]*$/;
@@ -103,6 +106,9 @@ export function renderSqliteMaintenanceScript(spec: SqliteMaintenanceSpec): stri
     `# ${task === "reindex" ? "Monthly REINDEX" : "Weekly upkeep"} of ${spec.appId}'s SQLite: rendered by runbook-as-code, do not edit by hand.`,
     "set -eu",
     `if ! command -v sqlite3 >/dev/null 2>&1; then echo "${spec.appId}: sqlite3 is not installed on this host (apt-get install sqlite3)" >&2; exit 1; fi`,
+    ...databaseLockFunction(spec.appId),
+    // Before the file is opened: a restore must not replace it under this job's connection.
+    "db_lock",
     ...findContainer("backend", spec.appId, "backend", "backend"),
     `source=$(docker inspect -f '{{range .Mounts}}{{if eq .Destination ${JSON.stringify(spec.mountPath)}}}{{.Source}}{{end}}{{end}}' "$backend")`,
     `if [ -z "$source" ]; then echo "${spec.appId}: the backend has no volume at ${spec.mountPath}" >&2; exit 1; fi`,

@@ -111,6 +111,8 @@ export interface Jobs {
   readonly dir: string;
   readonly localDir: string;
   readonly metricsDir: string;
+  /** The jobs' database lock directory (RUNBOOK_LOCK_DIR), the test's own rather than /run/lock. */
+  readonly lockDir: string;
   /** Runs one of the scripts with arguments; env adds to the jobs' environment. */
   run(script: "backup" | "verify" | "restore" | "prune", args?: string[], env?: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string; seconds: number };
   metrics(): string;
@@ -123,6 +125,7 @@ export function installJobs(spec: ScriptSpec, s3: S3Server, settings: Record<str
   const dir = tempDir(`jobs-${spec.appId}`);
   const localDir = path.join(dir, "local");
   const metricsDir = path.join(dir, "textfile");
+  const lockDir = path.join(dir, "lock");
   const renderers = { backup: renderBackupScript, verify: renderVerifyScript, restore: renderRestoreScript, prune: renderPruneScript };
   for (const [name, render] of Object.entries(renderers)) fs.writeFileSync(path.join(dir, `${name}.sh`), render(spec), { mode: 0o755 });
   const all = { BUCKET: s3.bucket, PREFIX: spec.appId, LOCAL_DIR: localDir, METRICS_DIR: metricsDir, S3_ENDPOINT: s3.endpoint, AWS_CLI: AWS, DOCKER: "0", ...settings };
@@ -131,11 +134,12 @@ export function installJobs(spec: ScriptSpec, s3: S3Server, settings: Record<str
     dir,
     localDir,
     metricsDir,
+    lockDir,
     run(script, args = [], extra = {}) {
       const t0 = process.hrtime.bigint();
       const res = spawnSync("sh", [path.join(dir, `${script}.sh`), ...args], {
         encoding: "utf8",
-        env: { ...env, ...S3_ENV, BACKUP_CONFIG_DIR: dir, ...extra },
+        env: { ...env, ...S3_ENV, BACKUP_CONFIG_DIR: dir, RUNBOOK_LOCK_DIR: lockDir, ...extra },
         timeout: 300_000,
         maxBuffer: 64 * 1024 * 1024,
       });

@@ -148,7 +148,7 @@ describe("SQLite upkeep on a real database file", () => {
     const [count, sum] = [sqlite(file, "SELECT count(*) FROM items"), snapshot()];
     const sizeBefore = fs.statSync(file).size;
     const docker = dockerStandIn(work, { containers: [{ id: "b0b", name: `${app.id}-backend-0-1a`, labels: { "runbook.app": app.id, "runbook.service": "backend" }, image: app.backend.image, imageId: "sha256:be", mounts: { [mount]: work } }] });
-    const res = await runScript(job(app, "db-sqlite"), "", docker.env);
+    const res = await runScript(job(app, "db-sqlite"), "", { ...docker.env, RUNBOOK_LOCK_DIR: path.join(work, "lock") });
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
     expect(res.stdout).toContain("integrity_check ok");
@@ -157,7 +157,7 @@ describe("SQLite upkeep on a real database file", () => {
     expect(fs.statSync(file).size, "VACUUM gave the deleted rows' pages back").toBeLessThan(sizeBefore);
     expect(sqlite(file, "PRAGMA journal_mode").trim()).toBe(app.database.walMode ? "wal" : "delete");
     expect(sqlite(file, "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'items'").trim(), "ANALYZE wrote statistics").not.toBe("0");
-    const reindex = await runScript(job(app, "db-sqlite-reindex"), "", docker.env);
+    const reindex = await runScript(job(app, "db-sqlite-reindex"), "", { ...docker.env, RUNBOOK_LOCK_DIR: path.join(work, "lock") });
     expect(reindex.status, reindex.stderr).toBe(0);
     expect(reindex.stdout).toContain("REINDEX done; integrity_check ok");
     expect([sqlite(file, "SELECT count(*) FROM items"), snapshot()]).toEqual([count, sum]);
@@ -183,7 +183,7 @@ describe("SQLite upkeep on a real database file", () => {
     fs.closeSync(fd);
     const damaged = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
     const docker = dockerStandIn(work, { containers: [{ id: "b0b", name: "b", labels: { "runbook.app": app.id, "runbook.service": "backend" }, image: "x", imageId: "y", mounts: { [mount]: work } }] });
-    const res = await runScript(job(app, "db-sqlite"), "", docker.env);
+    const res = await runScript(job(app, "db-sqlite"), "", { ...docker.env, RUNBOOK_LOCK_DIR: path.join(work, "lock") });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toMatch(new RegExp(`^${app.id}: PRAGMA integrity_check failed before:\n`));
     expect(createHash("sha256").update(fs.readFileSync(file)).digest("hex"), "VACUUM never touched the damaged file").toBe(damaged);

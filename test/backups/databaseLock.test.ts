@@ -1,0 +1,158 @@
+/**
+ * The app's database lock, for real: flock(1), sqlite3 and the rendered backup, restore and SQLite
+ * upkeep scripts, against a local S3 API. While another job holds the lock, a restore does not touch
+ * the live file (its rows stay as they were) and replaces it only once the lock is free; a backup
+ * and the weekly upkeep wait on the same lock file; a job that waits longer than DB_LOCK_WAIT gives
+ * up without touching anything. (Why it matters: components/shared/databaseLock.ts.)
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseLockName } from "../../components/shared/databaseLock";
+import { maintenanceJobs } from "../../components/maintenance";
+import { stackSpec } from "../helpers";
+import { dockerStandIn } from "../tools/dockerStandIn";
+import { requireTool, runScript, sleep, tempDir } from "../tools/realTools";
+import { installJobs, S3_ENV, startS3, type Jobs, type S3Server } from "./servers";
+
+const APP = "handwork";
+let s3: S3Server;
+let jobs: Jobs;
+let db: string;
+let backupId = "";
+
+const sqlite = (file: string, sql: string) => {
+  const res = spawnSync(requireTool("sqlite3"), ["-batch", file, sql], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`sqlite3 failed: ${res.stderr}`);
+  return res.stdout.trim();
+};
+const fileHash = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+/** Another job holding the app's database lock (as any of the jobs does) until release() is called. */
+async function holdLock(lockDir: string): Promise<{ release: () => Promise<void> }> {
+  fs.mkdirSync(lockDir, { recursive: true });
+  const holder = spawn(requireTool("sh"), ["-c", 'exec 9>>"$1"; flock 9; echo held; read -r _', "sh", path.join(lockDir, databaseLockName(APP))], { stdio: ["pipe", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once("data", () => resolve());
+    holder.once("exit", (code) => reject(new Error(`the lock holder exited (${code})`)));
+  });
+  return {
+    release: () =>
+      new Promise((resolve) => {
+        holder.once("exit", () => resolve());
+        holder.stdin!.end();
+      }),
+  };
+}
+
+/** Starts one of the jobs' scripts in the background, collecting its output. */
+function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess; done: Promise<{ status: number | null; stdout: string; stderr: string }>; stderr: () => string } {
+  let stdout = "";
+  let stderr = "";
+  const proc = spawn("sh", [path.join(jobs.dir, `${script}.sh`), ...args], { env: { ...process.env, ...S3_ENV, BACKUP_CONFIG_DIR: jobs.dir, RUNBOOK_LOCK_DIR: jobs.lockDir, ...env } });
+  proc.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => proc.once("exit", (status) => resolve({ status, stdout, stderr })));
+  return { proc, done, stderr: () => stderr };
+}
+
+/** Resolves once the script's stderr says it is waiting for the lock (bounded: 20 s). */
+async function waitingForLock(job: { stderr: () => string; proc: ChildProcess }): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (job.stderr().includes("another job holds the database lock")) return;
+    if (job.proc.exitCode !== null) throw new Error(`the job ended instead of waiting: ${job.stderr()}`);
+    await sleep(100);
+  }
+  throw new Error(`the job never said it was waiting: ${job.stderr()}`);
+}
+
+beforeAll(async () => {
+  s3 = await startS3();
+  const dir = tempDir("lock-app");
+  db = path.join(dir, "handwork_marketplace.db");
+  sqlite(db, "PRAGMA journal_mode=WAL; CREATE TABLE jobs (id INTEGER PRIMARY KEY, title TEXT); WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 500) INSERT INTO jobs (title) SELECT 'job ' || x FROM g;");
+  jobs = installJobs({ appId: APP, engine: "sqlite", uploads: false, configDir: `/etc/runbook-backup/${APP}` }, s3, { SQLITE_PATH: db });
+  const backup = jobs.run("backup", ["--reason", "manual"]);
+  if (backup.status !== 0) throw new Error(backup.stderr);
+  backupId = /backup-key: \S+\/(\S+)\/$/m.exec(backup.stdout)![1]!;
+}, 120_000);
+
+afterAll(async () => {
+  await s3?.stop();
+});
+
+describe("the app's database lock (flock) between backup, restore and upkeep jobs", () => {
+  it("a restore waits while another job holds the lock, leaving the live database untouched, and restores once it is free", async () => {
+    sqlite(db, "INSERT INTO jobs (title) VALUES ('written after the backup');");
+    const before = fileHash(db);
+    const holder = await holdLock(jobs.lockDir);
+    const restore = start("restore", ["--id", backupId, "--force"]);
+    try {
+      await waitingForLock(restore);
+      await sleep(1_000);
+      expect(restore.proc.exitCode, "still waiting").toBeNull();
+      expect(sqlite(db, "SELECT count(*) FROM jobs"), "the live rows are as they were").toBe("501");
+      expect(fileHash(db)).toBe(before);
+    } finally {
+      await holder.release();
+    }
+    const res = await restore.done;
+    expect(res.status, res.stderr).toBe(0);
+    expect(sqlite(db, "SELECT count(*) FROM jobs"), "the backup's rows").toBe("500");
+    expect(sqlite(db, "PRAGMA integrity_check")).toBe("ok");
+  }, 60_000);
+
+  it("a restore that waits longer than DB_LOCK_WAIT gives up, non-zero, with the database as it was", async () => {
+    sqlite(db, "INSERT INTO jobs (title) VALUES ('kept');");
+    const before = fileHash(db);
+    const holder = await holdLock(jobs.lockDir);
+    try {
+      const res = await start("restore", ["--id", backupId, "--force"], { DB_LOCK_WAIT: "1" }).done;
+      expect(res.status).not.toBe(0);
+      expect(res.stderr).toContain(`${APP}: gave up after 1 s waiting for the database lock ${path.join(jobs.lockDir, databaseLockName(APP))}; nothing was done`);
+      expect(res.stdout).not.toContain("restored:");
+    } finally {
+      await holder.release();
+    }
+    expect(fileHash(db)).toBe(before);
+    expect(sqlite(db, "SELECT title FROM jobs ORDER BY id DESC LIMIT 1")).toBe("kept");
+  }, 60_000);
+
+  it("a backup waits on the same lock before it opens the database, then backs up", async () => {
+    const holder = await holdLock(jobs.lockDir);
+    const backup = start("backup", ["--reason", "scheduled"]);
+    try {
+      await waitingForLock(backup);
+      expect(fs.readdirSync(jobs.localDir).filter((d) => d.endsWith("-scheduled")), "no backup begun").toEqual([]);
+    } finally {
+      await holder.release();
+    }
+    const res = await backup.done;
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/backup-key: handwork\/\S+-scheduled\/$/m);
+  }, 60_000);
+
+  it("the weekly SQLite upkeep waits on the same lock before it opens the file", async () => {
+    const app = stackSpec("prod").apps.find((a) => a.id === APP)!;
+    if (app.database.engine !== "sqlite") throw new Error("not SQLite");
+    const mount = app.backend.volumes.find((v) => v.name === (app.database as { volume: string }).volume)!.mountPath;
+    const work = tempDir("lock-upkeep");
+    const file = path.join(work, app.database.path.slice(mount.length + 1));
+    fs.copyFileSync(db, file);
+    const docker = dockerStandIn(work, { containers: [{ id: "b0b", name: `${APP}-backend-0-1a`, labels: { "runbook.app": APP, "runbook.service": "backend" }, image: app.backend.image, imageId: "sha256:be", mounts: { [mount]: work } }] });
+    const script = maintenanceJobs(app).find((j) => j.name === "db-sqlite")!.script;
+    const before = fileHash(file);
+    const holder = await holdLock(jobs.lockDir);
+    const gaveUp = await runScript(script, "", { ...docker.env, RUNBOOK_LOCK_DIR: jobs.lockDir, DB_LOCK_WAIT: "1" });
+    await holder.release();
+    expect(gaveUp.status).not.toBe(0);
+    expect(gaveUp.stderr).toContain(`${APP}: gave up after 1 s waiting for the database lock`);
+    expect(docker.calls(), "gave up before looking for the backend").toEqual([]);
+    expect(fileHash(file), "VACUUM never ran").toBe(before);
+    const ran = await runScript(script, "", { ...docker.env, RUNBOOK_LOCK_DIR: jobs.lockDir });
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain("integrity_check ok");
+  }, 60_000);
+});
