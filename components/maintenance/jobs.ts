@@ -2,6 +2,7 @@
 import type { AppSpec } from "../../config/spec";
 import { renderPostgresMaintenanceScript, renderSqliteMaintenanceScript, type SqlitePragmas } from "./databaseScripts";
 import { renderCertificateRenewalScript, renderLogRetentionScript, renderPruneScript } from "./hostScripts";
+import { renderImageScanScript } from "./imageScan";
 import { SCHEDULES, type ScheduledJob } from "./units";
 
 export const MAINTENANCE_JOB_DEFAULTS = {
@@ -59,6 +60,7 @@ export function maintenanceJobs(app: AppSpec): ScheduledJob[] {
   const images = [app.backend.image, ...(app.frontend ? [app.frontend.image] : [])];
   jobs.push(
     { name: "prune", description: "image and volume pruning that keeps the recorded releases", onCalendar: SCHEDULES.prune, source: "FDTS Weekly Maintenance L180-181", script: renderPruneScript({ appId: app.id, repositories: [...new Set(images.map(repositoryOf))], retentionDays: MAINTENANCE_JOB_DEFAULTS.imageRetentionDays }) },
+    { name: "image-scan", description: "vulnerability scan (trivy) of the images the app runs", onCalendar: SCHEDULES.weekly, source: "FDTS Weekly Maintenance L194-201 (Security scan)", script: renderImageScanScript({ appId: app.id }) },
     { name: "logs", description: `log retention of ${MAINTENANCE_JOB_DEFAULTS.logRetentionDays} days`, onCalendar: SCHEDULES.logs, source: "LMS Maintenance Tasks L547", script: renderLogRetentionScript({ appId: app.id, days: MAINTENANCE_JOB_DEFAULTS.logRetentionDays }) },
   );
   if (app.proxy.tls) {

@@ -7,6 +7,7 @@
 import { stringify } from "yaml";
 import { ALERT_SIGNALS, DEPENDENCY_LABEL, SIGNAL_LABEL, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../../policies/monitoring/signals";
 import { BACKUP_METRICS } from "../backups/metrics";
+import { IMAGE_SCAN_METRICS } from "../maintenance/imageScan";
 import { externalJob } from "./prometheusConfig";
 import { JOBS, PROXY_METRICS, SIGNAL_MODELS, counter, gauge, num, selector, type InputSeries, type Labels } from "./signalModels";
 
@@ -128,6 +129,15 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
     }),
     rule("platform", "BackupFinished", `time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}"}) < 900`, 0, "info", "a backup finished", undefined,
       condition(lastSuccess, { app, kind: "database" }, (m, at) => gauge(at * 60, m), (m, at) => gauge(at * 60 - 3600, m))),
+  );
+  // The weekly image scan (maintenance `image-scan` job): no series before its first run, so no rule fires then.
+  const image = `registry.example/${app}-backend:1.0.0`;
+  const scanned = { app, image, instance: node.instance, job: JOBS.node, severity: "CRITICAL" };
+  rules.push(
+    rule("platform", "ImageVulnerabilitiesCritical", `max by (app, image) (${IMAGE_SCAN_METRICS.vulnerabilities}{app="${app}",severity="CRITICAL"}) > 0`, 0, "warning", "an image the app runs has CRITICAL vulnerabilities (weekly trivy scan)", undefined,
+      condition(selector(IMAGE_SCAN_METRICS.vulnerabilities, scanned), { image }, (m) => gauge(2, m), (m) => gauge(0, m))),
+    rule("platform", "ImageScanStale", `time() - max by (app) (${IMAGE_SCAN_METRICS.lastSuccess}{app="${app}"}) > 8 * 86400`, 0, "warning", "the weekly image scan has not covered every image for more than 8 days", undefined,
+      condition(selector(IMAGE_SCAN_METRICS.lastSuccess, { app, instance: node.instance, job: JOBS.node }), {}, (m, at) => gauge(at * 60 - 9 * 86400, m), (m, at) => gauge(at * 60 - 7 * 86400, m))),
   );
   const disk = { device: "/dev/sda1", fstype: "ext4", instance: node.instance, job: JOBS.node, mountpoint: "/" };
   rules.push(

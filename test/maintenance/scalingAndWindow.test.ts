@@ -101,7 +101,7 @@ describe("scheduled maintenance", () => {
     expect(ancestry(run.resources, install.urn)).toContain(named(run, `${id}-health-gate`)!.urn);
     const schedule = run.outputs.apps[id]!.maintenance!.schedule;
     const jobs = Object.keys(schedule).map((t) => t.replace(`runbook-${id}-`, "").replace(/\.timer$/, ""));
-    const expected = [...(app.database.engine === "postgres" ? ["db-vacuum-analyze", "db-reindex"] : ["db-sqlite", "db-sqlite-reindex"]), "prune", "logs", ...(app.proxy.tls ? ["certificates"] : [])];
+    const expected = [...(app.database.engine === "postgres" ? ["db-vacuum-analyze", "db-reindex"] : ["db-sqlite", "db-sqlite-reindex"]), "prune", "image-scan", "logs", ...(app.proxy.tls ? ["certificates"] : [])];
     expect(jobs).toEqual(expected);
     const script = String(inputs(install)["create"]);
     expect(script).toContain('"$SYSTEMCTL" enable --now');

@@ -1,0 +1,113 @@
+/**
+ * The weekly image scan script (components/maintenance/imageScan.ts), run under sh with a `docker`
+ * stand-in first on PATH: its `ps` lists the app's containers' images and its `run` plays trivy,
+ * printing what the template asks for (one severity per line). What is real: the script, its quoting
+ * of the template (the stand-in records argv), the counting, the metrics file (checked by promtool)
+ * and the failure path. trivy itself is not run here: it is not packaged for Debian and its database
+ * downloads from ghcr.io, which this machine cannot reach.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { IMAGE_SCAN_METRICS, renderImageScanScript, SEVERITY_TEMPLATE, TRIVY_IMAGE } from "../../components/maintenance/imageScan";
+import { requireTool, runScript, tempDir } from "./realTools";
+
+const APP = "fdts";
+const BACKEND = "ghcr.io/example/fdts:2.4.1";
+const PROXY = "nginx:1.27.3-alpine";
+
+/** A docker stand-in: `ps` prints the images (the backend twice: two replicas), `run` prints the findings of its last argument. */
+function standIn(dir: string, findings: Record<string, string[] | "fail">, images: string[] = [BACKEND, PROXY, BACKEND]): { env: Record<string, string>; calls: () => string[][] } {
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin, { recursive: true });
+  const log = path.join(dir, "calls.jsonl");
+  fs.writeFileSync(path.join(dir, "findings.json"), JSON.stringify(findings));
+  fs.writeFileSync(
+    path.join(bin, "docker"),
+    `#!/usr/bin/env node
+const fs = require("node:fs");
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");
+const findings = JSON.parse(fs.readFileSync(${JSON.stringify(path.join(dir, "findings.json"))}, "utf8"));
+if (args[0] === "ps") { process.stdout.write(${JSON.stringify(images.map((i) => `${i}\n`).join(""))}); process.exit(0); }
+if (args[0] === "run") {
+  const found = findings[args[args.length - 1]];
+  if (found === "fail") { process.stderr.write("FATAL failed to download vulnerability DB\\n"); process.exit(1); }
+  process.stdout.write((found || []).map((s) => s + "\\n").join(""));
+  process.exit(0);
+}
+process.exit(1);
+`,
+    { mode: 0o755 },
+  );
+  return {
+    env: { PATH: `${bin}:${process.env["PATH"]}`, METRICS_DIR: path.join(dir, "textfile"), TRIVY_CACHE_DIR: path.join(dir, "cache") },
+    calls: () => fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]),
+  };
+}
+
+const sample = (text: string, image: string, severity: string) => {
+  const line = text.split("\n").find((l) => l.startsWith(`${IMAGE_SCAN_METRICS.vulnerabilities}{app="${APP}",image="${image}",severity="${severity}"} `));
+  return line === undefined ? undefined : Number(line.split(" ").pop());
+};
+const lastSuccess = (text: string) => Number(new RegExp(`^${IMAGE_SCAN_METRICS.lastSuccess}\\{app="${APP}"\\} (\\d+)$`, "m").exec(text)?.[1]);
+
+describe("the weekly image scan (trivy through the docker CLI)", () => {
+  it("scans each image the app runs once, with the pinned trivy and the template as written, and counts CRITICAL and HIGH per image", async () => {
+    const dir = tempDir("image-scan");
+    const docker = standIn(dir, { [BACKEND]: ["CRITICAL", "HIGH", "CRITICAL", "HIGH", "HIGH"], [PROXY]: [] });
+    const res = await runScript(renderImageScanScript({ appId: APP }), "", docker.env);
+    expect(res.status, res.stderr).toBe(0);
+    expect(docker.calls().find((c) => c[0] === "ps")).toEqual(["ps", "--filter", `label=runbook.app=${APP}`, "--format", "{{.Image}}"]);
+    const runs = docker.calls().filter((c) => c[0] === "run");
+    expect(runs.map((c) => c[c.length - 1])).toEqual([BACKEND, PROXY]);
+    for (const c of runs) {
+      expect(c).toContain(TRIVY_IMAGE);
+      expect(c[c.indexOf("--template") + 1]).toBe(SEVERITY_TEMPLATE);
+      expect(c[c.indexOf("--severity") + 1]).toBe("CRITICAL,HIGH");
+      expect(c).toContain("/var/run/docker.sock:/var/run/docker.sock:ro");
+      expect(c).toContain(`${path.join(dir, "cache")}:/root/.cache`);
+    }
+    const metrics = fs.readFileSync(path.join(dir, "textfile", `runbook_image_scan_${APP}.prom`), "utf8");
+    expect([sample(metrics, BACKEND, "CRITICAL"), sample(metrics, BACKEND, "HIGH"), sample(metrics, PROXY, "CRITICAL"), sample(metrics, PROXY, "HIGH")]).toEqual([2, 3, 0, 0]);
+    expect(Math.abs(lastSuccess(metrics) - Date.now() / 1000)).toBeLessThan(60);
+    expect(res.stdout).toContain(`${APP}: ${BACKEND}: CRITICAL=2 HIGH=3`);
+    const promtool = spawnSync(requireTool("promtool"), ["check", "metrics"], { input: metrics, encoding: "utf8" });
+    expect(promtool.status, `${promtool.stdout}${promtool.stderr}`).toBe(0);
+  });
+
+  it("fails when an image cannot be scanned, and keeps the time of the last scan that covered every image", async () => {
+    const dir = tempDir("image-scan-fail");
+    const good = standIn(dir, { [BACKEND]: ["HIGH"], [PROXY]: [] });
+    expect((await runScript(renderImageScanScript({ appId: APP }), "", good.env)).status).toBe(0);
+    const file = path.join(dir, "textfile", `runbook_image_scan_${APP}.prom`);
+    const before = lastSuccess(fs.readFileSync(file, "utf8"));
+    // Pretend the last good scan was nine days ago, then break the scan of the proxy's image.
+    const old = before - 9 * 86400;
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(`} ${before}`, `} ${old}`));
+    standIn(dir, { [BACKEND]: ["CRITICAL"], [PROXY]: "fail" });
+    const res = await runScript(renderImageScanScript({ appId: APP }), "", good.env);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain(`${APP}: trivy could not scan ${PROXY}`);
+    const metrics = fs.readFileSync(file, "utf8");
+    expect(lastSuccess(metrics), "the last full scan's time, for ImageScanStale").toBe(old);
+    expect(sample(metrics, BACKEND, "CRITICAL"), "the image that was scanned is reported").toBe(1);
+    expect(sample(metrics, PROXY, "CRITICAL")).toBeUndefined();
+    expect(fs.readdirSync(path.join(dir, "textfile")).filter((f) => f.startsWith(".")), "no temporary file left").toEqual([]);
+  });
+
+  it("fails, naming the app, when no container of the app runs", async () => {
+    const dir = tempDir("image-scan-none");
+    const docker = standIn(dir, {}, []);
+    const script = renderImageScanScript({ appId: "handwork" });
+    const res = await runScript(script, "", docker.env);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain("handwork: no running container to scan (label runbook.app=handwork)");
+  });
+
+  it("refuses an unpinned trivy image", () => {
+    expect(() => renderImageScanScript({ appId: APP, trivyImage: "aquasec/trivy:latest" })).toThrow("`trivyImage` must be a pinned image reference (repository:version), got aquasec/trivy:latest");
+    expect(() => renderImageScanScript({ appId: APP, trivyImage: "aquasec/trivy" })).toThrow("`trivyImage` must be a pinned image reference");
+  });
+});
