@@ -66,6 +66,8 @@ export function backupKeyOf(stdout: string | undefined): string {
 
 export class BackupJobs extends pulumi.ComponentResource {
   public readonly install: DeployCommand;
+  /** Names this host as the one that takes the app's backups (backupScript.ts, BACKUP_HOST_KEY). */
+  public readonly hostClaim: DeployCommand;
   public readonly restore?: DeployCommand;
   public readonly preDeployBackup?: DeployCommand;
   public readonly rollbackRestore?: DeployCommand;
@@ -149,6 +151,14 @@ export class BackupJobs extends pulumi.ComponentResource {
     );
 
     const dir = scriptDir(app.id);
+    // This host takes the app's backups from now on; a backup on any other host (the old one, after the
+    // app moved) fails before it reads anything. Run again whenever the connection changes: the provider's
+    // Update runs `create` again on any input change (docs/engine-evidence.md item 17).
+    this.hostClaim = deployCommand(
+      `${name}-host`,
+      { host: app.host, create: sudo([`${dir}/backup.sh`, "--claim-host"]), triggers: machineTriggers(app.host) },
+      { parent: this, dependsOn: [this.install] },
+    );
     const gates: pulumi.Resource[] = [];
     const source = args.restoreSource;
     if (source) {
@@ -173,7 +183,7 @@ export class BackupJobs extends pulumi.ComponentResource {
         `${name}-pre-deploy`,
         // A first deploy of a SQLite app has no database file yet: nothing to back up, not a failure.
         { host: app.host, create: sudo([`${dir}/backup.sh`, "--reason", "pre-deploy", ...(sqliteVolume ? ["--skip-missing"] : [])]), triggers: [state.backendImage.imageId] },
-        { parent: this, dependsOn: [this.install, ...state_, ...(this.restore ? [this.restore] : [])] },
+        { parent: this, dependsOn: [this.install, this.hostClaim, ...state_, ...(this.restore ? [this.restore] : [])] },
       );
       gates.push(this.preDeployBackup);
     }
@@ -195,7 +205,7 @@ export class BackupJobs extends pulumi.ComponentResource {
           // Once per rollback: the same rollback done again after a redeploy runs again.
           triggers: [back.key, back.undoes, back.from ?? 0],
         },
-        { parent: this, dependsOn: [this.install, ...state_, ...gates] },
+        { parent: this, dependsOn: [this.install, this.hostClaim, ...state_, ...gates] },
       );
       gates.push(this.rollbackRestore);
     }

@@ -10,8 +10,45 @@
  *  5. upload to `s3://<BUCKET>/<PREFIX>/<id>/`, each key checked to be new, the manifest last;
  *  6. the metrics file: attempt, success, duration, size and status per kind.
  * The last line of its output is `backup-key: <PREFIX>/<id>/` (the pre-deploy step records it).
+ *
+ * Which host takes the app's backups: `<PREFIX>/.backup-host` in the bucket names it (its
+ * `/etc/machine-id`), written by `backup.sh --claim-host` (the `<app>-backups-host` deploy step, run
+ * again whenever the app's host changes) and refreshed by each backup (so lifecycle expiry never
+ * removes it while backups run). A backup on any other host fails before it reads the database and
+ * uploads nothing: when an app moves to a new host, the old host's timers (left behind: the install
+ * step's delete runs only when the step is deleted) would otherwise go on uploading backups of the
+ * old, stale data as the newest ones, which a restore of `--latest` would pick.
  */
 import { header, lines, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
+
+/** The bucket key, under the app's prefix, that names the host taking its backups. */
+export const BACKUP_HOST_KEY = ".backup-host";
+
+const HOST_CLAIM = [
+  "# Which host takes this app's backups (see the script's header in backupScript.ts).",
+  'host_id() {',
+  '  if [ -n "${RUNBOOK_HOST_ID:-}" ]; then ME=$RUNBOOK_HOST_ID; elif [ -s /etc/machine-id ]; then ME=$(cat /etc/machine-id); else ME=; fi',
+  '  [ -n "$ME" ] || fail "this host has no /etc/machine-id: cannot tell which host takes $APP\'s backups"',
+  "}",
+  `HOST_MARK="$PREFIX/${BACKUP_HOST_KEY}"`,
+  "claim_host() {",
+  "  host_id",
+  '  mark=$(mktemp "${TMPDIR:-/tmp}/runbook-host.XXXXXX")',
+  '  printf \'%s %s %s\\n\' "$ME" "$(hostname)" "$(now)" > "$mark"',
+  '  s3_put "$mark" "$HOST_MARK" || { rm -f "$mark"; fail "cannot write s3://$BUCKET/$HOST_MARK"; }',
+  '  rm -f "$mark"',
+  "}",
+  "check_host() {",
+  '  s3_any "$BUCKET" "$HOST_MARK" || return 0',
+  "  host_id",
+  '  mark=$(mktemp "${TMPDIR:-/tmp}/runbook-host.XXXXXX")',
+  '  s3_get "$BUCKET" "$HOST_MARK" "$mark" || { rm -f "$mark"; fail "cannot read s3://$BUCKET/$HOST_MARK"; }',
+  '  owner=; owner_name=',
+  '  read -r owner owner_name _ < "$mark" || true',
+  '  rm -f "$mark"',
+  '  [ "$owner" = "$ME" ] || fail "this host ($(hostname), machine id $ME) no longer takes $APP\'s backups: the last deploy put them on ${owner_name:-another host} (machine id $owner). Nothing was read or uploaded. Turn this host\'s jobs off: systemctl disable --now runbook-backup-$APP.timer runbook-backup-verify-$APP.timer"',
+  "}",
+];
 
 /** Why a backup was taken; part of its id. */
 export const BACKUP_REASONS = ["scheduled", "pre-deploy", "manual", "pre-maintenance", "pre-restore"] as const;
@@ -21,8 +58,9 @@ export function renderBackupScript(spec: ScriptSpec): string {
   return lines(
     header(spec, "backup", "Backup"),
     postgres ? [] : SQLITE_COUNT_ROWS,
+    HOST_CLAIM,
     "",
-    `usage() { echo "usage: $0 [--reason ${BACKUP_REASONS.join("|")}] [--id ID] [--skip-missing]" >&2; exit 2; }`,
+    `usage() { echo "usage: $0 [--reason ${BACKUP_REASONS.join("|")}] [--id ID] [--skip-missing] | --claim-host" >&2; exit 2; }`,
     "REASON=manual",
     "ID=",
     postgres ? [] : "SKIP_MISSING=0",
@@ -32,6 +70,7 @@ export function renderBackupScript(spec: ScriptSpec): string {
     '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
     // A PostgreSQL database always exists; only a SQLite file can be missing (a first deploy).
     postgres ? "    --skip-missing) shift ;;" : "    --skip-missing) SKIP_MISSING=1; shift ;;",
+    '    --claim-host) claim_host; log "this host ($(hostname), machine id $ME) takes $APP\'s backups from now on"; exit 0 ;;',
     "    *) usage ;;",
     "  esac",
     "done",
@@ -59,6 +98,7 @@ export function renderBackupScript(spec: ScriptSpec): string {
     "trap 'exit 1' HUP INT TERM",
     "",
     "db_lock",
+    "check_host",
     'mkdir -p "$LOCAL_DIR"',
     'chmod 0700 "$LOCAL_DIR"',
     'mkdir "$DIR" 2>/dev/null || fail "$DIR already exists: a backup never overwrites another"',
@@ -123,6 +163,8 @@ export function renderBackupScript(spec: ScriptSpec): string {
     '  [ "$name" = manifest.txt ] || s3_put "$f" "$PREFIX/$ID/$name"',
     "done",
     's3_put "$DIR/manifest.txt" "$PREFIX/$ID/manifest.txt"',
+    "# Still this host's: refreshed, so bucket lifecycle never expires the claim while backups run.",
+    "claim_host",
     "",
     "DONE=$(now)",
     "T1=$(clock)",

@@ -15,7 +15,7 @@ import { maintenanceJobs } from "../../components/maintenance";
 import { stackSpec } from "../helpers";
 import { dockerStandIn } from "../tools/dockerStandIn";
 import { requireTool, runScript, sleep, tempDir } from "../tools/realTools";
-import { installJobs, S3_ENV, startS3, type Jobs, type S3Server } from "./servers";
+import { installJobs, startS3, type Jobs, type S3Server } from "./servers";
 
 const APP = "handwork";
 let s3: S3Server;
@@ -51,7 +51,7 @@ async function holdLock(lockDir: string): Promise<{ release: () => Promise<void>
 function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess; done: Promise<{ status: number | null; stdout: string; stderr: string }>; stderr: () => string } {
   let stdout = "";
   let stderr = "";
-  const proc = spawn("sh", [path.join(jobs.dir, `${script}.sh`), ...args], { env: { ...process.env, ...S3_ENV, BACKUP_CONFIG_DIR: jobs.dir, RUNBOOK_LOCK_DIR: jobs.lockDir, ...env } });
+  const proc = spawn("sh", [path.join(jobs.dir, `${script}.sh`), ...args], { env: jobs.environment(env) });
   proc.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
   proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => proc.once("exit", (status) => resolve({ status, stdout, stderr })));

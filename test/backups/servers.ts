@@ -113,6 +113,8 @@ export interface Jobs {
   readonly metricsDir: string;
   /** The jobs' database lock directory (RUNBOOK_LOCK_DIR), the test's own rather than /run/lock. */
   readonly lockDir: string;
+  /** The environment the scripts run in (test S3 credentials, config dir, lock dir, this host's id), plus `extra`. */
+  environment(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** Runs one of the scripts with arguments; env adds to the jobs' environment. */
   run(script: "backup" | "verify" | "restore" | "prune", args?: string[], env?: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string; seconds: number };
   metrics(): string;
@@ -130,16 +132,18 @@ export function installJobs(spec: ScriptSpec, s3: S3Server, settings: Record<str
   for (const [name, render] of Object.entries(renderers)) fs.writeFileSync(path.join(dir, `${name}.sh`), render(spec), { mode: 0o755 });
   const all = { BUCKET: s3.bucket, PREFIX: spec.appId, LOCAL_DIR: localDir, METRICS_DIR: metricsDir, S3_ENDPOINT: s3.endpoint, AWS_CLI: AWS, DOCKER: "0", ...settings };
   fs.writeFileSync(path.join(dir, "jobs.env"), renderJobConfig(all));
+  const environment = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...env, ...S3_ENV, BACKUP_CONFIG_DIR: dir, RUNBOOK_LOCK_DIR: lockDir, RUNBOOK_HOST_ID: "test-host", ...extra });
   return {
     dir,
     localDir,
     metricsDir,
     lockDir,
+    environment,
     run(script, args = [], extra = {}) {
       const t0 = process.hrtime.bigint();
       const res = spawnSync("sh", [path.join(dir, `${script}.sh`), ...args], {
         encoding: "utf8",
-        env: { ...env, ...S3_ENV, BACKUP_CONFIG_DIR: dir, RUNBOOK_LOCK_DIR: lockDir, ...extra },
+        env: environment(extra),
         timeout: 300_000,
         maxBuffer: 64 * 1024 * 1024,
       });

@@ -73,6 +73,16 @@ describe.each(cases)("backups of %s/%s", (stack, id) => {
     expect(inputs(pre)["triggers"]).toEqual([inputs(r(stack, `${id}-backend-0`))["image"]]);
   });
 
+  it("names the app's host as the one that takes its backups after installing the jobs, before the pre-deploy backup, again on every connection change", () => {
+    const claim = r(stack, `${id}-backups-host`);
+    expect(inputs(claim)["create"]).toBe(`sudo -n /usr/local/lib/runbook-backup/${id}/backup.sh --claim-host`);
+    expect(claim.dependencies).toContain(r(stack, `${id}-backups-install`).urn);
+    expect(r(stack, `${id}-backups-pre-deploy`).dependencies).toContain(claim.urn);
+    // No update command: the provider runs `create` again when the connection (the host) changes.
+    expect(inputs(claim)["update"]).toBeUndefined();
+    expect(inputs(claim)["connection"]).toEqual(inputs(r(stack, `${id}-backups-install`))["connection"]);
+  });
+
   it("sends the writer's key only on stdin, as a secret, and installs the timers in the step's command", () => {
     const install = r(stack, `${id}-backups-install`);
     expect(isSecretWire(install.wireInputs["stdin"])).toBe(true);
