@@ -225,6 +225,7 @@ export class AppStack extends pulumi.ComponentResource {
         image: images["db"]!.imageId,
         network: this.internalNetwork,
         primary: this.database,
+        primaryVolume: volumes["pgdata"]!,
         password,
         common,
         after: preDeploy,

@@ -16,8 +16,11 @@
  * Replacement: a replica owns a data directory, so it is replaced delete-first (also pulumi-docker's
  * default for containers, docs/engine-evidence.md items 1 and 19); its replacement starts on the same
  * volume and streams again without a new clone unless the primary became another cluster. The primary
- * being replaced does not replace the replicas (they depend on it by `dependsOn` only): their WAL
- * receivers reconnect to the new container by its alias.
+ * container being replaced on the same volume (a new image tag of the same major version) does not
+ * replace the replicas (they depend on it by `dependsOn` only): their WAL receivers reconnect to the
+ * new container by its alias. A primary on a new data volume does (PRIMARY_VOLUME_LABEL), and so
+ * does a new image (the replicas run the same one): their entry clones again where the cluster or
+ * the major version changed.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -32,6 +35,9 @@ import { REPLICATION_ROLE, renderPrimarySetupScript, renderReplicaInitScript, re
 
 /** The network alias every replica shares (DATABASE_REPLICA_URL's host); each also has `db-replica-<n>`. */
 export const REPLICA_ALIAS = "db-replica";
+
+/** The label naming the primary's data volume on every replica. */
+export const PRIMARY_VOLUME_LABEL = "runbook.primary-volume";
 
 /** Where the postgres image keeps its data directory (its PGDATA). */
 const DATA_PATH = "/var/lib/postgresql/data";
@@ -51,10 +57,15 @@ export interface ReadReplicasArgs {
   readonly network: docker.Network;
   /** The running primary. */
   readonly primary: docker.Container;
+  /**
+   * The primary's data volume: its name is a label of every replica (labels force a new container),
+   * so a primary on a new data directory replaces the replicas, whose entry then clones it again.
+   */
+  readonly primaryVolume: docker.Volume;
   /** The replication password (AppSecrets.replicationPassword). */
   readonly password: pulumi.Output<string>;
   /** Labels and log rotation every container of the app gets. */
-  readonly common: Pick<LongRunningSpec, "labels" | "logRotation">;
+  readonly common: Pick<LongRunningSpec, "logRotation"> & { readonly labels: readonly { readonly label: string; readonly value: string }[] };
   /** Steps the replicas wait for (the pre-deploy seam: a recovery stack's restore, the roles step). */
   readonly after: readonly pulumi.Resource[];
 }
@@ -96,6 +107,7 @@ export function deployReadReplicas(name: string, args: ReadReplicasArgs): ReadRe
   const stateOpts: pulumi.CustomResourceOptions = { ...child, protect: app.protectState, retainOnDelete: app.protectState };
   const labels = [...args.common.labels];
   const volumes: docker.Volume[] = [];
+  const replicaLabels = [...labels, { label: PRIMARY_VOLUME_LABEL, value: args.primaryVolume.name }];
   const containers = Array.from({ length: count }, (_, i) => {
     const volume = stateVolume(`${name}-pgdata-replica-${i}`, `pgdata-replica-${i}`, app, labels, stateOpts);
     volumes.push(volume);
@@ -109,7 +121,7 @@ export function deployReadReplicas(name: string, args: ReadReplicasArgs): ReadRe
         envs: [pulumi.secret(pulumi.interpolate`PGPASSWORD=${args.password}`)],
         volumes: [{ volumeName: volume.name, containerPath: DATA_PATH }],
         networksAdvanced: [{ name: args.network.name, aliases: [REPLICA_ALIAS, `${REPLICA_ALIAS}-${i}`] }],
-        ...longRunningSettings({ ...args.common, role: "database-replica", service: "database-replica", health: replicaHealthcheck(db.user, db.database), limits: db.limits }),
+        ...longRunningSettings({ ...args.common, labels: replicaLabels, role: "database-replica", service: "database-replica", health: replicaHealthcheck(db.user, db.database), limits: db.limits }),
       },
       { ...child, additionalSecretOutputs: ["envs"], deleteBeforeReplace: true, dependsOn: [step, ...args.after] },
     );

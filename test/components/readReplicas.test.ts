@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPLICA_ALIAS } from "../../components/app/readReplicas";
+import { PRIMARY_VOLUME_LABEL, REPLICA_ALIAS } from "../../components/app/readReplicas";
 import { renderReplicaInitScript } from "../../components/app/readReplicaScripts";
 import { REPLICATION_PASSWORD } from "../../components/secrets/appSecrets";
 import { PROJECT } from "../../config/defaults";
@@ -82,6 +82,9 @@ describe("read replicas under the mock runtime", () => {
       const volume = named(resources, `${id}-pgdata-replica-${i}`);
       expect(volume.options).toMatchObject({ protect: true, retainOnDelete: true });
       expect(r.dependencies).toContain(volume.urn);
+      // A primary on a new data volume replaces the replica (labels force a new container), which then clones again.
+      const labels = r.wireInputs["labels"] as { label: string; value: unknown }[];
+      expect(labels.find((l) => l.label === PRIMARY_VOLUME_LABEL)?.value).toEqual((db.wireInputs["volumes"] as { volumeName: unknown }[])[0]!.volumeName);
       // A data directory of its own: the old container goes before its replacement starts.
       expect(r.options.deleteBeforeReplace).toBe(true);
       expect(r.options.additionalSecretOutputs).toContain("envs");
