@@ -12,12 +12,13 @@ export const REQUIREMENTS_FILE = "policies/requirements.json";
 export const REGENERATE_COMMAND = "npm run generate:requirements";
 
 /**
- * Every secret variable an app's containers carry: its own (previous slots included), and those the program makes (PostgreSQL's;
+ * Every secret variable an app's containers carry: its own (previous slots included), and those the program makes (PostgreSQL's, read replicas' included;
  * Grafana's admin password and the PostgreSQL exporter's connection URL where the app is monitored).
  */
 export function secretEnvNames(app: AppDefinition): string[] {
   const own = secretVariableNames(app.backend.secretEnv);
-  const postgres = app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD", "DATA_SOURCE_NAME"] : [];
+  // Read replicas (`database.readReplicas`): the URL backends read them by, and the replicas' replication password.
+  const postgres = app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD", "DATA_SOURCE_NAME", "DATABASE_REPLICA_URL", "PGPASSWORD"] : [];
   return [...own, ...postgres, "GF_SECURITY_ADMIN_PASSWORD"].sort();
 }
 

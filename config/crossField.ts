@@ -12,6 +12,7 @@ import { adoptionProblems } from "./adoption";
 import { monitoringProblems } from "./monitoring";
 import { releasesProblems } from "./releases";
 import { maintenanceProblems } from "./maintenance";
+import { readReplicasProblems } from "./readReplicas";
 import { backendEnvSecretProblems } from "./envSecrets";
 import { hostProblem } from "./dockerHost";
 import type { RawProblem } from "./schema";
@@ -66,7 +67,9 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     if (def.cache && !def.cache.optional && objectAt(app, "cache")?.["enabled"] === false) {
       add(at("cache", "enabled"), `${def.displayName} needs its Redis (runbook); it cannot be turned off`);
     }
-    if (def.database.engine === "sqlite" && app["database"] !== undefined) {
+    // `database.readReplicas` alone gets its own message, naming that key (config/readReplicas.ts).
+    const onlyReplicas = isObject(app["database"]) && Object.keys(app["database"]).every((k) => k === "readReplicas");
+    if (def.database.engine === "sqlite" && app["database"] !== undefined && !onlyReplicas) {
       add(at("database"), `${def.displayName} uses SQLite inside the backend; there is no database container to configure`);
     }
     for (const svc of ["database", "cache"] as const) {
@@ -133,5 +136,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   problems.push(...maintenanceProblems(raw, DEFAULTS.host));
   // Adoption:
   problems.push(...adoptionProblems(raw));
+  // Database read replicas:
+  problems.push(...readReplicasProblems(raw));
   return problems;
 }

@@ -17,6 +17,7 @@ import { resolveAdoption } from "./adoption";
 import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import { resolveReleases } from "./releases";
 import { resolveMaintenance } from "./maintenance";
+import { resolveReadReplicas } from "./readReplicas";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
@@ -166,6 +167,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
             user: def.database.user,
             port: def.database.port,
             limits: mergeLimits(def.database.limits, app.database?.limits),
+            readReplicas: resolveReadReplicas(app.database),
           }
         : def.database,
     ...(def.cache &&

@@ -87,6 +87,8 @@ export type DatabaseSpec =
       readonly user: string;
       readonly port: number;
       readonly limits: ResourceLimits;
+      /** Streaming hot standbys beside the primary (`database.readReplicas`, config/readReplicas.ts); 0: none. */
+      readonly readReplicas: number;
     }
   | { readonly engine: "sqlite"; readonly path: string; readonly volume: string; readonly walMode: boolean };
 

@@ -12,7 +12,8 @@
  * Containers that publish no host port and own no data directory (backend replicas, workers, the
  * public frontend) override it: the replacement starts and turns healthy first. The proxy and an
  * admin UI hold host ports, and PostgreSQL and Redis must never run twice on one data volume: those
- * are replaced delete-first, and say so explicitly.
+ * are replaced delete-first, and say so explicitly; so are read replicas (readReplicas.ts), which own
+ * a data directory each.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -30,6 +31,7 @@ import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
 import { composeCutover, serversHandover, stateVolume } from "../adoption/adoptionSteps";
 import { oneOffRunner, type OneOffRunner } from "./oneOff";
+import { deployReadReplicas, replicaEnv } from "./readReplicas";
 
 export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
 export type { AppStackArgs } from "./appStackArgs";
@@ -58,6 +60,10 @@ export class AppStack extends pulumi.ComponentResource {
   public readonly adminNetwork?: docker.Network;
   public readonly volumes: Readonly<Record<string, docker.Volume>>;
   public readonly database?: docker.Container;
+  /** Streaming hot standbys of the database (`database.readReplicas`), each on a volume of its own. */
+  public readonly readReplicas: readonly docker.Container[];
+  /** The step that gives the primary the replication role and its pg_hba rule, where there are replicas. */
+  public readonly replication?: DeployCommand;
   public readonly cache?: docker.Container;
   public readonly migration?: DeployCommand;
   /** The runbook's release task after migrations (collectstatic...). */
@@ -161,6 +167,13 @@ export class AppStack extends pulumi.ComponentResource {
         "DATABASE_URL",
         pulumi.secret(pulumi.interpolate`postgresql://${active.name}:${active.password}@${ALIASES.database}:${db.port}/${db.database}`),
       ]);
+      // Read replicas: where backends may send reads (DATABASE_URL, migrations, backups and the roles
+      // step stay on the primary). The app's code must read these to use them.
+      if (db.readReplicas > 0) {
+        const replicas = replicaEnv(db.readReplicas, active, db);
+        backendEnv.push(`DATABASE_REPLICA_HOSTS=${replicas.DATABASE_REPLICA_HOSTS}`);
+        secretEnv.push(["DATABASE_REPLICA_URL", replicas.DATABASE_REPLICA_URL]);
+      }
     }
 
     // Cache: an append-only file on a protected volume where Redis holds what the app needs after a
@@ -198,6 +211,30 @@ export class AppStack extends pulumi.ComponentResource {
       ...(args.preDeploy?.({ database: this.database, volumes, internalNetwork: this.internalNetwork, backendImage, provider, oneOff: this.oneOff }) ?? []),
     ];
 
+    // Read replicas: after the primary and the pre-deploy seam (a recovery stack's replicas clone the
+    // restored data), before any backend that reads from them.
+    let replicas: docker.Container[] = [];
+    if (app.database.engine === "postgres" && app.database.readReplicas > 0 && this.database) {
+      const password = args.secrets.replicationPassword;
+      if (!password) throw new Error("`secrets.replicationPassword` must be given for an app with `database.readReplicas`");
+      const set = deployReadReplicas(name, {
+        app,
+        database: app.database,
+        parent: this,
+        provider,
+        image: images["db"]!.imageId,
+        network: this.internalNetwork,
+        primary: this.database,
+        primaryVolume: volumes["pgdata"]!,
+        password,
+        common,
+        after: preDeploy,
+      });
+      this.replication = set.step;
+      replicas = [...set.containers];
+    }
+    this.readReplicas = replicas;
+
     // Migrations, then the release task: one-off containers of the new image, after the database is
     // healthy and before any backend replica is replaced. They re-run whenever the backend image changes.
     const backendDeps: pulumi.Resource[] = [...dependsOnState, ...preDeploy];
@@ -209,6 +246,7 @@ export class AppStack extends pulumi.ComponentResource {
       this.releaseTask = oneOff("release-task", app.backend.releaseTask, [...preDeploy, ...(this.migration ? [this.migration] : [])]);
       backendDeps.push(this.releaseTask);
     }
+    backendDeps.push(...replicas);
 
     // Backend replicas: reached by the proxy by container name; `backend` is the alias every
     // replica shares (for anything that wants one of them, such as a metrics scrape by DNS).
@@ -293,7 +331,7 @@ export class AppStack extends pulumi.ComponentResource {
       common,
       backends: this.backendReplicas,
       frontends: admin ? [] : this.frontends,
-      others: [...(this.database ? [this.database] : []), ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
+      others: [...(this.database ? [this.database] : []), ...replicas, ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
       after: handedOver,
     });
     this.proxy = proxy.container;

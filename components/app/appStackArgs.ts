@@ -13,7 +13,7 @@ export interface AppStackArgs {
    * The app's secret values (generated and external) and, for PostgreSQL, its credentials: the
    * bootstrap password of the database container and the login role DATABASE_URL uses.
    */
-  readonly secrets: Pick<AppSecrets, "env" | "database">;
+  readonly secrets: Pick<AppSecrets, "env" | "database"> & Partial<Pick<AppSecrets, "replicationPassword">>;
   /**
    * Steps that must finish before migrations, the release task, replicas and workers (LMS runbook:
    * "1. Create backup" before "migrate"). Empty by default.

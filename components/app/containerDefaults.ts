@@ -2,6 +2,7 @@
  * Pure settings every long-running container gets: a health check fitted to what runs inside,
  * a restart policy, and json-file log rotation. No resources here.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { ServiceName } from "../../apps/requirements";
 import type { ResourceLimits, ServiceRuntime } from "../../apps/types";
 import { formatCpus } from "../../config/dockerCpus";
@@ -95,7 +96,7 @@ export const ROLE_LABEL = "runbook.role";
 /** Label naming the service a container runs (`backend`, `worker:rq`...): how the pack finds a requirement's containers. */
 export const SERVICE_LABEL = "runbook.service";
 
-export type ContainerRole = "proxy" | "backend" | "frontend" | "admin" | "database" | "cache" | "worker" | "monitoring";
+export type ContainerRole = "proxy" | "backend" | "frontend" | "admin" | "database" | "database-replica" | "cache" | "worker" | "monitoring";
 
 /** How long `pulumi up` waits for a new container to report healthy before it fails. */
 export const WAIT_TIMEOUT_SECONDS = 180;
@@ -108,7 +109,7 @@ export interface LongRunningSpec {
   readonly limits: ResourceLimits;
   readonly logRotation: LogRotationSpec;
   /** Labels every container of the app carries (app, environment). */
-  readonly labels: readonly { readonly label: string; readonly value: string }[];
+  readonly labels: readonly { readonly label: string; readonly value: pulumi.Input<string> }[];
 }
 
 /** The settings every long-running container of an app gets, as docker.Container arguments. */

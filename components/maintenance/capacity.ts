@@ -40,6 +40,7 @@ export function capacityOf(app: AppSpec): AppCapacity {
   const services: Record<string, ServiceCapacity> = { backend: service(app.backend.replicas, app.backend.limits) };
   if (app.frontend) services["frontend"] = service(app.frontend.adminPort !== undefined ? 1 : app.frontend.replicas, app.frontend.limits);
   if (app.database.engine === "postgres") services["database"] = service(1, app.database.limits);
+  if (app.database.engine === "postgres" && app.database.readReplicas > 0) services["database-replica"] = service(app.database.readReplicas, app.database.limits);
   if (app.cache) services["cache"] = service(1, app.cache.limits);
   for (const w of app.workers) services[`worker:${w.name}`] = service(w.replicas, w.limits);
   services["proxy"] = service(1, app.proxy.limits);

@@ -21,6 +21,8 @@ export interface AlertRulesSpec {
   /** The proxy has a certificate: certificate expiry rules. */
   readonly tls: boolean;
   readonly postgres: boolean;
+  /** Streaming read replicas of the PostgreSQL database (`database.readReplicas`): lag and missing-replica rules. */
+  readonly readReplicas?: number;
   readonly cache: boolean;
   /** Third-party services probed: one rule each, firing when the probe has failed for its duration. */
   readonly externalProbes?: readonly { readonly name: string; readonly displayName: string; readonly url: string; readonly forMinutes: number; readonly severity: AlertSeverity; readonly procedure?: string }[];
@@ -74,6 +76,44 @@ function threshold(signal: AlertSignal, t: AlertThreshold, app: string): Fixture
     quiet: (m, at) => [model.series(t.threshold * 0.98, app, m, at)],
     settle: model.settle,
   };
+}
+
+/**
+ * Replay lag (bytes of WAL) past which a read replica alerts: 64 MiB, four of PostgreSQL's 16 MiB WAL
+ * segments, for 5 minutes. The runbooks name no figure; reads from a replica that far behind are
+ * stale enough for an operator to look.
+ */
+export const REPLICA_LAG_BYTES = 64 * 1024 * 1024;
+/** The metric: postgres_exporter's `pg_stat_replication` on the primary (components/app/readReplicaScripts.ts EXPORTER_REPLICATION_QUERY). */
+export const REPLICA_LAG_METRIC = "pg_stat_replication_pg_wal_lsn_diff";
+
+type RuleMaker = (group: AlertRule["group"], alert: string, expr: string, forMinutes: number, severity: AlertSeverity, summary: string, procedure: string | undefined, fixture: Fixture, extra?: Labels) => AlertRule;
+
+/** A replica lagging past REPLICA_LAG_BYTES, and fewer replicas streaming than the stack runs. */
+function replicaRules(spec: AlertRulesSpec, rule: RuleMaker): AlertRule[] {
+  const n = spec.readReplicas ?? 0;
+  const series = (i: number, state = "streaming") =>
+    selector(REPLICA_LAG_METRIC, { application_name: `${spec.app}-replica-${i}`, client_addr: `172.18.0.${10 + i}`, instance: "postgres-exporter:9187", job: JOBS.postgres, state });
+  const lagging = (bytes: number, m: number) => [
+    { series: series(0), values: gauge(bytes, m) },
+    ...Array.from({ length: n - 1 }, (_, i) => ({ series: series(i + 1), values: gauge(0, m) })),
+  ];
+  const streaming = `${REPLICA_LAG_METRIC}{job="${JOBS.postgres}",state="streaming"}`;
+  return [
+    rule("platform", "DatabaseReplicaLagging", `max by (application_name) (${REPLICA_LAG_METRIC}{job="${JOBS.postgres}"}) > ${REPLICA_LAG_BYTES}`, 5, "warning", `a read replica has not replayed ${REPLICA_LAG_BYTES / 1024 / 1024} MiB of the primary's WAL; its reads are stale`, undefined, {
+      firing: (m) => ({ series: lagging(REPLICA_LAG_BYTES * 4, m), labels: { application_name: `${spec.app}-replica-0` }, lag: 0 }),
+      justPast: (m) => ({ series: lagging(Math.round(REPLICA_LAG_BYTES * 1.02), m), labels: { application_name: `${spec.app}-replica-0` } }),
+      quiet: (m) => [lagging(Math.round(REPLICA_LAG_BYTES * 0.98), m), lagging(0, m)],
+      settle: 0,
+    }),
+    rule("platform", "DatabaseReplicaMissing", `(count(${streaming}) or vector(0)) < ${n}`, 5, "warning", `fewer than ${n} read replica${n === 1 ? "" : "s"} stream from the primary`, undefined, {
+      // One replica not streaming (catching up, or gone from pg_stat_replication altogether).
+      firing: (m) => ({ series: [{ series: series(0, "catchup"), values: gauge(0, m) }, ...Array.from({ length: n - 1 }, (_, i) => ({ series: series(i + 1), values: gauge(0, m) }))], labels: {}, lag: 0 }),
+      justPast: (m) => ({ series: Array.from({ length: n - 1 }, (_, i) => ({ series: series(i + 1), values: gauge(0, m) })).concat(n === 1 ? [{ series: selector("pg_up", { instance: "postgres-exporter:9187", job: JOBS.postgres }), values: gauge(1, m) }] : []), labels: {} }),
+      quiet: (m) => [Array.from({ length: n }, (_, i) => ({ series: series(i), values: gauge(0, m) }))],
+      settle: 0,
+    }),
+  ];
 }
 
 export function alertRules(spec: AlertRulesSpec): AlertRule[] {
@@ -157,6 +197,7 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
   if (spec.postgres) {
     const pg = { instance: "postgres-exporter:9187", job: JOBS.postgres };
     rules.push(rule("platform", "DatabaseDown", `pg_up{job="${JOBS.postgres}"} == 0`, 1, "critical", "PostgreSQL is unreachable", undefined, condition(selector("pg_up", pg), pg, (m) => gauge(0, m), (m) => gauge(1, m))));
+    if ((spec.readReplicas ?? 0) > 0) rules.push(...replicaRules(spec, rule));
   }
   if (spec.cache) {
     const redis = { instance: "redis-exporter:9121", job: JOBS.redis };

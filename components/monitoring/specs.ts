@@ -31,6 +31,7 @@ export function alertRulesSpec(app: AppSpec): AlertRulesSpec {
     slo: m.slo,
     tls: app.proxy.tls !== undefined,
     postgres: app.database.engine === "postgres",
+    ...(app.database.engine === "postgres" && app.database.readReplicas > 0 && { readReplicas: app.database.readReplicas }),
     cache: app.cache !== undefined,
     externalProbes: m.externalProbes,
     docsUrl: operationsUrl(app.id),

@@ -34,6 +34,9 @@ export const DATABASE_ROLE_PASSWORD_LENGTH = 44;
 /** The name the database login roles' passwords carry in their keepers and rotation state. */
 export const DATABASE_PASSWORD = "DATABASE_PASSWORD";
 
+/** The name the read replicas' replication password carries in its keepers, rotation state and Secrets Manager. */
+export const REPLICATION_PASSWORD = "REPLICATION_PASSWORD";
+
 /** Length of the generated Grafana admin password (alphanumeric, like the database password). */
 export const GRAFANA_PASSWORD_LENGTH = 32;
 
@@ -92,6 +95,13 @@ export class AppSecrets extends pulumi.ComponentResource {
   /** Where each generated secret stands (a stack output). */
   public readonly rotation: RotationStateOutput;
 
+  /**
+   * The password read replicas connect to the primary with (`database.readReplicas` > 0): rotated
+   * with the app's window, given to the primary only as a SCRAM verifier and to replicas only as a
+   * secret environment variable.
+   */
+  public readonly replicationPassword?: pulumi.Output<string>;
+
   /** Grafana's admin password, where the app is monitored (alphanumeric: it goes through env and stdin). */
   public readonly grafanaAdminPassword?: pulumi.Output<string>;
 
@@ -149,6 +159,10 @@ export class AppSecrets extends pulumi.ComponentResource {
         name: "DATABASE_CREDENTIALS",
         value: pulumi.secret(active.password.apply((password) => JSON.stringify({ engine: "postgres", host: ALIASES.database, port: db.port, dbname: db.database, username: active.name, password }))),
       });
+    }
+    if (app.database.engine === "postgres" && app.database.readReplicas > 0) {
+      const format = { encoding: "alphanumeric", length: DATABASE_ROLE_PASSWORD_LENGTH } as const;
+      this.replicationPassword = this.generate(`${name}-replication-password`, { ...secretKeepers(app.id, REPLICATION_PASSWORD), [KEEPER.kind]: "database-password" }, format);
     }
     if (app.monitoring) {
       const format = { encoding: "alphanumeric", length: GRAFANA_PASSWORD_LENGTH } as const;

@@ -67,7 +67,7 @@ export function breaker(kind: string, id: string, key: string, value: unknown): 
       return {
         spec: (a) => {
           const want = value as { engine: string; majorVersion?: number };
-          if (want.engine === "sqlite") a.database = { engine: "postgres", image: "postgres:16.4-alpine", database: id, user: id, port: 5432, limits: { cpus: 1, memoryMb: 1024 } };
+          if (want.engine === "sqlite") a.database = { engine: "postgres", image: "postgres:16.4-alpine", database: id, user: id, port: 5432, limits: { cpus: 1, memoryMb: 1024 }, readReplicas: 0 };
           else if (want.majorVersion !== undefined && a.database.engine === "postgres") a.database.image = `postgres:${want.majorVersion - 1}.0-alpine`;
           else a.database = { engine: "sqlite", path: "/app/data/app.db", volume: "data", walMode: true };
         },

@@ -7,7 +7,7 @@ import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { alertRules, renderAlertRules, type AlertRulesSpec } from "../../components/monitoring/alertRules";
+import { alertRules, REPLICA_LAG_BYTES, renderAlertRules, type AlertRulesSpec } from "../../components/monitoring/alertRules";
 import { renderBlackboxConfig } from "../../components/monitoring/blackboxConfig";
 import { dashboardJson, DATASOURCE_UID, grafanaDashboards } from "../../components/monitoring/grafanaProvisioning";
 import { renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
@@ -103,6 +103,28 @@ describe("promtool on every app's rendered monitoring files", () => {
     const res = await promtoolAsync(["test", "rules", writeTests("handwork-changed", renderAlertRules(changed), handwork)]);
     expect(res.status).not.toBe(0);
     expect(res.output).toContain("alertname: StripeUnreachable");
+  });
+
+  it.each([1, 3])("passes the generated tests of the read-replica rules with %i replica(s): lag past 64 MiB for 5 minutes, fewer replicas streaming than the stack runs", async (n) => {
+    const fairlens = { ...alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "fairlens")!), readReplicas: n };
+    const rules = alertRules(fairlens).filter((r) => r.alert.startsWith("DatabaseReplica"));
+    expect(rules.map((r) => [r.alert, r.expr])).toEqual([
+      ["DatabaseReplicaLagging", `max by (application_name) (pg_stat_replication_pg_wal_lsn_diff{job="postgres"}) > ${REPLICA_LAG_BYTES}`],
+      ["DatabaseReplicaMissing", `(count(pg_stat_replication_pg_wal_lsn_diff{job="postgres",state="streaming"}) or vector(0)) < ${n}`],
+    ]);
+    const text = renderAlertRules(fairlens);
+    fs.writeFileSync(path.join(dir, `replicas-${n}-check.yml`), text);
+    expect(promtool(["check", "rules", `replicas-${n}-check.yml`]).output).toContain(`SUCCESS: ${alertRules(fairlens).length} rules found`);
+    const res = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}`, text, fairlens)]);
+    expect(res.status, res.output).toBe(0);
+    // The tests can fail: the rules of a stack that runs one replica fewer (n - 1 streaming counts as enough) or a looser lag threshold.
+    const fewer = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}-fewer`, renderAlertRules({ ...fairlens, readReplicas: Math.max(n - 1, 0) }), fairlens)]);
+    expect(fewer.status).not.toBe(0);
+    const looser = text.replace(`> ${REPLICA_LAG_BYTES}`, `> ${REPLICA_LAG_BYTES * 2}`);
+    expect(looser).not.toBe(text);
+    const loose = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}-looser`, looser, fairlens)]);
+    expect(loose.status).not.toBe(0);
+    expect(loose.output).toContain("alertname: DatabaseReplicaLagging");
   });
 
   it("parses every dashboard panel's query (as recording rules for promtool), each panel naming the provisioned data source", () => {
