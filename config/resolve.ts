@@ -17,9 +17,11 @@ import { resolveAdoption } from "./adoption";
 import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import { resolveReleases } from "./releases";
 import { resolveMaintenance } from "./maintenance";
+import { resolvePooler, type PoolerSpec } from "./pooler";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
+const withPooler = (pooler: PoolerSpec | undefined) => (pooler ? { pooler } : {});
 
 type AppConfig = StackConfig["apps"][string];
 type LimitsOverride = Partial<ResourceLimits> | undefined;
@@ -166,6 +168,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
             user: def.database.user,
             port: def.database.port,
             limits: mergeLimits(def.database.limits, app.database?.limits),
+            ...withPooler(resolvePooler(app.database?.pooler)),
           }
         : def.database,
     ...(def.cache &&

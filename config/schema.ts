@@ -14,6 +14,7 @@ import { adoptSchema } from "./adoption";
 import { alertingSchema, monitoringSchema, type AlertingConfig } from "./monitoring";
 import { releasesKeys } from "./releases";
 import { maintenanceKeys } from "./maintenance";
+import { poolerSchema } from "./pooler";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -117,7 +118,15 @@ const appConfig = z.strictObject({
     { error: "is required: the backend's image tag at least (backend.tag)" },
   ),
   frontend: z.strictObject({ tag: tag.optional(), repository: repository.optional(), replicas: replicas.optional(), limits: limits.optional() }).optional(),
-  database: z.strictObject({ tag: tag.optional(), limits: limits.optional(), publishPort }).optional(),
+  database: z
+    .strictObject({
+      tag: tag.optional(),
+      limits: limits.optional(),
+      publishPort,
+      // Connection pooling (config/pooler.ts):
+      pooler: poolerSchema.optional(),
+    })
+    .optional(),
   cache: z
     .strictObject({ enabled: z.boolean({ error: "must be true or false" }).optional(), tag: tag.optional(), limits: limits.optional(), publishPort })
     .optional(),
