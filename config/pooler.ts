@@ -42,8 +42,8 @@ export const POOLER_DEFAULTS = {
   image: "edoburu/pgbouncer:v1.24.1-p0",
   /** PgBouncer's usual port. */
   port: 6432,
-  /** PgBouncer holds about 2 kB a connection. */
-  limits: { cpus: 0.5, memoryMb: 64 } satisfies ResourceLimits,
+  /** PgBouncer holds about 2 kB a connection; 128 MiB is the smallest limit the prod policy config counts. */
+  limits: { cpus: 0.5, memoryMb: 128 } satisfies ResourceLimits,
 } as const;
 
 const wholeNumber = (what: string) => z.number({ error: `must be a whole number of ${what}` }).int({ error: `must be a whole number of ${what}` });
