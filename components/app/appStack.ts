@@ -213,7 +213,17 @@ export class AppStack extends pulumi.ComponentResource {
       const credentials = args.secrets.database;
       this.pooler = new ConnectionPooler(
         `${name}-pooler`,
-        { app, pooler: app.database.pooler, credentials, network: this.internalNetwork, provider, labels, database: this.database, after: [...dependsOnState, ...preDeploy] },
+        {
+          app,
+          pooler: app.database.pooler,
+          credentials,
+          network: this.internalNetwork,
+          provider,
+          labels,
+          database: this.database,
+          after: [...dependsOnState, ...preDeploy],
+          ...(credentials.poolerStats && { stats: credentials.poolerStats }),
+        },
         { parent: this },
       );
       const pooled = this.pooler.databaseUrl(credentials.roles[credentials.activeSlot], app.database.database);

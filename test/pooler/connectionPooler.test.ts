@@ -127,8 +127,9 @@ describe("the pooler under the plan's mocks (prod, LMS pooler on)", () => {
     const poolerName = words(String(opened(named("lms-pooler-auth").wireInputs["create"])))[3]!;
     const reaching = resources.filter((r) => JSON.stringify(opened(r.wireInputs)).includes(poolerName)).map((r) => r.name);
     const expected = resources.filter((r) => /^lms-(backend-\d+|worker-.+)$/.test(r.name) && r.type === CONTAINER).map((r) => r.name);
-    // The health gate checks that every container of the release is healthy, the pooler too (by name, with docker inspect).
-    expect(reaching.sort()).toEqual([...expected, "lms-pooler-auth", "lms-health-gate"].sort());
+    // The health gate checks that every container of the release is healthy, the pooler too (by name, with docker
+    // inspect); the metrics exporter reads PgBouncer's own admin database.
+    expect(reaching.sort()).toEqual([...expected, "lms-pooler-auth", "lms-health-gate", "lms-monitoring-pgbouncer-exporter"].sort());
     // The role step still reaches PostgreSQL by its own alias, and the backups run pg_dump in the database container.
     expect(String(opened(named("lms-db-roles-rotate").wireInputs["create"]))).toContain(" -h db ");
   });
@@ -141,10 +142,12 @@ describe("the pooler under the plan's mocks (prod, LMS pooler on)", () => {
     const backendUrl = new URL(envValue(named("lms-backend-0").wireInputs["envs"], "DATABASE_URL")!);
     expect(password).toBe(backendUrl.password);
     const entries = file.filter(Boolean).map((l) => l.match(/^"([^"]+)" "([^"]+)"$/)!.slice(1));
-    expect(entries.map(([u]) => u)).toEqual([ROLES.a, ROLES.b]);
+    // Both login roles, and (the LMS is monitored) the exporter's stats user, which PostgreSQL never sees.
+    expect(entries.map(([u]) => u)).toEqual([ROLES.a, ROLES.b, "pgbouncer_stats"]);
     // The very verifier the role step gives PostgreSQL: SCRAM pass-through needs the same salt and iterations.
     const roleStdin = String(unwrap(named("lms-db-roles-rotate").wireInputs["stdin"]));
-    for (const [user, verifier] of entries) expect(roleStdin, user).toContain(`ALTER ROLE "${user}" WITH LOGIN NOSUPERUSER INHERIT PASSWORD '${verifier}';`);
+    expect(roleStdin).not.toContain("pgbouncer_stats");
+    for (const [user, verifier] of entries.slice(0, 2)) expect(roleStdin, user).toContain(`ALTER ROLE "${user}" WITH LOGIN NOSUPERUSER INHERIT PASSWORD '${verifier}';`);
     expect(entries.find(([u]) => u === backendUrl.username)![1]).toBe(roleVerifier(backendUrl.password, backendUrl.username));
   });
 
@@ -163,6 +166,35 @@ describe("the pooler under the plan's mocks (prod, LMS pooler on)", () => {
       expect(isSecretWire(entry), s.name).toBe(true);
       expect(s.options.additionalSecretOutputs, s.name).toContain("envs");
     }
+  });
+});
+
+describe("the pooler's metrics (prod, LMS pooler on, LMS monitored)", () => {
+  it("runs a pinned PgBouncer exporter that reads the pools as the read-only stats user, its connection string a secret, after the auth step", () => {
+    const exporter = named("lms-monitoring-pgbouncer-exporter");
+    expect(opened(named("lms-monitoring-pgbouncer-exporter-image").wireInputs["name"])).toBe("quay.io/prometheuscommunity/pgbouncer-exporter:v0.12.1");
+    const [entry] = exporter.wireInputs["envs"] as unknown[];
+    expect(isSecretWire(entry)).toBe(true);
+    expect(exporter.options.additionalSecretOutputs).toContain("envs");
+    const url = new URL(String(unwrap(entry)).slice("PGBOUNCER_EXPORTER_CONNECTION_STRING=".length));
+    const poolerName = words(String(opened(named("lms-pooler-auth").wireInputs["create"])))[3]!;
+    expect([url.username, url.hostname, url.port, url.pathname]).toEqual(["pgbouncer_stats", poolerName, "6432", "/pgbouncer"]);
+    expect(exporter.dependencies).toContain(named("lms-pooler-auth").urn);
+    // The stats user may read SHOW views only: no admin user at all.
+    const [upload] = opened(named("lms-pooler-pgbouncer").wireInputs["uploads"]) as { content: string }[];
+    expect(upload!.content.split("\n")).toEqual(expect.arrayContaining(["stats_users = pgbouncer_stats", "admin_users ="]));
+  });
+
+  it("scrapes it and alerts on clients waiting for a pooled connection (pool exhaustion) and on PgBouncer down; FairLens, without a pooler, has neither", () => {
+    const prometheus = named("lms-monitoring-prometheus");
+    const files = opened(prometheus.wireInputs["uploads"]) as { file: string; content: string }[];
+    expect(files.find((f) => f.file.endsWith("prometheus.yml"))!.content).toContain("job_name: pgbouncer");
+    const rules = files.find((f) => f.file.endsWith("runbook.yml"))!.content;
+    expect(rules).toContain("alert: DatabasePoolExhausted");
+    expect(rules).toContain("alert: PoolerDown");
+    const fairlens = (opened(named("fairlens-monitoring-prometheus").wireInputs["uploads"]) as { file: string; content: string }[]).map((f) => f.content).join("\n");
+    expect(fairlens).not.toContain("pgbouncer");
+    expect(resources.some((r) => r.name === "fairlens-monitoring-pgbouncer-exporter")).toBe(false);
   });
 });
 
