@@ -22,6 +22,7 @@ import { parseStackConfig } from "../../config/resolve";
 import { words } from "../../policies/runbook/rules";
 import { CONTAINER, isSecretWire, rawStackConfig, ROOT } from "../helpers";
 import { runLanguageHost, type HostRun } from "../program/languageHost";
+import type { StackOutputs } from "../../program";
 
 const unwrap = (v: unknown): unknown => (isSecretWire(v) ? (v as { value: unknown }).value : v);
 /** Every plain string of a wire value, skipping what is inside a secret. */
@@ -64,6 +65,7 @@ function prodWithPooler(pooler: Record<string, unknown> = { enabled: true, defau
 }
 
 let resources: readonly PlannedResource[] = [];
+let outputs: StackOutputs;
 const named = (name: string) => {
   const r = resources.find((x) => x.name === name);
   if (!r) throw new Error(`no resource ${name}`);
@@ -73,7 +75,9 @@ const LMS = parseStackConfig(prodWithPooler()).apps.find((a) => a.id === "lms")!
 const ROLES = databaseRoleNames(LMS.database.engine === "postgres" ? LMS.database.user : "");
 
 beforeAll(async () => {
-  resources = (await runUnderMocks(parseStackConfig(prodWithPooler()), "prod", undefined, { mocks: providerMocks })).resources;
+  const run = await runUnderMocks(parseStackConfig(prodWithPooler()), "prod", undefined, { mocks: providerMocks });
+  resources = run.resources;
+  outputs = run.outputs as StackOutputs;
 });
 
 describe("the pooler under the plan's mocks (prod, LMS pooler on)", () => {
@@ -166,6 +170,19 @@ describe("the pooler under the plan's mocks (prod, LMS pooler on)", () => {
       expect(isSecretWire(entry), s.name).toBe(true);
       expect(s.options.additionalSecretOutputs, s.name).toContain("envs");
     }
+  });
+});
+
+describe("the pooler in the app's capacity (prod, LMS pooler on)", () => {
+  it("counts PgBouncer and its exporter among the containers, CPUs and memory the LMS runs", () => {
+    const capacity = outputs.apps["lms"]!.capacity!;
+    const containers = resources.filter((r) => r.type === CONTAINER && (opened(r.wireInputs["labels"]) as { label: string; value: string }[]).some((l) => l.label === "runbook.app" && l.value === "lms"));
+    expect(capacity.services["pooler"]).toEqual({ replicas: 1, cpus: 0.5, memoryMb: 128 });
+    expect(capacity.services["monitoring:pgbouncer-exporter"]).toBeDefined();
+    expect(capacity.totals.containers).toBe(containers.length);
+    expect(capacity.totals.memoryMb).toBe(containers.reduce((n, c) => n + Number(opened(c.wireInputs["memory"])), 0));
+    // FairLens (no pooler) has neither.
+    expect(Object.keys(outputs.apps["fairlens"]!.capacity!.services).filter((k) => k.includes("pooler") || k.includes("pgbouncer"))).toEqual([]);
   });
 });
 
