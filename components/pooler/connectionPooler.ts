@@ -96,6 +96,8 @@ export class ConnectionPooler extends pulumi.ComponentResource {
         entrypoints: ["pgbouncer"],
         command: [POOLER_PATHS.config],
         uploads: [{ file: POOLER_PATHS.config, content: this.config }],
+        // Emptied on every start of the container: no stale pid file (POOLER_PATHS). World-writable (1777), as Docker's default.
+        tmpfs: { [POOLER_PATHS.runDir]: "rw,noexec,nosuid,size=1m,mode=1777" },
         networksAdvanced: [{ name: args.network.name }],
         ...longRunningSettings({
           labels: args.labels,

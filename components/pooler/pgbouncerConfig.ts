@@ -17,11 +17,19 @@
 import type { PoolMode } from "../../config/pooler";
 import { shellQuote } from "../shared/shell";
 
-/** Where things are inside the PgBouncer container. /tmp: the image's user can write it, whatever the image's layout. */
+/**
+ * Where things are inside the PgBouncer container. The auth file in /tmp (the image's user can write
+ * it, whatever the image's layout): it survives a restart of the container, so PgBouncer comes back
+ * with its users after a host reboot. The pid file on a tmpfs of its own (`runDir`), emptied on every
+ * start: PgBouncer is PID 1 there, and a pid file left by an unclean stop would name PID 1 again, a
+ * live process, so PgBouncer would refuse to start ("pidfile exists, another instance running?") on
+ * every restart after it.
+ */
 export const POOLER_PATHS = {
   config: "/etc/pgbouncer/pgbouncer.ini",
   authFile: "/tmp/pgbouncer-userlist.txt",
-  pidFile: "/tmp/pgbouncer.pid",
+  runDir: "/run/pgbouncer",
+  pidFile: "/run/pgbouncer/pgbouncer.pid",
 } as const;
 
 export interface PgbouncerIniSpec {

@@ -102,7 +102,9 @@ describe("the pooler under the plan's mocks (prod, LMS pooler on)", () => {
     const [upload] = opened(c.wireInputs["uploads"]) as { file: string; content: string }[];
     expect(upload!.file).toBe("/etc/pgbouncer/pgbouncer.ini");
     expect(upload!.content).toContain("\nfractionball = host=db port=5432 dbname=fractionball\n");
-    for (const line of ["auth_type = scram-sha-256", "auth_file = /tmp/pgbouncer-userlist.txt", "pool_mode = session", "default_pool_size = 10", "max_db_connections = 10", "max_client_conn = 200", "admin_users ="]) {
+    // The pid file on a tmpfs, emptied on every start of the container: never a stale one naming PID 1.
+    expect(opened(c.wireInputs["tmpfs"])).toEqual({ "/run/pgbouncer": "rw,noexec,nosuid,size=1m,mode=1777" });
+    for (const line of ["pidfile = /run/pgbouncer/pgbouncer.pid", "auth_type = scram-sha-256", "auth_file = /tmp/pgbouncer-userlist.txt", "pool_mode = session", "default_pool_size = 10", "max_db_connections = 10", "max_client_conn = 200", "admin_users ="]) {
       expect(upload!.content.split("\n"), line).toContain(line);
     }
   });

@@ -280,6 +280,21 @@ describe("PgBouncer with the rendered pgbouncer.ini and auth step, in front of a
     for (const p of made.values()) expect(pgbouncerLog.includes(p)).toBe(false);
   }, 120_000);
 
+  it("refuses to start over a pid file naming a live process: why the container keeps its pid file on a tmpfs", async () => {
+    // In the container PgBouncer is PID 1, so a pid file left by an unclean stop names a live process (PID 1
+    // again) on the next start. Here: a pid file naming this test's own process, and the rendered ini otherwise.
+    const stale = path.join(dir, "stale");
+    fs.mkdirSync(stale, { mode: 0o777 });
+    fs.chmodSync(stale, 0o777);
+    fs.writeFileSync(path.join(stale, "pgbouncer.pid"), `${process.pid}\n`, { mode: 0o644 });
+    const port = await freePort();
+    const ini = release("w0").ini.split(`listen_port = ${poolerPort}`).join(`listen_port = ${port}`).split(path.join(dir, "pgbouncer.pid")).join(path.join(stale, "pgbouncer.pid"));
+    fs.writeFileSync(path.join(stale, "pgbouncer.ini"), ini, { mode: 0o644 });
+    const res = spawnSync("runuser", ["-u", "postgres", "--", requireTool("pgbouncer"), path.join(stale, "pgbouncer.ini")], { encoding: "utf8", timeout: 15_000 });
+    expect(res.status).not.toBe(0);
+    expect(`${res.stdout}${res.stderr}`).toContain("pidfile exists, another instance running?");
+  }, 30_000);
+
   it("refuses to switch when PgBouncer cannot log the active role in: the auth step fails, naming the role, and shows no password", async () => {
     const w2 = release("w2");
     // PostgreSQL with another verifier for the active role than the auth file: pass-through cannot log in.
