@@ -13,12 +13,13 @@ export const REGENERATE_COMMAND = "npm run generate:requirements";
 
 /**
  * Every secret variable an app's containers carry: its own (previous slots included), and those the program makes (PostgreSQL's, read replicas' included;
- * Grafana's admin password and the PostgreSQL exporter's connection URL where the app is monitored).
+ * Grafana's admin password and the PostgreSQL exporter's connection URL where the app is monitored, and the
+ * PgBouncer exporter's where its pooler is on too).
  */
 export function secretEnvNames(app: AppDefinition): string[] {
   const own = secretVariableNames(app.backend.secretEnv);
   // Read replicas (`database.readReplicas`): the URL backends read them by, and the replicas' replication password.
-  const postgres = app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD", "DATA_SOURCE_NAME", "DATABASE_REPLICA_URL", "PGPASSWORD"] : [];
+  const postgres = app.database.engine === "postgres" ? ["DATABASE_URL", "POSTGRES_PASSWORD", "DATA_SOURCE_NAME", "DATABASE_REPLICA_URL", "PGPASSWORD", "PGBOUNCER_EXPORTER_CONNECTION_STRING"] : [];
   return [...own, ...postgres, "GF_SECURITY_ADMIN_PASSWORD"].sort();
 }
 

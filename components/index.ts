@@ -11,3 +11,5 @@ export * from "./adoption";
 export * from "./releases";
 // Maintenance, scaling and diagnostics:
 export * from "./maintenance";
+// Connection pooling:
+export * from "./pooler";

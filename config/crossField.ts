@@ -13,6 +13,7 @@ import { monitoringProblems } from "./monitoring";
 import { releasesProblems } from "./releases";
 import { maintenanceProblems } from "./maintenance";
 import { readReplicasProblems } from "./readReplicas";
+import { poolerProblems } from "./pooler";
 import { backendEnvSecretProblems } from "./envSecrets";
 import { hostProblem } from "./dockerHost";
 import type { RawProblem } from "./schema";
@@ -72,6 +73,8 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     if (def.database.engine === "sqlite" && app["database"] !== undefined && !onlyReplicas) {
       add(at("database"), `${def.displayName} uses SQLite inside the backend; there is no database container to configure`);
     }
+    // Connection pooling:
+    problems.push(...poolerProblems(appId, app, def.database.engine, def.displayName));
     for (const svc of ["database", "cache"] as const) {
       if (objectAt(app, svc)?.["publishPort"] !== undefined) {
         add(at(svc, "publishPort"), `a ${svc} port is never published on the host; reach it through \`docker exec\` or an ssh tunnel`);

@@ -18,9 +18,11 @@ import { resolveMonitoring, type MonitoringSpec } from "./monitoring";
 import { resolveReleases } from "./releases";
 import { resolveMaintenance } from "./maintenance";
 import { resolveReadReplicas } from "./readReplicas";
+import { resolvePooler, type PoolerSpec } from "./pooler";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
+const withPooler = (pooler: PoolerSpec | undefined) => (pooler ? { pooler } : {});
 
 type AppConfig = StackConfig["apps"][string];
 type LimitsOverride = Partial<ResourceLimits> | undefined;
@@ -168,6 +170,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
             port: def.database.port,
             limits: mergeLimits(def.database.limits, app.database?.limits),
             readReplicas: resolveReadReplicas(app.database),
+            ...withPooler(resolvePooler(app.database?.pooler)),
           }
         : def.database,
     ...(def.cache &&

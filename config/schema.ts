@@ -15,6 +15,7 @@ import { alertingSchema, monitoringSchema, type AlertingConfig } from "./monitor
 import { releasesKeys } from "./releases";
 import { maintenanceKeys } from "./maintenance";
 import { readReplicasSchema } from "./readReplicas";
+import { poolerSchema } from "./pooler";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -118,7 +119,16 @@ const appConfig = z.strictObject({
     { error: "is required: the backend's image tag at least (backend.tag)" },
   ),
   frontend: z.strictObject({ tag: tag.optional(), repository: repository.optional(), replicas: replicas.optional(), limits: limits.optional() }).optional(),
-  database: z.strictObject({ tag: tag.optional(), limits: limits.optional(), publishPort, readReplicas: readReplicasSchema.optional() }).optional(),
+  database: z
+    .strictObject({
+      tag: tag.optional(),
+      limits: limits.optional(),
+      publishPort,
+      readReplicas: readReplicasSchema.optional(),
+      // Connection pooling (config/pooler.ts):
+      pooler: poolerSchema.optional(),
+    })
+    .optional(),
   cache: z
     .strictObject({ enabled: z.boolean({ error: "must be true or false" }).optional(), tag: tag.optional(), limits: limits.optional(), publishPort })
     .optional(),

@@ -15,6 +15,7 @@ import type { RotationSpec } from "./secrets";
 import type { MonitoringSpec } from "./monitoring";
 import type { ReleasesSpec } from "./releases";
 import type { HostCapacitySpec, MaintenanceSpec } from "./maintenance";
+import type { PoolerSpec } from "./pooler";
 
 export type Environment = "prod" | "staging";
 
@@ -89,6 +90,8 @@ export type DatabaseSpec =
       readonly limits: ResourceLimits;
       /** Streaming hot standbys beside the primary (`database.readReplicas`, config/readReplicas.ts); 0: none. */
       readonly readReplicas: number;
+      /** PgBouncer in front of it for the backends and workers (`database.pooler`, config/pooler.ts); absent when off. */
+      readonly pooler?: PoolerSpec;
     }
   | { readonly engine: "sqlite"; readonly path: string; readonly volume: string; readonly walMode: boolean };
 

@@ -35,12 +35,17 @@ packages=(
 
   # Adoption:
 
+  # Connection pooling:
+  pgbouncer  # PgBouncer 1.18: the rendered pgbouncer.ini and auth step run in front of the PostgreSQL above
+
 )
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
 $SUDO service nginx stop >/dev/null 2>&1 || true
 # Monitoring and alerts: the packages start Prometheus (9090), Alertmanager (9093) and the blackbox
 # exporter (9115) as services where the init system allows it; the tests run their own on 127.0.0.1.
+# Connection pooling: the package starts PgBouncer (6432) where the init system allows it; the tests run their own.
+$SUDO service pgbouncer stop >/dev/null 2>&1 || true
 for service in prometheus prometheus-alertmanager prometheus-blackbox-exporter; do
   $SUDO service "$service" stop >/dev/null 2>&1 || true
 done

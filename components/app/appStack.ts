@@ -32,6 +32,7 @@ import { deployProxy } from "./proxy";
 import { composeCutover, serversHandover, stateVolume } from "../adoption/adoptionSteps";
 import { oneOffRunner, type OneOffRunner } from "./oneOff";
 import { deployReadReplicas, replicaEnv } from "./readReplicas";
+import { ConnectionPooler } from "../pooler/connectionPooler";
 
 export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
 export type { AppStackArgs } from "./appStackArgs";
@@ -65,6 +66,8 @@ export class AppStack extends pulumi.ComponentResource {
   /** The step that gives the primary the replication role and its pg_hba rule, where there are replicas. */
   public readonly replication?: DeployCommand;
   public readonly cache?: docker.Container;
+  /** PgBouncer between the backends and workers and PostgreSQL, where `database.pooler` turns it on. */
+  public readonly pooler?: ConnectionPooler;
   public readonly migration?: DeployCommand;
   /** The runbook's release task after migrations (collectstatic...). */
   public readonly releaseTask?: DeployCommand;
@@ -163,6 +166,7 @@ export class AppStack extends pulumi.ComponentResource {
         { ...child, ...SECRET_ENV, ...DELETE_FIRST, dependsOn: serversHandedOver },
       );
       dependsOnState.push(this.database);
+      // Direct to PostgreSQL: what the one-off steps (migrations, the release task) get, pooler or not.
       secretEnv.push([
         "DATABASE_URL",
         pulumi.secret(pulumi.interpolate`postgresql://${active.name}:${active.password}@${ALIASES.database}:${db.port}/${db.database}`),
@@ -238,6 +242,31 @@ export class AppStack extends pulumi.ComponentResource {
     // Migrations, then the release task: one-off containers of the new image, after the database is
     // healthy and before any backend replica is replaced. They re-run whenever the backend image changes.
     const backendDeps: pulumi.Resource[] = [...dependsOnState, ...preDeploy];
+    // Connection pooling: the backends and workers connect through PgBouncer, once its auth step (after
+    // the role step) has given it the roles' verifiers. A migration takes locks and runs DDL for minutes
+    // in a session of its own: it stays on PostgreSQL directly, as do backups, restores and the role step.
+    let serviceEnvs = envs;
+    if (app.database.engine === "postgres" && app.database.pooler && this.database && args.secrets.database) {
+      const credentials = args.secrets.database;
+      this.pooler = new ConnectionPooler(
+        `${name}-pooler`,
+        {
+          app,
+          pooler: app.database.pooler,
+          credentials,
+          network: this.internalNetwork,
+          provider,
+          labels,
+          database: this.database,
+          after: [...dependsOnState, ...preDeploy],
+          ...(credentials.poolerStats && { stats: credentials.poolerStats }),
+        },
+        { parent: this },
+      );
+      const pooled = this.pooler.databaseUrl(credentials.roles[credentials.activeSlot], app.database.database);
+      serviceEnvs = [...backendEnv, ...secretEnv.map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${k === "DATABASE_URL" ? pooled : v}`))];
+      backendDeps.push(this.pooler.authStep);
+    }
     if (app.backend.migrationCommand) {
       this.migration = oneOff("migrate", app.backend.migrationCommand, preDeploy);
       backendDeps.push(this.migration);
@@ -255,7 +284,7 @@ export class AppStack extends pulumi.ComponentResource {
         `${name}-backend-${i}`,
         {
           image: backendImage.imageId,
-          envs,
+          envs: serviceEnvs,
           volumes: backendMounts,
           networksAdvanced: [internal([ALIASES.backend]), ...egress],
           ...longRunningSettings({
@@ -278,7 +307,7 @@ export class AppStack extends pulumi.ComponentResource {
           {
             image: backendImage.imageId,
             command: [...w.command],
-            envs,
+            envs: serviceEnvs,
             volumes: backendMounts,
             networksAdvanced: [internal(), ...egress],
             ...longRunningSettings({ ...common, role: "worker", service: `worker:${w.name}`, health: shellHealthcheck(w.healthcheck), limits: w.limits }),
@@ -331,7 +360,7 @@ export class AppStack extends pulumi.ComponentResource {
       common,
       backends: this.backendReplicas,
       frontends: admin ? [] : this.frontends,
-      others: [...(this.database ? [this.database] : []), ...replicas, ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
+      others: [...(this.database ? [this.database] : []), ...replicas, ...(this.pooler ? [this.pooler.container] : []), ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
       after: handedOver,
     });
     this.proxy = proxy.container;

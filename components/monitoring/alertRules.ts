@@ -23,6 +23,8 @@ export interface AlertRulesSpec {
   readonly postgres: boolean;
   /** Streaming read replicas of the PostgreSQL database (`database.readReplicas`): lag and missing-replica rules. */
   readonly readReplicas?: number;
+  /** PgBouncer runs in front of PostgreSQL (`database.pooler`): rules on its pools. */
+  readonly pooler?: boolean;
   readonly cache: boolean;
   /** Third-party services probed: one rule each, firing when the probe has failed for its duration. */
   readonly externalProbes?: readonly { readonly name: string; readonly displayName: string; readonly url: string; readonly forMinutes: number; readonly severity: AlertSeverity; readonly procedure?: string }[];
@@ -198,6 +200,31 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
     const pg = { instance: "postgres-exporter:9187", job: JOBS.postgres };
     rules.push(rule("platform", "DatabaseDown", `pg_up{job="${JOBS.postgres}"} == 0`, 1, "critical", "PostgreSQL is unreachable", undefined, condition(selector("pg_up", pg), pg, (m) => gauge(0, m), (m) => gauge(1, m))));
     if ((spec.readReplicas ?? 0) > 0) rules.push(...replicaRules(spec, rule));
+  }
+  if (spec.pooler) {
+    // "Database connection pool exhaustion" (runbook 004's metrics to watch; runbook 002's "connection pool
+    // usage"): clients queued in PgBouncer for a server connection, the oldest for a second or more, five
+    // minutes on end (a burst that drains within the second is not one).
+    const pool = { database: "app", instance: "pgbouncer-exporter:9127", job: JOBS.pgbouncer, user: "app_a" };
+    const waiting = selector("pgbouncer_pools_client_waiting_connections", pool);
+    const maxwait = selector("pgbouncer_pools_client_maxwait_seconds", pool);
+    const exhausted = (clients: number, seconds: number, m: number): InputSeries[] => [
+      { series: waiting, values: gauge(clients, m) },
+      { series: maxwait, values: gauge(seconds, m) },
+    ];
+    rules.push(
+      rule("platform", "DatabasePoolExhausted",
+        `sum by (database) (pgbouncer_pools_client_waiting_connections{job="${JOBS.pgbouncer}"}) > 0 and max by (database) (pgbouncer_pools_client_maxwait_seconds{job="${JOBS.pgbouncer}"}) >= 1`,
+        5, "warning", "clients have waited for a pooled database connection for 5 minutes (the pool is exhausted)", spec.alerts.dbConnections?.procedure, {
+          firing: (m) => ({ series: exhausted(12, 30, m), labels: { database: pool.database }, lag: 0 }),
+          justPast: (m) => ({ series: exhausted(1, 1, m), labels: { database: pool.database } }),
+          // Clients that queue but are served within the second, and an idle pool.
+          quiet: (m) => [exhausted(8, 0, m), exhausted(0, 0, m)],
+          settle: 0,
+        }),
+    );
+    const exporter = { instance: "pgbouncer-exporter:9127", job: JOBS.pgbouncer };
+    rules.push(rule("platform", "PoolerDown", `pgbouncer_up{job="${JOBS.pgbouncer}"} == 0`, 5, "warning", "PgBouncer does not answer its exporter", undefined, condition(selector("pgbouncer_up", exporter), exporter, (m) => gauge(0, m), (m) => gauge(1, m))));
   }
   if (spec.cache) {
     const redis = { instance: "redis-exporter:9121", job: JOBS.redis };

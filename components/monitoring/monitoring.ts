@@ -34,7 +34,7 @@ export interface MonitoringArgs {
   /** The app, resolved from the catalog and the stack; `app.monitoring` must be set. */
   readonly app: AppSpec;
   /** What the app runs: its host's provider, internal network, proxy, database and cache. */
-  readonly stack: Pick<AppStack, "provider" | "internalNetwork" | "proxy" | "database" | "cache"> & Partial<Pick<AppStack, "healthGate">>;
+  readonly stack: Pick<AppStack, "provider" | "internalNetwork" | "proxy" | "database" | "cache"> & Partial<Pick<AppStack, "healthGate" | "pooler">>;
   /** Grafana's admin password; for PostgreSQL, the login roles (the exporter connects as the active one). */
   readonly secrets: Pick<AppSecrets, "grafanaAdminPassword" | "database">;
   /** The AWS instance the app runs on, where it has one: CloudWatch alarms and an SNS topic. */
@@ -154,6 +154,13 @@ export class Monitoring extends pulumi.ComponentResource {
       const role = args.secrets.database!.roles[args.secrets.database!.activeSlot];
       const dsn = pulumi.secret(pulumi.interpolate`DATA_SOURCE_NAME=postgresql://${role.name}:${role.password}@db:${db.port}/${db.database}?sslmode=disable`);
       run("postgres-exporter", { envs: [dsn] }, { additionalSecretOutputs: ["envs"], dependsOn: [stack.database!, ...(stack.healthGate ? [stack.healthGate] : [])] });
+    }
+    // PgBouncer's pools (clients waiting, the oldest wait), read as its stats user: SHOW views only.
+    const stats = args.secrets.database?.poolerStats;
+    if (app.database.engine === "postgres" && app.database.pooler && stack.pooler && stats) {
+      const pooler = stack.pooler;
+      const connection = pulumi.secret(pulumi.interpolate`PGBOUNCER_EXPORTER_CONNECTION_STRING=postgres://${stats.user}:${stats.password}@${pooler.host}:${pooler.port}/pgbouncer?sslmode=disable`);
+      run("pgbouncer-exporter", { envs: [connection] }, { additionalSecretOutputs: ["envs"], dependsOn: [pooler.authStep] });
     }
     if (app.cache && stack.cache) run("redis-exporter", { envs: [`REDIS_ADDR=redis://redis:${app.cache.port}`] }, { dependsOn: [stack.cache] });
 

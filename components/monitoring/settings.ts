@@ -17,6 +17,7 @@ export type MonitoringService =
   | "nginx-exporter"
   | "proxy-log-exporter"
   | "postgres-exporter"
+  | "pgbouncer-exporter"
   | "redis-exporter";
 
 export const DEFAULTS = {
@@ -32,6 +33,8 @@ export const DEFAULTS = {
     "nginx-exporter": "nginx/nginx-prometheus-exporter:1.3.0",
     "proxy-log-exporter": "quay.io/martinhelmich/prometheus-nginxlog-exporter:v1.11.0",
     "postgres-exporter": "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
+    // Reads PGBOUNCER_EXPORTER_CONNECTION_STRING (kingpin `.Envar`), so the stats password is never on its command line.
+    "pgbouncer-exporter": "quay.io/prometheuscommunity/pgbouncer-exporter:v0.12.1",
     "redis-exporter": "oliver006/redis_exporter:v1.62.0-alpine",
     /** Static BusyBox for the health checks of exporters built FROM scratch. */
     busybox: "busybox:1.36.1-musl",
@@ -46,6 +49,7 @@ export const DEFAULTS = {
     "nginx-exporter": { cpus: 0.25, memoryMb: 128 },
     "proxy-log-exporter": { cpus: 0.25, memoryMb: 128 },
     "postgres-exporter": { cpus: 0.25, memoryMb: 128 },
+    "pgbouncer-exporter": { cpus: 0.25, memoryMb: 128 },
     "redis-exporter": { cpus: 0.25, memoryMb: 128 },
   } satisfies Record<MonitoringService, ResourceLimits>,
   scrapeIntervalSeconds: 15,
@@ -66,6 +70,7 @@ export const PORTS: Readonly<Record<MonitoringService, number>> = {
   "nginx-exporter": 9113,
   "proxy-log-exporter": PROXY_LOG.exporterPort,
   "postgres-exporter": 9187,
+  "pgbouncer-exporter": 9127,
   "redis-exporter": 9121,
 };
 
@@ -104,11 +109,12 @@ export const HEALTH_PATHS: Readonly<Record<MonitoringService, string>> = {
   "nginx-exporter": "/metrics",
   "proxy-log-exporter": "/metrics",
   "postgres-exporter": "/metrics",
+  "pgbouncer-exporter": "/metrics",
   "redis-exporter": "/metrics",
 };
 
 /** The monitoring containers an app runs: the stack's exporters and UIs, and one exporter per stateful service. */
-export function monitoringServices(app: { readonly database: { readonly engine: string }; readonly cache?: unknown }): MonitoringService[] {
+export function monitoringServices(app: { readonly database: { readonly engine: string; readonly pooler?: unknown }; readonly cache?: unknown }): MonitoringService[] {
   return [
     "node-exporter",
     "cadvisor",
@@ -116,6 +122,7 @@ export function monitoringServices(app: { readonly database: { readonly engine: 
     "nginx-exporter",
     "proxy-log-exporter",
     ...(app.database.engine === "postgres" ? (["postgres-exporter"] as const) : []),
+    ...(app.database.engine === "postgres" && app.database.pooler ? (["pgbouncer-exporter"] as const) : []),
     ...(app.cache !== undefined ? (["redis-exporter"] as const) : []),
     "prometheus",
     "alertmanager",

@@ -23,6 +23,7 @@ export const JOBS = {
   nginx: "nginx",
   proxyLog: "proxy-log",
   postgres: "postgres",
+  pgbouncer: "pgbouncer",
   redis: "redis",
   blackbox: "blackbox",
   /** Blackbox probes of the health endpoints through the proxy. */

@@ -36,6 +36,8 @@ export const DATABASE_PASSWORD = "DATABASE_PASSWORD";
 
 /** The name the read replicas' replication password carries in its keepers, rotation state and Secrets Manager. */
 export const REPLICATION_PASSWORD = "REPLICATION_PASSWORD";
+/** PgBouncer's read-only stats user (its SHOW views), for the metrics exporter where the pooler and monitoring are on. */
+export const POOLER_STATS_USER = "pgbouncer_stats";
 
 /** Length of the generated Grafana admin password (alphanumeric, like the database password). */
 export const GRAFANA_PASSWORD_LENGTH = 32;
@@ -67,6 +69,11 @@ export interface DatabaseCredentials {
   readonly roles: Readonly<Record<Slot, { readonly name: string; readonly password: pulumi.Output<string> }>>;
   /** The slot the app connects with in this window (DATABASE_URL). */
   readonly activeSlot: Slot;
+  /**
+   * PgBouncer's stats user, where the pooler and monitoring are on: the exporter reads SHOW POOLS with
+   * it. It exists in PgBouncer's auth file only (not in PostgreSQL), and rotates with the app's window.
+   */
+  readonly poolerStats?: { readonly user: string; readonly password: pulumi.Output<string> };
 }
 
 /** A value stored in Secrets Manager for break-glass reads, under the variable name the app sees. */
@@ -146,11 +153,16 @@ export class AppSecrets extends pulumi.ComponentResource {
       const roleFormat = { encoding: "alphanumeric", length: DATABASE_ROLE_PASSWORD_LENGTH } as const;
       const passwords = this.slotValues(`${name}-database-password`, DATABASE_PASSWORD, "database-password", roleFormat);
       const names = databaseRoleNames(app.database.user);
+      const statsPassword =
+        app.database.pooler && app.monitoring
+          ? this.generate(`${name}-pgbouncer-stats-password`, secretKeepers(app.id, "PGBOUNCER_STATS_PASSWORD"), { encoding: "alphanumeric", length: DATABASE_ROLE_PASSWORD_LENGTH })
+          : undefined;
       this.database = {
         owner: app.database.user,
         bootstrapPassword,
         roles: { a: { name: names.a, password: passwords.a }, b: { name: names.b, password: passwords.b } },
         activeSlot: passwords.current,
+        ...(statsPassword && { poolerStats: { user: POOLER_STATS_USER, password: statsPassword } }),
       };
       const db = app.database;
       const active = this.database.roles[passwords.current];

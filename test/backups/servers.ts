@@ -40,19 +40,24 @@ export interface Postgres {
   stop(): void;
 }
 
-/** A PostgreSQL 15 server of its own, on 127.0.0.1, trusting local connections. */
-export async function startPostgres(): Promise<Postgres> {
+/**
+ * A PostgreSQL 15 server of its own, on 127.0.0.1, trusting local connections. With `hostAuth:
+ * "scram-sha-256"`, TCP connections need a password (as in the postgres image) and `psql`/`env` use
+ * the server's socket directory as the superuser instead.
+ */
+export async function startPostgres(options: { readonly hostAuth?: "trust" | "scram-sha-256" } = {}): Promise<Postgres> {
   if (!fs.existsSync(`${PG_BIN}/initdb`)) throw new Error("PostgreSQL 15 is not installed: apt-get install postgresql (bash .ci/run does)");
   const dir = tempDir("pg");
   fs.chmodSync(dir, 0o777);
   const data = path.join(dir, "data");
   const asPostgres = (args: string[]) => spawnSync("runuser", ["-u", "postgres", "--", ...args], { encoding: "utf8" });
-  const init = asPostgres([`${PG_BIN}/initdb`, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  const auth = options.hostAuth === "scram-sha-256" ? ["--auth-local=trust", "--auth-host=scram-sha-256"] : ["-A", "trust"];
+  const init = asPostgres([`${PG_BIN}/initdb`, "-D", data, ...auth, "-U", "postgres", "--no-sync"]);
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
   const start = asPostgres([`${PG_BIN}/pg_ctl`, "-D", data, "-l", path.join(dir, "log"), "-w", "-t", "30", "-o", `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, "start"]);
   if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.stderr}${fs.readFileSync(path.join(dir, "log"), "utf8")}`);
-  const env = { ...process.env, PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "postgres" };
+  const env = { ...process.env, PGHOST: options.hostAuth === "scram-sha-256" ? dir : "127.0.0.1", PGPORT: String(port), PGUSER: "postgres" };
   return {
     port,
     env,

@@ -17,7 +17,7 @@ export interface HostRun {
   readonly stderr: string;
   readonly stdout: string;
   /** Every resource the program registered, the root Stack included. */
-  readonly resources: readonly { type: string; name: string; parent?: string }[];
+  readonly resources: readonly { type: string; name: string; parent?: string; inputs?: Record<string, unknown> }[];
   /** The outputs the host registered on the root Stack: what `pulumi stack output` would show. */
   readonly stackOutputs: Record<string, unknown> | undefined;
 }
@@ -25,8 +25,9 @@ export interface HostRun {
 /**
  * @param config engine config: `runbook:<key>` to its value (objects are given as JSON, as the engine does)
  * @param secretKeys config keys the engine marks secret
+ * @param options.inputs record each resource's inputs as the engine receives them (secrets keep their marker)
  */
-export function runLanguageHost(stack: string, config: Record<string, unknown>, secretKeys: readonly string[] = [], projectDir = ROOT): HostRun {
+export function runLanguageHost(stack: string, config: Record<string, unknown>, secretKeys: readonly string[] = [], projectDir = ROOT, options: { readonly inputs?: boolean } = {}): HostRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "langhost-"));
   const out = path.join(dir, "out.json");
   const engineConfig = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
@@ -57,6 +58,7 @@ export function runLanguageHost(stack: string, config: Record<string, unknown>, 
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretKeys),
         LH_ROOT: projectDir,
         LH_OUT: out,
+        ...(options.inputs && { LH_INPUTS: "1" }),
       },
     },
   );

@@ -19,7 +19,9 @@ const resources = [];
 let stackOutputs;
 const register = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = function (req, callback) {
-  resources.push({ type: req.getType(), name: req.getName(), parent: req.getParent() || undefined });
+  // LH_INPUTS=1: the inputs too, in the wire format the engine receives (secrets keep their marker).
+  const inputs = process.env.LH_INPUTS === "1" ? req.getObject()?.toJavaScript() : undefined;
+  resources.push({ type: req.getType(), name: req.getName(), parent: req.getParent() || undefined, ...(inputs && { inputs }) });
   return register.call(this, req, callback);
 };
 const registerOutputs = MockMonitor.prototype.registerResourceOutputs;

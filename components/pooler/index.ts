@@ -1,0 +1,2 @@
+export * from "./connectionPooler";
+export * from "./pgbouncerConfig";
