@@ -33,6 +33,7 @@ export function alertRulesSpec(app: AppSpec): AlertRulesSpec {
     postgres: app.database.engine === "postgres",
     cache: app.cache !== undefined,
     externalProbes: m.externalProbes,
+    ...(m.backendLog && { backendLog: m.backendLog }),
     docsUrl: operationsUrl(app.id),
   };
 }
@@ -67,6 +68,7 @@ export function prometheusSpec(app: AppSpec): PrometheusConfigSpec {
       blackbox: [serviceAddress("blackbox")],
       nginx: [serviceAddress("nginx-exporter")],
       "proxy-log": [serviceAddress("proxy-log-exporter")],
+      ...(m.backendLog && { "backend-log": [serviceAddress("backend-log-exporter")] }),
       ...(app.database.engine === "postgres" && { postgres: [serviceAddress("postgres-exporter")] }),
       ...(app.cache && { redis: [serviceAddress("redis-exporter")] }),
     },
@@ -91,5 +93,6 @@ export function grafanaSpec(app: AppSpec): GrafanaSpec {
     scrapeIntervalSeconds: DEFAULTS.scrapeIntervalSeconds,
     alerts: m.alerts,
     postgres: app.database.engine === "postgres",
+    ...(m.backendLog && { backendLog: m.backendLog }),
   };
 }
