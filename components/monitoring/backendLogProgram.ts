@@ -11,6 +11,17 @@
  * `docker logs` works as before and nothing of the app is replaced. The patterns match inside the
  * JSON-encoded line, so they must not rely on `"` or `\` (JSON escapes them) nor anchor at ^ or $.
  *
+ * Why not a log driver: `syslog` or `fluentd` to a listener beside mtail would change the backend's
+ * `logDriver`/`logOpts`, which the Docker provider marks ForceNew (kreuzwerker/terraform-provider-docker
+ * internal/provider/resource_docker_container.go, `log_driver` and `log_opts`): every replica replaced,
+ * json-file's `max-size`/`max-file` traded for the dual-logging cache's `cache-max-*` options (Docker's
+ * "Use docker logs with remote logging drivers": `docker logs` keeps working through a local cache, 5 x
+ * 20 MB by default), and a listener the daemon (on the host) must reach. Docker's json-file page calls
+ * the files the daemon's own and warns that other tools may interfere with them; mtail only opens
+ * them read-only and follows Docker's renames, and the mount is read-only. The mount shows every
+ * container's directory (its config.v2.json holds its environment): cAdvisor's `/var/lib/docker` and
+ * the node exporter's `/` mounts already do; mtail serves counters only.
+ *
  * Secrets: a log line may hold a card token, an API key, an e-mail address. The program only adds 1
  * to counters without labels; nothing of a line (no capture group) becomes a label or a value, so what
  * Prometheus scrapes is counts alone. Pure: no resources.
