@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceLimits } from "../../apps/types";
 import type { AppSpec } from "../../config/spec";
-import { DEFAULTS as MONITORING } from "../monitoring/settings";
+import { DEFAULTS as MONITORING, monitoringServices } from "../monitoring/settings";
 
 export interface ServiceCapacity {
   readonly replicas: number;
@@ -44,11 +44,7 @@ export function capacityOf(app: AppSpec): AppCapacity {
   for (const w of app.workers) services[`worker:${w.name}`] = service(w.replicas, w.limits);
   services["proxy"] = service(1, app.proxy.limits);
   if (app.monitoring) {
-    for (const [name, limits] of Object.entries(MONITORING.limits)) {
-      if (name === "postgres-exporter" && app.database.engine !== "postgres") continue;
-      if (name === "redis-exporter" && !app.cache) continue;
-      services[`monitoring:${name}`] = service(1, limits);
-    }
+    for (const name of monitoringServices(app)) services[`monitoring:${name}`] = service(1, MONITORING.limits[name]);
   }
   const all = Object.values(services);
   const round = (n: number) => Math.round(n * 100) / 100;
