@@ -56,6 +56,54 @@ export const handwork: AppDefinition = {
     { name: "paypal", displayName: "PayPal", expect: "any-response", timeoutSeconds: 5, runbookUrl: "https://api.paypal.com/v1/oauth2/token", procedure: "Payment Processing Failures" },
     { name: "firebase", displayName: "Firebase", expect: "any-response", timeoutSeconds: 5, runbookUrl: "https://fcm.googleapis.com/fcm/send" },
   ],
+  // "Key Metrics to Monitor › Application Metrics" names failed payments and pool exhaustion; the app
+  // exports no metrics, so they are counted from its log lines, with the runbook's own greps.
+  backendLogMetrics: {
+    payments: {
+      line: { pattern: "payment|stripe|paypal", ignoreCase: true, source: { section: "Payment Processing Failures", line: 187, quote: 'grep -i "payment\\|stripe\\|paypal"' } },
+      // A payment line that reports a failure: Stripe's CardError ("Your card was declined"), a timeout, an exception.
+      failure: { pattern: "error|exception|fail|declined|timeout|timed out", ignoreCase: true, source: { section: "Application Metrics", line: 127, quote: "Failed payment transactions" } },
+      // The runbook names no success message: Stripe's and PayPal's own status words (a PaymentIntent
+      // "succeeded", an order "COMPLETED", a capture, an invoice "paid").
+      success: { pattern: "succeeded|success|completed|captured|\\bpaid\\b", ignoreCase: true, source: { section: "P0 - Critical (Response: Immediate)", line: 198, quote: "Payment processing completely down" } },
+      errorRate: {
+        thresholdPercent: 10,
+        // P1 is answered within the hour: a warning (chat), as the runbook's other P1s; P0 pages.
+        severity: "warning",
+        priority: "P1",
+        procedure: "Payment Processing Failures",
+        source: { section: "P1 - High (Response: 1 hour)", line: 203, quote: "Payment processing errors >10%" },
+      },
+      down: { severity: "critical", priority: "P0", procedure: "Payment Processing Failures", source: { section: "P0 - Critical (Response: Immediate)", line: 198, quote: "Payment processing completely down" } },
+    },
+    errors: { pattern: "error|exception|timeout", ignoreCase: false, source: { section: "High CPU Usage Alert", line: 154, quote: 'grep -E "(error|exception|timeout)"' } },
+    database: [
+      {
+        // SQLAlchemy's TimeoutError: "QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00".
+        name: "poolExhausted",
+        alert: "BackendPoolExhausted",
+        what: "the backend's database connection pool is exhausted (requests time out waiting for a connection)",
+        line: { pattern: "QueuePool limit of size [0-9]+ overflow [0-9]+ reached", ignoreCase: false, source: { section: "Application Metrics", line: 126, quote: "Database connection pool exhaustion" } },
+        alertOn: { severity: "critical", procedure: "Database Connection Issues", source: { section: "Application Metrics", line: 126, quote: "Database connection pool exhaustion" } },
+      },
+      {
+        // sqlite3.OperationalError: "database is locked" (a writer held the lock past the busy timeout).
+        name: "locked",
+        alert: "DatabaseLocked",
+        what: "SQLite reports the database locked",
+        line: { pattern: "database is locked", ignoreCase: false, source: { section: "Database Connection Issues", line: 162, quote: "# 2. Check database locks" } },
+        alertOn: { severity: "warning", procedure: "Database Connection Issues", source: { section: "Database Connection Issues", line: 162, quote: "# 2. Check database locks" } },
+      },
+      {
+        // sqlite3.OperationalError: "unable to open database file" (permissions, a missing volume).
+        name: "cannotOpen",
+        alert: "DatabaseCannotOpen",
+        what: "SQLite cannot open the database file",
+        line: { pattern: "unable to open database file", ignoreCase: false, source: { section: "Database Connection Issues", line: 159, quote: "# 1. Check database file permissions" } },
+        alertOn: { severity: "critical", procedure: "Database Connection Issues", source: { section: "Database Connection Issues", line: 159, quote: "# 1. Check database file permissions" } },
+      },
+    ],
+  },
   requirements: {
     health: {
       backend: { value: { path: "/health" }, source: { section: "Service Health Checks", line: 68, quote: "curl -f https://api.handworkmarketplace.com/health" } },

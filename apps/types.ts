@@ -1,5 +1,6 @@
+import type { AlertSeverity } from "../policies/monitoring/signals";
 import type { SecretKind } from "../policies/secrets/kinds";
-import type { AppRequirements, SecretFormat } from "./requirements";
+import type { AppRequirements, RunbookLine, SecretFormat } from "./requirements";
 
 /**
  * The app catalog's types: what a runbook says about an application, as data.
@@ -184,6 +185,68 @@ export interface ExternalServiceDefinition {
   readonly procedure?: string;
 }
 
+/**
+ * A kind of backend log line an operator greps for, as a pattern: an RE2 regular expression (Go's
+ * syntax, as mtail reads it) matched anywhere in the line. Only whether a line matches is counted:
+ * nothing of the line's text becomes a label, so a secret in a log line never leaves the host.
+ */
+export interface LogLinePattern {
+  readonly pattern: string;
+  /** `grep -i`: letters match in either case. */
+  readonly ignoreCase: boolean;
+  /** The runbook line the pattern comes from (its grep, or the metric it measures). */
+  readonly source: RunbookLine;
+}
+
+/** An alert on counted log lines: how urgent, and the runbook's words for that urgency. */
+export interface LogAlertDefinition {
+  readonly severity: AlertSeverity;
+  /** The runbook's priority (`P0`, `P1`), where it sets one: an alert label. */
+  readonly priority?: string;
+  /** The runbook section an operator follows when the alert fires. */
+  readonly procedure?: string;
+  readonly source: RunbookLine;
+}
+
+/** A database error the backend logs: counted, and alerted on from its first line in five minutes. */
+export interface DatabaseLogErrorDefinition {
+  /** Lower camel case key: the metric's name (`poolExhausted` counts `backend_log_database_pool_exhausted_lines_total`). */
+  readonly name: string;
+  /** The alert's name. */
+  readonly alert: string;
+  /** What the line means, for the alert's summary. */
+  readonly what: string;
+  readonly line: LogLinePattern;
+  readonly alertOn: LogAlertDefinition;
+}
+
+/**
+ * Metrics counted from the backend's own log lines (mtail beside the app, reading the lines Docker
+ * keeps for `docker logs`), for what a runbook monitors but the app exports no metric for: failed
+ * payments, database connection errors. Counts of lines, not the app's own counters.
+ */
+export interface BackendLogMetricsDefinition {
+  readonly payments?: {
+    /** A line about a payment (the runbook's grep for payment logs). */
+    readonly line: LogLinePattern;
+    /** A payment line that also reports a failure (counted as failed even if it also says success). */
+    readonly failure: LogLinePattern;
+    /**
+     * A payment line that reports a success. Lines that say neither (an attempt starting, a webhook
+     * received) count as payment lines only: "every payment failed" means failures and no success, not
+     * failures and no other line.
+     */
+    readonly success: LogLinePattern;
+    /** Failed payment lines above this percentage of the failed and succeeded ones. */
+    readonly errorRate: LogAlertDefinition & { readonly thresholdPercent: number };
+    /** Every payment line failing: payments completely down, as far as the log can tell. */
+    readonly down: LogAlertDefinition;
+  };
+  /** Lines the runbook greps for when it investigates (`error|exception|timeout`): counted for the dashboard. */
+  readonly errors?: LogLinePattern;
+  readonly database?: readonly DatabaseLogErrorDefinition[];
+}
+
 /** A proxy route: requests under `path` go to `service`. */
 export interface ProxyRoute {
   readonly path: string;
@@ -207,6 +270,8 @@ export interface AppDefinition {
   readonly healthEndpoints: readonly string[];
   /** Third-party services the runbook checks the app can reach: probed by its blackbox exporter. */
   readonly externalServices?: readonly ExternalServiceDefinition[];
+  /** Metrics counted from the backend's log lines (an mtail exporter), where the app opts in. */
+  readonly backendLogMetrics?: BackendLogMetricsDefinition;
   /** What the runbook requires, with the line each requirement comes from (enforced by the policy pack). */
   readonly requirements: AppRequirements;
 }

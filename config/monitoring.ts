@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { catalog, catalogIds, type AppDefinition } from "../apps";
+import type { BackendLogMetricsDefinition } from "../apps/types";
 import { ALERT_SIGNAL_NAMES, ALERT_SIGNALS, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../policies/monitoring/signals";
 import { DEFAULTS } from "./defaults";
 import { externalProbeProblems, externalProbesSchema, resolveExternalProbes, type ExternalProbeSpec } from "./externalProbes";
@@ -143,6 +144,8 @@ export interface MonitoringSpec {
   readonly alerts: Readonly<Partial<Record<AlertSignal, AlertThreshold>>>;
   /** The third-party services the blackbox exporter probes: those of the catalog the stack gives a URL for. */
   readonly externalProbes: readonly ExternalProbeSpec[];
+  /** Metrics counted from the backend's log lines, where the app's catalog entry defines them (`backendLogMetrics`). */
+  readonly backendLog?: BackendLogMetricsDefinition;
   readonly receivers: Readonly<Record<AlertSeverity, ChannelSpec>>;
   readonly smtp?: SmtpSpec;
 }
@@ -248,6 +251,7 @@ export function resolveMonitoring(def: AppDefinition, config: MonitoringConfig |
     slo: { ...MONITORING_DEFAULTS.slo, ...Object.fromEntries(Object.entries(config?.slo ?? {}).filter(([, v]) => v !== undefined)) },
     alerts,
     externalProbes: resolveExternalProbes(def, config?.externalProbes),
+    ...(def.backendLogMetrics && { backendLog: def.backendLogMetrics }),
     receivers: { critical: channel(alerting?.critical), warning: channel(alerting?.warning), info: channel(alerting?.info) },
     ...(smtp && {
       smtp: {

@@ -16,6 +16,9 @@ packages=(
   # Monitoring and alerts:
   # promtool (check config/rules, test rules), amtool and Alertmanager, the blackbox exporter.
   prometheus prometheus-alertmanager prometheus-blackbox-exporter
+  # mtail 3.0.0~rc50 (Debian 12): the backend log exporter's rendered program runs on json-file log
+  # lines; the version the deployed image pins (components/monitoring/mtail-image/Dockerfile).
+  mtail
 
   # Hosts and firewall:
   # iptables (the nft backend, as Debian's Docker hosts use) and iproute2: the host firewall under real
@@ -42,12 +45,13 @@ packages=(
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
 $SUDO service nginx stop >/dev/null 2>&1 || true
-# Monitoring and alerts: the packages start Prometheus (9090), Alertmanager (9093) and the blackbox
-# exporter (9115) as services where the init system allows it; the tests run their own on 127.0.0.1.
+# Monitoring and alerts: the packages start Prometheus (9090), Alertmanager (9093), the blackbox
+# exporter (9115) and mtail (3903) as services where the init system allows it; the tests run their
+# own on 127.0.0.1.
 # Connection pooling: the package starts PgBouncer (6432) where the init system allows it; the tests run their own.
 $SUDO service pgbouncer stop >/dev/null 2>&1 || true
-for service in prometheus prometheus-alertmanager prometheus-blackbox-exporter; do
+for service in prometheus prometheus-alertmanager prometheus-blackbox-exporter mtail; do
   $SUDO service "$service" stop >/dev/null 2>&1 || true
 done
 echo "test tools: $(nginx -v 2>&1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), $(openssl version | cut -d' ' -f1-2)"
-echo "monitoring tools: $(promtool --version 2>&1 | head -n 1 | cut -d' ' -f1-3), $(amtool --version 2>&1 | head -n 1 | cut -d' ' -f1-3), $(prometheus-blackbox-exporter --version 2>&1 | head -n 1 | cut -d' ' -f1-3)"
+echo "monitoring tools: $(promtool --version 2>&1 | head -n 1 | cut -d' ' -f1-3), $(amtool --version 2>&1 | head -n 1 | cut -d' ' -f1-3), $(prometheus-blackbox-exporter --version 2>&1 | head -n 1 | cut -d' ' -f1-3), $(mtail --version 2>&1 | head -n 1 | cut -d' ' -f1-3)"

@@ -6,8 +6,10 @@
  */
 import { stringify } from "yaml";
 import { ALERT_SIGNALS, DEPENDENCY_LABEL, SIGNAL_LABEL, type AlertSeverity, type AlertSignal, type AlertThreshold } from "../../policies/monitoring/signals";
+import type { BackendLogMetricsDefinition } from "../../apps/types";
 import { BACKUP_METRICS } from "../backups/metrics";
 import { IMAGE_SCAN_METRICS } from "../maintenance/imageScan";
+import { BACKEND_LOG, BACKEND_LOG_METRICS, databaseErrorMetric } from "./backendLogProgram";
 import { externalJob } from "./prometheusConfig";
 import { JOBS, PROXY_METRICS, SIGNAL_MODELS, counter, gauge, num, selector, type InputSeries, type Labels } from "./signalModels";
 
@@ -28,9 +30,19 @@ export interface AlertRulesSpec {
   readonly cache: boolean;
   /** Third-party services probed: one rule each, firing when the probe has failed for its duration. */
   readonly externalProbes?: readonly { readonly name: string; readonly displayName: string; readonly url: string; readonly forMinutes: number; readonly severity: AlertSeverity; readonly procedure?: string }[];
+  /** Metrics counted from the backend's log lines (mtail), where the app's catalog defines them. */
+  readonly backendLog?: BackendLogMetricsDefinition;
   /** Where an operator reads what to do: the app's section of docs/operations.md. */
   readonly docsUrl: string;
 }
+
+/**
+ * Windows and guards of the rules on the backend's log lines. The runbook gives the 10 % and the
+ * priorities, no window: ten minutes of payment lines, so a marketplace with a few payments an hour is
+ * judged on more than one of them; an error rate needs at least five payments with an outcome (failed or
+ * succeeded) in the window, and "completely down" at least three failed ones and no successful one.
+ */
+export const BACKEND_LOG_RULES = { paymentWindowMinutes: 10, errorRateForMinutes: 5, minPaymentLines: 5, downMinFailures: 3, databaseWindowMinutes: 5 } as const;
 
 /** What a rule's tests are made of. `minutes`: how long the series run; `at`: the minute the test evaluates. */
 export interface Fixture {
@@ -142,6 +154,77 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
     rules.push(
       rule("runbook", info.alert, `${SIGNAL_MODELS[signal].value(app)} > ${num(t.threshold)}`, t.forMinutes, t.severity, `${info.what} above ${num(t.threshold)}${info.unit === "%" ? "%" : ` ${info.unit}`}${duration}`, t.procedure, threshold(signal, t, app), { [SIGNAL_LABEL]: signal }),
     );
+  }
+
+  // The backend's log lines (mtail): failed payments and database connection errors.
+  const log = spec.backendLog;
+  if (log) {
+    const series = { instance: `backend-log-exporter:${BACKEND_LOG.port}`, job: JOBS.backendLog, prog: BACKEND_LOG.programFile };
+    const sel = (metric: string) => `${metric}{job="${JOBS.backendLog}"}`;
+    const R = BACKEND_LOG_RULES;
+    const priority = (p?: string): Labels => (p ? { priority: p } : {});
+    if (log.payments) {
+      const p = log.payments;
+      const w = `${R.paymentWindowMinutes}m`;
+      const rate = (m: string) => `sum(rate(${sel(m)}[${w}]))`;
+      const increase = (m: string) => `sum(increase(${sel(m)}[${w}]))`;
+      // Lines in the window, exactly: increase() extrapolates, and on a short series (mtail restarted with a
+      // release) 4 lines can read as 5. A series younger than the window counts from its start; across a
+      // counter reset the count is negative and the guard holds back.
+      const count = (m: string) => `sum((${sel(m)} - ${sel(m)} offset ${w}) or ${sel(m)})`;
+      const failed = selector(BACKEND_LOG_METRICS.paymentFailed, series);
+      const succeeded = selector(BACKEND_LOG_METRICS.paymentSucceeded, series);
+      // `perMinute` payment outcomes a minute, `share` of them failed, the rest succeeded.
+      const lines = (share: number, m: number, perMinute = 60): InputSeries[] => [
+        { series: failed, values: counter(perMinute * share, m) },
+        { series: succeeded, values: counter(perMinute * (1 - share), m) },
+      ];
+      const t = p.errorRate.thresholdPercent;
+      rules.push(
+        rule("runbook", "PaymentErrorRateHigh",
+          `100 * ${rate(BACKEND_LOG_METRICS.paymentFailed)} / (${rate(BACKEND_LOG_METRICS.paymentFailed)} + ${rate(BACKEND_LOG_METRICS.paymentSucceeded)}) > ${num(t)} and ${count(BACKEND_LOG_METRICS.paymentFailed)} + ${count(BACKEND_LOG_METRICS.paymentSucceeded)} >= ${R.minPaymentLines}`,
+          R.errorRateForMinutes, p.errorRate.severity, `more than ${num(t)}% of the backend's payment log lines with an outcome report a failure (${w})`, p.errorRate.procedure, {
+            firing: (m) => ({ series: lines(0.5, m), labels: {}, lag: 1 }),
+            justPast: (m) => ({ series: lines((t * 1.02) / 100, m), labels: {} }),
+            quiet: (m, at) => [
+              lines((t * 0.98) / 100, m),
+              // A quiet hour: the window's only two payments both failed. The guard keeps it from paging.
+              [
+                { series: failed, values: `0+0x${at - 2} 1 2+0x${m - at}` },
+                { series: succeeded, values: gauge(0, m) },
+              ],
+            ],
+            settle: 1,
+          }, priority(p.errorRate.priority)),
+        // Payments failing and none succeeding. No payment line at all is not "down" (a quiet hour looks
+        // the same): a backend that logs nothing is the health probe's and the target's alerts.
+        rule("runbook", "PaymentsDown", `${count(BACKEND_LOG_METRICS.paymentFailed)} >= ${R.downMinFailures} and ${increase(BACKEND_LOG_METRICS.paymentSucceeded)} == 0`, 0, p.down.severity,
+          `the backend logged ${R.downMinFailures} or more failed payments and no successful one in the last ${w}`, p.down.procedure, {
+            firing: (m) => ({ series: lines(1, m, 1), labels: {}, lag: R.downMinFailures }),
+            justPast: (m) => ({ series: lines(1, m, 1), labels: {} }),
+            quiet: (m, at) => [
+              // Failing, but one payment succeeded in the window.
+              [
+                { series: failed, values: counter(1, m) },
+                { series: succeeded, values: `0+0x${at - 2} 1+0x${m - at + 1}` },
+              ],
+              // Fewer failed lines than the guard.
+              [
+                { series: failed, values: `0 1 2+0x${m - 2}` },
+                { series: succeeded, values: gauge(0, m) },
+              ],
+            ],
+            settle: R.downMinFailures,
+          }, priority(p.down.priority)),
+      );
+    }
+    for (const d of log.database ?? []) {
+      const metric = databaseErrorMetric(d.name);
+      rules.push(
+        rule("runbook", d.alert, `sum(increase(${sel(metric)}[${R.databaseWindowMinutes}m])) > 0`, 0, d.alertOn.severity, `${d.what} (a backend log line in the last ${R.databaseWindowMinutes}m)`, d.alertOn.procedure,
+          condition(selector(metric, series), {}, (m) => `0 1+0x${m - 1}`, (m) => gauge(0, m), 1), priority(d.alertOn.priority)),
+      );
+    }
   }
 
   // Every app: targets, the health probes through the proxy, containers, backups, disks.

@@ -6,8 +6,10 @@
  * thresholds, from the same MonitoringSpec the rules come from.
  */
 import { stringify } from "yaml";
+import type { BackendLogMetricsDefinition } from "../../apps/types";
 import type { AlertSignal, AlertThreshold } from "../../policies/monitoring/signals";
 import { BACKUP_METRICS } from "../backups/metrics";
+import { BACKEND_LOG_METRICS, databaseErrorMetric } from "./backendLogProgram";
 import { JOBS, PROXY_METRICS, SIGNAL_MODELS } from "./signalModels";
 
 /** The data source's uid: every panel names it. */
@@ -27,6 +29,8 @@ export interface GrafanaSpec {
   readonly scrapeIntervalSeconds: number;
   readonly alerts: Readonly<Partial<Record<AlertSignal, AlertThreshold>>>;
   readonly postgres: boolean;
+  /** Counted backend log lines (mtail): panels of payments and database errors on the API dashboard. */
+  readonly backendLog?: BackendLogMetricsDefinition;
 }
 
 export function renderGrafanaDatasources(spec: Pick<GrafanaSpec, "prometheusUrl" | "scrapeIntervalSeconds">): string {
@@ -111,6 +115,42 @@ export function dashboardJson(app: GrafanaSpec, d: Dashboard): string {
 
 const line = (t: AlertThreshold | undefined, color: string): (readonly [number, string])[] => (t ? [[t.threshold, color]] : []);
 
+/** Panels of the backend's counted log lines: what the runbook's greps would show, per minute. */
+function backendLogPanels(log: BackendLogMetricsDefinition | undefined): PanelSpec[] {
+  if (!log) return [];
+  const perMinute = (metric: string) => `sum(increase(${metric}{job="${JOBS.backendLog}"}[5m])) / 5`;
+  const panels: PanelSpec[] = [];
+  if (log.payments) {
+    const rate = (m: string) => `sum(rate(${m}{job="${JOBS.backendLog}"}[10m]))`;
+    panels.push(
+      {
+        title: "Payment log lines a minute (all, failed, succeeded)",
+        unit: "short",
+        targets: [
+          { expr: perMinute(BACKEND_LOG_METRICS.payments), legend: "all" },
+          { expr: perMinute(BACKEND_LOG_METRICS.paymentFailed), legend: "failed" },
+          { expr: perMinute(BACKEND_LOG_METRICS.paymentSucceeded), legend: "succeeded" },
+        ],
+      },
+      {
+        title: "Failed payments, % of failed and succeeded (10m)",
+        unit: "percent",
+        targets: [{ expr: `100 * ${rate(BACKEND_LOG_METRICS.paymentFailed)} / (${rate(BACKEND_LOG_METRICS.paymentFailed)} + ${rate(BACKEND_LOG_METRICS.paymentSucceeded)})`, legend: "failed" }],
+        thresholds: [[log.payments.errorRate.thresholdPercent, "red"]],
+      },
+    );
+  }
+  if (log.database?.length) {
+    panels.push({ title: "Database errors in the backend log, a minute", unit: "short", targets: log.database.map((d) => ({ expr: perMinute(databaseErrorMetric(d.name)), legend: d.name })) });
+  }
+  panels.push({
+    title: "Backend log lines a minute",
+    unit: "short",
+    targets: [{ expr: perMinute(BACKEND_LOG_METRICS.lines), legend: "all" }, ...(log.errors ? [{ expr: perMinute(BACKEND_LOG_METRICS.errors), legend: log.errors.pattern }] : [])],
+  });
+  return panels;
+}
+
 /** The app's dashboards; uids `system`, `api` and `backups` (the Handwork runbook links /d/system and /d/api). */
 export function grafanaDashboards(app: GrafanaSpec): Dashboard[] {
   const a = app.alerts;
@@ -152,6 +192,7 @@ export function grafanaDashboards(app: GrafanaSpec): Dashboard[] {
         { title: "Average response time", unit: "s", targets: [{ expr: value("latencyAverage"), legend: "average" }], thresholds: line(a.latencyAverage, "orange") },
         { title: "Health probes through the proxy", unit: "short", targets: [{ expr: `probe_success{job="${JOBS.health}"}`, legend: "{{instance}}" }] },
         { title: "Scrape targets up", unit: "short", targets: [{ expr: "sum by (job) (up)", legend: "{{job}}" }] },
+        ...backendLogPanels(app.backendLog),
       ],
     },
     {

@@ -2,7 +2,9 @@
  * Monitoring: one app's Prometheus, Alertmanager and Grafana on its Docker host, with the node
  * exporter (and the backup jobs' textfile directory), cAdvisor, the blackbox exporter probing every
  * health endpoint through the proxy, the proxy's nginx and request-log exporters, and the exporter
- * of each stateful service the app runs. Alert rules come from the app's runbook thresholds.
+ * of each stateful service the app runs, and, where the app's catalog counts log lines, mtail reading
+ * the backend replicas' json-file logs read-only (backendLogProgram.ts). Alert rules come from the
+ * app's runbook thresholds.
  *
  * Everything sits on the app's internal network (the exporters of the proxy in its network
  * namespace, where nginx sends them its log lines and stub_status on 127.0.0.1). The three UIs also
@@ -21,6 +23,7 @@ import type { AppStack } from "../app/appStack";
 import type { AppSecrets } from "../secrets/appSecrets";
 import { renderAlertRules } from "./alertRules";
 import { renderAlertmanagerConfig, renderBootstrapAlertmanagerConfig } from "./alertmanagerConfig";
+import { BACKEND_LOG, BACKEND_LOG_IMAGE, backendLogFiles, renderBackendLogProgram } from "./backendLogProgram";
 import { renderBlackboxConfig } from "./blackboxConfig";
 import { CloudAlarms } from "./cloudAlarms";
 import { renderAlertmanagerConfigScript, renderGrafanaPasswordScript, renderToolsScript, TOOLS_PATH } from "./deployScripts";
@@ -34,7 +37,7 @@ export interface MonitoringArgs {
   /** The app, resolved from the catalog and the stack; `app.monitoring` must be set. */
   readonly app: AppSpec;
   /** What the app runs: its host's provider, internal network, proxy, database and cache. */
-  readonly stack: Pick<AppStack, "provider" | "internalNetwork" | "proxy" | "database" | "cache"> & Partial<Pick<AppStack, "healthGate" | "pooler">>;
+  readonly stack: Pick<AppStack, "provider" | "internalNetwork" | "proxy" | "database" | "cache"> & Partial<Pick<AppStack, "healthGate" | "pooler" | "backendReplicas">>;
   /** Grafana's admin password; for PostgreSQL, the login roles (the exporter connects as the active one). */
   readonly secrets: Pick<AppSecrets, "grafanaAdminPassword" | "database">;
   /** The AWS instance the app runs on, where it has one: CloudWatch alarms and an SNS topic. */
@@ -49,6 +52,9 @@ export function validateMonitoringArgs(args: MonitoringArgs): MonitoringSpec {
   if (!args.secrets.grafanaAdminPassword) throw new Error("`secrets.grafanaAdminPassword` must be given: Grafana never runs on its default admin password");
   if (args.app.database.engine === "postgres" && (!args.stack.database || !args.secrets.database)) {
     throw new Error("`stack.database` and `secrets.database` must be given for a PostgreSQL app: its exporter connects to it");
+  }
+  if (monitoring.backendLog && !args.stack.backendReplicas?.length) {
+    throw new Error(`\`stack.backendReplicas\` must be given: ${args.app.id} counts its backend's log lines, read from each replica's log file`);
   }
   for (const [image, ref] of Object.entries({ ...DEFAULTS.images, ...args.images })) {
     if (!/:[A-Za-z0-9_][A-Za-z0-9_.-]*$|@sha256:[0-9a-f]{64}$/.test(ref) || /:latest$/.test(ref)) throw new Error(`\`images.${image}\` must be pinned to a tag or digest (got ${ref})`);
@@ -85,7 +91,10 @@ export class Monitoring extends pulumi.ComponentResource {
     this.network = new docker.Network(`${name}-net`, { internal: false, labels }, child);
     const volume = (key: string) => new docker.Volume(`${name}-${key}`, { labels }, stateOpts);
     this.volumes = { "prometheus-data": volume("prometheus-data"), "grafana-data": volume("grafana-data"), tools: volume("tools") };
-    const image = (key: keyof typeof images) => new docker.RemoteImage(`${name}-${key}-image`, { name: images[key], keepLocally: true }, child);
+    // mtail has no published image: the default one is built on the host (a stack's own image is pulled).
+    const build = (key: keyof typeof images) => key === "backend-log-exporter" && images[key] === DEFAULTS.images[key];
+    const image = (key: keyof typeof images) =>
+      new docker.RemoteImage(`${name}-${key}-image`, { name: images[key], keepLocally: true, ...(build(key) && { build: { context: BACKEND_LOG_IMAGE.context } }) }, child);
 
     // BusyBox for the health checks of the exporters built FROM scratch.
     const busybox = image("busybox");
@@ -147,6 +156,20 @@ export class Monitoring extends pulumi.ComponentResource {
     run("nginx-exporter", { command: [`--nginx.scrape-uri=http://127.0.0.1:80${STUB_STATUS_PATH}`] });
     const latency = [spec.alerts.latencyAverage?.threshold, spec.alerts.latencyP95?.threshold].filter((t): t is number => t !== undefined);
     run("proxy-log-exporter", { command: ["-config-file", PATHS.proxyLogConfig], uploads: [{ file: PATHS.proxyLogConfig, content: renderProxyLogExporterConfig(latency) }] });
+    if (spec.backendLog) {
+      // The backend replicas' json-file logs, read-only: a new release's replicas (new ids) give mtail a
+      // new command, and the new mtail starts before the old one goes (it reads from the files' end).
+      const files = pulumi.all(stack.backendReplicas!.map((c) => c.id)).apply((ids) => backendLogFiles(ids).join(","));
+      run(
+        "backend-log-exporter",
+        {
+          command: [`--progs=${BACKEND_LOG.programDir}`, pulumi.interpolate`--logs=${files}`, `--port=${BACKEND_LOG.port}`, "--logtostderr"],
+          volumes: [{ hostPath: BACKEND_LOG.dockerContainers, containerPath: BACKEND_LOG.dockerContainers, readOnly: true }],
+          uploads: [{ file: PATHS.backendLogProgram, content: renderBackendLogProgram(spec.backendLog, app.id) }],
+        },
+        { dependsOn: [...stack.backendReplicas!] },
+      );
+    }
     if (postgres && app.database.engine === "postgres") {
       const db = app.database;
       // The active login role of this rotation window: the owner loses its password once the release is

@@ -4,6 +4,7 @@
  */
 import type { ResourceLimits } from "../../apps/types";
 import type { HealthcheckSpec } from "../app/containerDefaults";
+import { BACKEND_LOG } from "./backendLogProgram";
 import { TOOLS_PATH } from "./deployScripts";
 import { PROXY_LOG } from "./proxyLogExporterConfig";
 
@@ -16,6 +17,7 @@ export type MonitoringService =
   | "blackbox"
   | "nginx-exporter"
   | "proxy-log-exporter"
+  | "backend-log-exporter"
   | "postgres-exporter"
   | "pgbouncer-exporter"
   | "redis-exporter";
@@ -32,6 +34,11 @@ export const DEFAULTS = {
     blackbox: "prom/blackbox-exporter:v0.25.0",
     "nginx-exporter": "nginx/nginx-prometheus-exporter:1.3.0",
     "proxy-log-exporter": "quay.io/martinhelmich/prometheus-nginxlog-exporter:v1.11.0",
+    /**
+     * mtail, built on the Docker host from BACKEND_LOG_IMAGE (Debian 12's package, the version the tests
+     * run): google/mtail publishes binaries, no image.
+     */
+    "backend-log-exporter": "runbook/mtail:3.0.0-rc50-debian12",
     "postgres-exporter": "quay.io/prometheuscommunity/postgres-exporter:v0.15.0",
     // Reads PGBOUNCER_EXPORTER_CONNECTION_STRING (kingpin `.Envar`), so the stats password is never on its command line.
     "pgbouncer-exporter": "quay.io/prometheuscommunity/pgbouncer-exporter:v0.12.1",
@@ -48,6 +55,7 @@ export const DEFAULTS = {
     blackbox: { cpus: 0.25, memoryMb: 128 },
     "nginx-exporter": { cpus: 0.25, memoryMb: 128 },
     "proxy-log-exporter": { cpus: 0.25, memoryMb: 128 },
+    "backend-log-exporter": { cpus: 0.25, memoryMb: 128 },
     "postgres-exporter": { cpus: 0.25, memoryMb: 128 },
     "pgbouncer-exporter": { cpus: 0.25, memoryMb: 128 },
     "redis-exporter": { cpus: 0.25, memoryMb: 128 },
@@ -69,6 +77,7 @@ export const PORTS: Readonly<Record<MonitoringService, number>> = {
   blackbox: 9115,
   "nginx-exporter": 9113,
   "proxy-log-exporter": PROXY_LOG.exporterPort,
+  "backend-log-exporter": BACKEND_LOG.port,
   "postgres-exporter": 9187,
   "pgbouncer-exporter": 9127,
   "redis-exporter": 9121,
@@ -88,6 +97,7 @@ export const PATHS = {
   grafanaData: "/var/lib/grafana",
   blackboxConfig: "/etc/blackbox_exporter/config.yml",
   proxyLogConfig: "/etc/prometheus-nginxlog-exporter/config.yml",
+  backendLogProgram: `${BACKEND_LOG.programDir}/${BACKEND_LOG.programFile}`,
 } as const;
 
 const TIMING = { interval: "15s", timeout: "5s", retries: 5, startPeriod: "30s" } as const;
@@ -108,19 +118,25 @@ export const HEALTH_PATHS: Readonly<Record<MonitoringService, string>> = {
   blackbox: "/-/healthy",
   "nginx-exporter": "/metrics",
   "proxy-log-exporter": "/metrics",
+  "backend-log-exporter": "/metrics",
   "postgres-exporter": "/metrics",
   "pgbouncer-exporter": "/metrics",
   "redis-exporter": "/metrics",
 };
 
-/** The monitoring containers an app runs: the stack's exporters and UIs, and one exporter per stateful service. */
-export function monitoringServices(app: { readonly database: { readonly engine: string; readonly pooler?: unknown }; readonly cache?: unknown }): MonitoringService[] {
+/**
+ * The monitoring containers an app runs: the stack's exporters and UIs, one exporter per stateful
+ * service (PgBouncer's where the pooler is on), and the backend log exporter where the app's catalog
+ * entry counts log lines.
+ */
+export function monitoringServices(app: { readonly database: { readonly engine: string; readonly pooler?: unknown }; readonly cache?: unknown; readonly monitoring?: { readonly backendLog?: unknown } }): MonitoringService[] {
   return [
     "node-exporter",
     "cadvisor",
     "blackbox",
     "nginx-exporter",
     "proxy-log-exporter",
+    ...(app.monitoring?.backendLog !== undefined ? (["backend-log-exporter"] as const) : []),
     ...(app.database.engine === "postgres" ? (["postgres-exporter"] as const) : []),
     ...(app.database.engine === "postgres" && app.database.pooler ? (["pgbouncer-exporter"] as const) : []),
     ...(app.cache !== undefined ? (["redis-exporter"] as const) : []),

@@ -22,6 +22,8 @@ export const JOBS = {
   backend: "backend",
   nginx: "nginx",
   proxyLog: "proxy-log",
+  /** mtail, counting the backend's log lines (backendLogProgram.ts). */
+  backendLog: "backend-log",
   postgres: "postgres",
   pgbouncer: "pgbouncer",
   redis: "redis",

@@ -35,6 +35,7 @@ export function alertRulesSpec(app: AppSpec): AlertRulesSpec {
     pooler: app.database.engine === "postgres" && app.database.pooler !== undefined,
     cache: app.cache !== undefined,
     externalProbes: m.externalProbes,
+    ...(m.backendLog && { backendLog: m.backendLog }),
     docsUrl: operationsUrl(app.id),
   };
 }
@@ -69,6 +70,7 @@ export function prometheusSpec(app: AppSpec): PrometheusConfigSpec {
       blackbox: [serviceAddress("blackbox")],
       nginx: [serviceAddress("nginx-exporter")],
       "proxy-log": [serviceAddress("proxy-log-exporter")],
+      ...(m.backendLog && { "backend-log": [serviceAddress("backend-log-exporter")] }),
       ...(app.database.engine === "postgres" && { postgres: [serviceAddress("postgres-exporter")] }),
       ...(app.database.engine === "postgres" && app.database.pooler && { pgbouncer: [serviceAddress("pgbouncer-exporter")] }),
       ...(app.cache && { redis: [serviceAddress("redis-exporter")] }),
@@ -94,5 +96,6 @@ export function grafanaSpec(app: AppSpec): GrafanaSpec {
     scrapeIntervalSeconds: DEFAULTS.scrapeIntervalSeconds,
     alerts: m.alerts,
     postgres: app.database.engine === "postgres",
+    ...(m.backendLog && { backendLog: m.backendLog }),
   };
 }

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalog } from "../../apps";
-import type { Rule } from "../../apps/requirements";
+import type { Rule, RunbookLine } from "../../apps/requirements";
 import { REGENERATE_COMMAND, REQUIREMENTS_FILE, renderRequirementsFile } from "../../apps/requirementsData";
 import type { AppDefinition } from "../../apps/types";
 import { catalogProblems } from "../../apps/validate";
@@ -51,6 +51,33 @@ describe.each(apps)("the runbook requirements of %s", (_id, app) => {
       // A staging rule is the runbook's own: it says where.
       expect(rule.staging === undefined || rule.stagingSource !== undefined, `${app.id} ${name}: staging rule without stagingSource`).toBe(true);
     }
+  });
+
+  it("count log lines (backendLogMetrics) only with patterns that cite real lines of the app's runbook", () => {
+    const lines = fs.readFileSync(path.join(RUNBOOKS, app.runbook), "utf8").split("\n");
+    const log = app.backendLogMetrics;
+    const sources: [string, RunbookLine][] = [
+      ...(log?.payments
+        ? ([
+            ["payments.line", log.payments.line.source],
+            ["payments.failure", log.payments.failure.source],
+            ["payments.success", log.payments.success.source],
+            ["payments.errorRate", log.payments.errorRate.source],
+            ["payments.down", log.payments.down.source],
+          ] as [string, RunbookLine][])
+        : []),
+      ...(log?.errors ? ([["errors", log.errors.source]] as [string, RunbookLine][]) : []),
+      ...(log?.database ?? []).flatMap((d): [string, RunbookLine][] => [
+        [`database.${d.name}.line`, d.line.source],
+        [`database.${d.name}.alertOn`, d.alertOn.source],
+      ]),
+    ];
+    for (const [name, source] of sources) {
+      expect(lines[source.line - 1], `${app.id} ${name}: line ${source.line}`).toContain(source.quote);
+      expect(sectionOf(lines, source.line), `${app.id} ${name}: section`).toBe(source.section);
+    }
+    // Only Handwork's catalog entry opts in so far.
+    expect(sources.length > 0).toBe(app.id === "handwork");
   });
 
   it("do not contradict what the catalog deploys by default", () => {

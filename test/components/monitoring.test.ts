@@ -4,11 +4,15 @@
  * protected data volumes; the rules Prometheus is given; secrets only as secrets; and cloud alarms
  * only for an app on an AWS instance.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderAlertRules } from "../../components/monitoring/alertRules";
+import { BACKEND_LOG, BACKEND_LOG_IMAGE, renderBackendLogProgram } from "../../components/monitoring/backendLogProgram";
 import { CloudAlarms } from "../../components/monitoring/cloudAlarms";
 import { Monitoring, validateMonitoringArgs } from "../../components/monitoring/monitoring";
-import { monitoringServices, PATHS, UIS } from "../../components/monitoring/settings";
+import { DEFAULTS, monitoringServices, PATHS, UIS } from "../../components/monitoring/settings";
 import { alertRulesSpec } from "../../components/monitoring/specs";
 import { AppStack } from "../../components/app/appStack";
 import { AppSecrets, GRAFANA_PASSWORD_LENGTH } from "../../components/secrets/appSecrets";
@@ -144,6 +148,52 @@ describe.each(cases)("Monitoring %s", (_name, stack, id) => {
     // The app's Secrets Manager copies are AWS resources too; the monitoring's would be alarms or topics.
     expect(v.resources.filter((r) => /^aws:(cloudwatch|sns)\//.test(r.type))).toEqual([]);
     expect(v.resources.some((r) => r.type === "runbook:monitoring:CloudAlarms")).toBe(false);
+  });
+});
+
+describe.each(cases)("the backend log exporter of %s", (_name, stack, id) => {
+  const optsIn = id === "handwork";
+
+  it("runs mtail, a Prometheus job for it and its rules only where the app's catalog counts log lines (Handwork)", () => {
+    const v = view(stack, id);
+    expect(v.app.monitoring!.backendLog !== undefined).toBe(optsIn);
+    expect(v.service("backend-log-exporter") !== undefined).toBe(optsIn);
+    const prometheus = parse((inputs(v.service("prometheus")!)["uploads"] as { file: string; content: string }[]).find((u) => u.file === PATHS.prometheusConfig)!.content) as {
+      scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[];
+    };
+    const job = prometheus.scrape_configs.find((j) => j.job_name === "backend-log");
+    expect(job?.static_configs).toEqual(optsIn ? [{ targets: [`backend-log-exporter:${BACKEND_LOG.port}`] }] : undefined);
+    const rules = renderAlertRules(alertRulesSpec(v.app));
+    for (const alert of ["PaymentErrorRateHigh", "PaymentsDown", "BackendPoolExhausted", "DatabaseLocked", "DatabaseCannotOpen"]) expect(rules.includes(`alert: ${alert}\n`), alert).toBe(optsIn);
+  });
+
+});
+
+describe.each(cases.filter(([, , id]) => id === "handwork"))("the backend log exporter of %s, the app that counts its log lines", (_name, stack, id) => {
+  it("tails each backend replica's json-file log, from a read-only mount of Docker's containers directory, with the rendered program, after the replicas start", () => {
+    const v = view(stack, id);
+    const mtail = v.service("backend-log-exporter")!;
+    const i = inputs(mtail);
+    const replicas = v.resources.filter((r) => r.type === CONTAINER && (inputs(r)["labels"] as Labels).some((l) => l.label === "runbook.service" && l.value === "backend") && (inputs(r)["labels"] as Labels).some((l) => l.label === "runbook.app" && l.value === id));
+    expect(replicas).toHaveLength(v.app.backend.replicas);
+    const files = replicas.map((r) => `/var/lib/docker/containers/${r.name}-id/${r.name}-id-json.log`);
+    expect(i["command"]).toEqual([`--progs=${BACKEND_LOG.programDir}`, `--logs=${files.join(",")}`, `--port=${BACKEND_LOG.port}`, "--logtostderr"]);
+    expect(i["volumes"]).toEqual([{ hostPath: "/var/lib/docker/containers", containerPath: "/var/lib/docker/containers", readOnly: true }]);
+    expect(i["ports"] ?? []).toEqual([]);
+    expect((i["uploads"] as { file: string; content: string }[]).map((u) => [u.file, u.content])).toEqual([[PATHS.backendLogProgram, renderBackendLogProgram(v.app.monitoring!.backendLog!, id)]]);
+    for (const r of replicas) expect(mtail.dependencies, r.name).toContain(r.urn);
+    // A new mtail starts before the old one goes: no host port, no volume of its own.
+    expect(mtail.options.deleteBeforeReplace).toBe(false);
+  });
+
+  it("builds its pinned image on the host from the committed Dockerfile (google/mtail publishes no image), kept locally", () => {
+    const v = view(stack, id);
+    const image = v.children.find((r) => r.name === `${id}-monitoring-backend-log-exporter-image`)!;
+    expect(inputs(image)).toMatchObject({ name: DEFAULTS.images["backend-log-exporter"], keepLocally: true, build: { context: BACKEND_LOG_IMAGE.context } });
+    const dockerfile = fs.readFileSync(path.join(BACKEND_LOG_IMAGE.context, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/^FROM debian:12\.\d+-slim$/m);
+    expect(dockerfile).toContain("mtail=3.0.0~rc50-1+b6");
+    expect(DEFAULTS.images["backend-log-exporter"]).toBe("runbook/mtail:3.0.0-rc50-debian12");
   });
 });
 

@@ -12,6 +12,7 @@ import { catalog } from "../../apps";
 import { proxyNginxSpec, renderNginxConfig } from "../../components/app/nginxConfig";
 import { alertRules, renderAlertRules } from "../../components/monitoring/alertRules";
 import { RECEIVERS, renderAlertmanagerConfig, renderBootstrapAlertmanagerConfig } from "../../components/monitoring/alertmanagerConfig";
+import { backendLogProblems, databaseErrorMetric, renderBackendLogProgram } from "../../components/monitoring/backendLogProgram";
 import { renderBlackboxConfig } from "../../components/monitoring/blackboxConfig";
 import { dashboardJson, DATASOURCE_UID, grafanaDashboards, renderGrafanaDashboardProvider, renderGrafanaDatasources } from "../../components/monitoring/grafanaProvisioning";
 import { renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
@@ -211,5 +212,46 @@ describe("docs/operations.md, where every alert's summary sends the operator", (
       const documented = common.includes(`| \`${rule.alert}\` |`) || section(app.id).includes(`| \`${rule.alert}\` |`);
       expect(documented, `${app.id} ${rule.alert}`).toBe(true);
     }
+  });
+});
+
+describe("the backend log program (mtail), rendered from the catalog's patterns", () => {
+  const log = catalog["handwork"]!.backendLogMetrics!;
+
+  it("declares one counter per pattern, exports no label and captures nothing from a line", () => {
+    const program = renderBackendLogProgram(log, "handwork");
+    const counters = [...program.matchAll(/^counter (\S+)$/gm)].map((m) => m[1]);
+    expect(counters).toEqual([
+      "backend_log_lines_total",
+      "backend_log_continuation_lines_total",
+      "backend_log_error_lines_total",
+      "backend_log_payment_lines_total",
+      "backend_log_payment_failed_lines_total",
+      "backend_log_payment_succeeded_lines_total",
+      ...log.database!.map((d) => databaseErrorMetric(d.name)),
+    ]);
+    expect(databaseErrorMetric("poolExhausted")).toBe("backend_log_database_pool_exhausted_lines_total");
+    // No `by` (labels), no capture reference ($1, $name) in a statement: a line's text never becomes a label or a value.
+    const statements = program.split("\n").filter((l) => !l.trimStart().startsWith("#"));
+    expect(statements.join("\n")).not.toMatch(/\bby\b|\$\d|\$[a-z]/);
+    // The runbook's greps, case as the runbook has them: `grep -i` for payments, `grep -E` for errors.
+    expect(program).toContain("/(?i)payment|stripe|paypal/ {");
+    expect(program).toContain("/error|exception|timeout/ {");
+  });
+
+  it.each<[string, (l: typeof log) => typeof log, string]>([
+    ["an anchored pattern", (l) => ({ ...l, errors: { ...l.errors!, pattern: "^ERROR" } }), "errors.pattern must not be anchored: it matches inside the JSON line Docker writes"],
+    ["a pattern that matches a quote", (l) => ({ ...l, errors: { ...l.errors!, pattern: 'level="error"' } }), "errors.pattern must not match a quote or a backslash: JSON escapes them in the stored line"],
+    ["flags inside the pattern", (l) => ({ ...l, errors: { ...l.errors!, pattern: "(?i)error" } }), "errors.pattern must not set flags: use ignoreCase"],
+    ["a threshold of 100 %", (l) => ({ ...l, payments: { ...l.payments!, errorRate: { ...l.payments!.errorRate, thresholdPercent: 100 } } }), "payments.errorRate.thresholdPercent must be above 0 and below 100 (got 100)"],
+    ["a database name that is no metric name", (l) => ({ ...l, database: [{ ...l.database![0]!, name: "pool-exhausted" }] }), 'database[0].name must be lower camel case letters and digits (got "pool-exhausted")'],
+    ["a database error named twice", (l) => ({ ...l, database: [l.database![0]!, l.database![0]!] }), "database[1].name poolExhausted is given twice"],
+  ])("refuses %s, naming the key", (_label, change, message) => {
+    expect(backendLogProblems(change(log))).toEqual([message]);
+    expect(() => renderBackendLogProgram(change(log), "handwork")).toThrow(`\`backendLogMetrics\` of handwork: ${message}`);
+  });
+
+  it("accepts Handwork's patterns as they are", () => {
+    expect(backendLogProblems(log)).toEqual([]);
   });
 });

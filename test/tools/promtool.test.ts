@@ -127,6 +127,18 @@ describe("promtool on every app's rendered monitoring files", () => {
     expect(loose.output).toContain("alertname: DatabaseReplicaLagging");
   });
 
+  it.each<[string, (l: NonNullable<AlertRulesSpec["backendLog"]>) => NonNullable<AlertRulesSpec["backendLog"]>, string]>([
+    ["a payment error rate looser than the runbook's 10 %", (l) => ({ ...l, payments: { ...l.payments!, errorRate: { ...l.payments!.errorRate, thresholdPercent: 11 } } }), "alertname: PaymentErrorRateHigh"],
+    ["PaymentsDown softened to a warning", (l) => ({ ...l, payments: { ...l.payments!, down: { ...l.payments!.down, severity: "warning" } } }), "alertname: PaymentsDown"],
+    ["the pool-exhaustion rule watching another counter", (l) => ({ ...l, database: [{ ...l.database![0]!, name: "locked" }, ...l.database!.slice(1)] }), "alertname: BackendPoolExhausted"],
+  ])("fails the generated tests of Handwork's rules on its backend log lines when the rules have %s (the tests can fail)", async (_label, change, failure) => {
+    const handwork = alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "handwork")!);
+    const changed = { ...handwork, backendLog: change(handwork.backendLog!) };
+    const res = await promtoolAsync(["test", "rules", writeTests("handwork-log-changed", renderAlertRules(changed), handwork)]);
+    expect(res.status).not.toBe(0);
+    expect(res.output).toContain(failure);
+  });
+
   it("parses every dashboard panel's query (as recording rules for promtool), each panel naming the provisioned data source", () => {
     let queries = 0;
     for (const { name, app } of apps) {
