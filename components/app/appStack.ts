@@ -20,9 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   httpHealthcheck,
   longRunningSettings,
-  postgresHealthcheck,
   probeHeaders,
-  redisHealthcheck,
   shellHealthcheck,
 } from "./containerDefaults";
 import { reachableHost, type DeployCommand } from "./deployCommand";
@@ -31,26 +29,15 @@ import { validateArgs, type AppStackArgs } from "./appStackArgs";
 import { deployProxy } from "./proxy";
 import { composeCutover, serversHandover, stateVolume } from "../adoption/adoptionSteps";
 import { oneOffRunner, type OneOffRunner } from "./oneOff";
-import { deployReadReplicas, replicaEnv } from "./readReplicas";
+import { deployReadReplicas } from "./readReplicas";
 import { ConnectionPooler } from "../pooler/connectionPooler";
+import { DELETE_FIRST, REPLACE_FIRST, SECRET_ENV, deployStateServices } from "./stateServices";
 
 export { ROLE_LABEL, SERVICE_LABEL, type ContainerRole } from "./containerDefaults";
 export type { AppStackArgs } from "./appStackArgs";
 
 
-/** Mount path of the PostgreSQL and Redis data volumes. */
-const DATA_PATHS = { postgres: "/var/lib/postgresql/data", redis: "/data" } as const;
-
-/**
- * Containers whose environment carries secrets keep `envs` secret in the state's outputs too
- * (the policy pack checks for it: CrossGuard cannot see whether an input was a secret).
- */
-const SECRET_ENV: pulumi.CustomResourceOptions = { additionalSecretOutputs: ["envs"] };
-
-/** No host port, no data directory of its own: start the replacement first (zero downtime). */
-export const REPLACE_FIRST = { deleteBeforeReplace: false } as const;
-/** A host port or a data directory that two containers cannot share: remove the old one first. */
-export const DELETE_FIRST = { deleteBeforeReplace: true } as const;
+export { DELETE_FIRST, REPLACE_FIRST } from "./stateServices";
 
 export class AppStack extends pulumi.ComponentResource {
   /** The Docker provider of the app's host: components that run beside the app (monitoring) use it. */
@@ -145,60 +132,23 @@ export class AppStack extends pulumi.ComponentResource {
     // Adoption: the compose containers holding an adopted database or cache directory stop first.
     const serversHandedOver = serversHandover(name, app, volume, this);
 
-    // Database.
-    const dependsOnState: pulumi.Resource[] = Object.values(volumes);
-    if (app.database.engine === "postgres") {
-      const db = app.database;
-      const credentials = args.secrets.database;
-      if (!credentials) throw new Error("`secrets.database` must be given for a PostgreSQL app");
-      // The app connects as the login role of this rotation window (AppSecrets, DatabaseRoles).
-      const active = credentials.roles[credentials.activeSlot];
-      const dataVolume = volume("pgdata");
-      this.database = new docker.Container(
-        `${name}-db`,
-        {
-          image: image("db", db.image).imageId,
-          envs: [`POSTGRES_USER=${db.user}`, `POSTGRES_DB=${db.database}`, pulumi.secret(pulumi.interpolate`POSTGRES_PASSWORD=${credentials.bootstrapPassword}`)],
-          volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.postgres }],
-          networksAdvanced: [internal([ALIASES.database])],
-          ...longRunningSettings({ ...common, role: "database", service: "database", health: postgresHealthcheck(db.user, db.database), limits: db.limits }),
-        },
-        { ...child, ...SECRET_ENV, ...DELETE_FIRST, dependsOn: serversHandedOver },
-      );
-      dependsOnState.push(this.database);
-      // Direct to PostgreSQL: what the one-off steps (migrations, the release task) get, pooler or not.
-      secretEnv.push([
-        "DATABASE_URL",
-        pulumi.secret(pulumi.interpolate`postgresql://${active.name}:${active.password}@${ALIASES.database}:${db.port}/${db.database}`),
-      ]);
-      // Read replicas: where backends may send reads (DATABASE_URL, migrations, backups and the roles
-      // step stay on the primary). The app's code must read these to use them.
-      if (db.readReplicas > 0) {
-        const replicas = replicaEnv(db.readReplicas, active, db);
-        backendEnv.push(`DATABASE_REPLICA_HOSTS=${replicas.DATABASE_REPLICA_HOSTS}`);
-        secretEnv.push(["DATABASE_REPLICA_URL", replicas.DATABASE_REPLICA_URL]);
-      }
-    }
-
-    // Cache: an append-only file on a protected volume where Redis holds what the app needs after a
-    // restart (sessions, the RQ queue); a cache only keeps nothing.
-    if (app.cache) {
-      const persistent = app.cache.persistent;
-      const dataVolume = persistent ? volume("redis-data") : undefined;
-      this.cache = new docker.Container(
-        `${name}-redis`,
-        {
-          image: image("redis", app.cache.image).imageId,
-          command: persistent ? ["redis-server", "--appendonly", "yes"] : ["redis-server", "--save", "", "--appendonly", "no"],
-          ...(dataVolume && { volumes: [{ volumeName: dataVolume.name, containerPath: DATA_PATHS.redis }] }),
-          networksAdvanced: [internal([ALIASES.cache])],
-          ...longRunningSettings({ ...common, role: "cache", service: "cache", health: redisHealthcheck(), limits: app.cache.limits }),
-        },
-        { ...child, ...DELETE_FIRST, dependsOn: serversHandedOver },
-      );
-      dependsOnState.push(this.cache);
-      backendEnv.push(`REDIS_URL=redis://${ALIASES.cache}:${app.cache.port}/0`);
-    }
+    // Database and cache (stateServices.ts): the servers, and what the backends are told about them.
+    const backendVolumes = Object.values(volumes);
+    const state = deployStateServices(name, {
+      app,
+      secrets: args.secrets,
+      child,
+      common,
+      network: this.internalNetwork,
+      volume,
+      image,
+      after: serversHandedOver,
+    });
+    this.database = state.database;
+    this.cache = state.cache;
+    backendEnv.push(...state.env);
+    secretEnv.push(...state.secretEnv);
+    const dependsOnState: pulumi.Resource[] = [...backendVolumes, ...(state.database ? [state.database] : []), ...(state.cache ? [state.cache] : [])];
     const envs: pulumi.Input<string>[] = [...backendEnv, ...secretEnv.map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`))];
 
     // One-off containers of a backend image (migrations, the release task, and steps other areas run:
