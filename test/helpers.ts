@@ -1,12 +1,14 @@
 /** Shared test fixtures: the repo's stack files as specs, and ways to look into a planned run. */
 import { spawnSync } from "node:child_process";
+import { randomInt } from "node:crypto";
 import * as path from "node:path";
 import { PROJECT } from "../config/defaults";
 import { ConfigError } from "../config/errors";
 import { parseStackConfig, type RawConfig } from "../config/resolve";
 import { readStackFile } from "../config/sources";
 import type { StackSpec } from "../config/spec";
-import type { PlannedResource } from "../plan/mockRuntime";
+import type * as pulumi from "@pulumi/pulumi";
+import { mocks, type PlannedResource } from "../plan/mockRuntime";
 import { SECRET_SIG, SPECIAL_SIG_KEY } from "../plan/pulumiInternals";
 import { redactInputs } from "../plan/report";
 
@@ -62,4 +64,28 @@ export function problemsOf(raw: unknown): string[] {
     throw err;
   }
   return [];
+}
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * The plan's mocks, with @pulumi/random's RandomPassword as the provider behaves: one value per
+ * name, keepers and length, made once and kept (a new keeper, such as a rotation window, makes a new
+ * one). `made` holds every value made, for tests that look for a password where it must not be.
+ */
+export function keptRandomPasswords(): { mocks: pulumi.runtime.Mocks; made: ReadonlyMap<string, string> } {
+  const made = new Map<string, string>();
+  return {
+    made,
+    mocks: {
+      newResource: async (args) => {
+        const base = await mocks.newResource(args);
+        if (args.type !== "random:index/randomPassword:RandomPassword") return base;
+        const key = JSON.stringify([args.name, args.inputs["keepers"], args.inputs["length"]]);
+        if (!made.has(key)) made.set(key, Array.from({ length: Number(args.inputs["length"]) }, () => ALNUM[randomInt(ALNUM.length)]).join(""));
+        return { ...base, state: { ...base.state, result: made.get(key) } };
+      },
+      call: mocks.call,
+    },
+  };
 }

@@ -6,21 +6,19 @@
  * migrations, the release task, backups and the role step do not; no password or verifier is in
  * plain text anywhere (inputs, the uploaded pgbouncer.ini, the plan's output).
  */
-import { randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { databaseRoleNames } from "../../components/secrets/appSecrets";
 import { roleVerifier } from "../../components/secrets/scramVerifier";
 import { runPlan } from "../../plan/cli";
-import { mocks, runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
+import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
 import { SECRET_SIG, SPECIAL_SIG_KEY } from "../../plan/pulumiInternals";
 import { parseStackConfig } from "../../config/resolve";
 import { words } from "../../policies/runbook/rules";
-import { CONTAINER, isSecretWire, rawStackConfig, ROOT } from "../helpers";
+import { CONTAINER, isSecretWire, rawStackConfig, ROOT, keptRandomPasswords } from "../helpers";
 import { runLanguageHost, type HostRun } from "../program/languageHost";
 import type { StackOutputs } from "../../program";
 
@@ -43,19 +41,8 @@ const envValue = (envs: unknown, name: string): string | undefined => {
   return entry?.slice(name.length + 1);
 };
 
-/** @pulumi/random as the provider behaves: a value per set of keepers, kept. */
-const made = new Map<string, string>();
-const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const providerMocks: pulumi.runtime.Mocks = {
-  newResource: async (args) => {
-    const base = await mocks.newResource(args);
-    if (args.type !== "random:index/randomPassword:RandomPassword") return base;
-    const key = JSON.stringify([args.name, args.inputs["keepers"], args.inputs["length"]]);
-    if (!made.has(key)) made.set(key, Array.from({ length: Number(args.inputs["length"]) }, () => ALNUM[randomInt(ALNUM.length)]).join(""));
-    return { ...base, state: { ...base.state, result: made.get(key) } };
-  },
-  call: mocks.call,
-};
+/** @pulumi/random as the provider behaves (test/helpers.ts). */
+const { mocks: providerMocks, made } = keptRandomPasswords();
 
 /** The committed prod stack with the LMS's pooler turned on (FairLens and the reference app, also on PostgreSQL, left off). */
 function prodWithPooler(pooler: Record<string, unknown> = { enabled: true, defaultPoolSize: 10 }) {

@@ -12,19 +12,17 @@
  * SCRAM pass-through) and the replaced password is refused.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { windowStart } from "../../components/secrets/rotationWindow";
 import { POOLER_PATHS } from "../../components/pooler/pgbouncerConfig";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
-import { mocks, runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
+import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
 import { words } from "../../policies/runbook/rules";
 import { startPostgres, type Postgres } from "../backups/servers";
-import { isSecretWire, rawStackConfig } from "../helpers";
+import { isSecretWire, rawStackConfig, keptRandomPasswords } from "../helpers";
 import { freePort, requireTool, sleep, tempDir } from "../tools/realTools";
 
 const POOL_SIZE = 5;
@@ -36,19 +34,8 @@ const T0 = windowStart(12, 90) + 45 * DAY;
 const CLOCKS = { w0: T0, w1: T0 + 90 * DAY, w2: T0 + 180 * DAY } as const;
 type Clock = keyof typeof CLOCKS;
 
-/** @pulumi/random as the provider behaves: a value is made once per set of keepers, and kept. */
-const made = new Map<string, string>();
-const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const providerMocks: pulumi.runtime.Mocks = {
-  newResource: async (args) => {
-    const base = await mocks.newResource(args);
-    if (args.type !== "random:index/randomPassword:RandomPassword") return base;
-    const key = JSON.stringify([args.name, args.inputs["keepers"], args.inputs["length"]]);
-    if (!made.has(key)) made.set(key, Array.from({ length: Number(args.inputs["length"]) }, () => ALNUM[randomInt(ALNUM.length)]).join(""));
-    return { ...base, state: { ...base.state, result: made.get(key) } };
-  },
-  call: mocks.call,
-};
+/** @pulumi/random as the provider behaves (test/helpers.ts). */
+const { mocks: providerMocks, made } = keptRandomPasswords();
 const unwrap = (v: unknown): unknown => (isSecretWire(v) ? (v as { value: unknown }).value : v);
 
 /** Prod with the LMS's pooler on, a pool of 5, at a rotation clock. */

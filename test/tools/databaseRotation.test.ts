@@ -7,19 +7,17 @@
  * one: no connection may fail. The previous credential works until the next rotation, and an
  * incident rotation (generation bump) refuses both old credentials at once.
  */
-import { randomInt } from "node:crypto";
 import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { windowStart } from "../../components/secrets/rotationWindow";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
 import type { StackSpec } from "../../config/spec";
-import { mocks, runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
+import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
 import { words } from "../../policies/runbook/rules";
-import { isSecretWire, rawStackConfig } from "../helpers";
+import { isSecretWire, rawStackConfig, keptRandomPasswords } from "../helpers";
 import { freePort, requireTool, runScript, sleep, tempDir } from "./realTools";
 
 /** The newest PostgreSQL server Debian's `postgresql` package installed. */
@@ -35,19 +33,8 @@ const T0 = windowStart(12, 90) + 45 * DAY;
 const CLOCKS = { w0: [T0, 0], w1: [T0 + 90 * DAY, 0], w2: [T0 + 180 * DAY, 0], incident: [T0 + 180 * DAY, 1] } as const;
 type Clock = keyof typeof CLOCKS;
 
-/** @pulumi/random as the provider behaves: a value is made once per set of keepers, and kept. */
-const made = new Map<string, string>();
-const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const providerMocks: pulumi.runtime.Mocks = {
-  newResource: async (args) => {
-    const base = await mocks.newResource(args);
-    if (args.type !== "random:index/randomPassword:RandomPassword") return base;
-    const key = JSON.stringify([args.name, args.inputs["keepers"], args.inputs["length"]]);
-    if (!made.has(key)) made.set(key, Array.from({ length: Number(args.inputs["length"]) }, () => ALNUM[randomInt(ALNUM.length)]).join(""));
-    return { ...base, state: { ...base.state, result: made.get(key) } };
-  },
-  call: mocks.call,
-};
+/** @pulumi/random as the provider behaves (test/helpers.ts). */
+const { mocks: providerMocks } = keptRandomPasswords();
 
 const unwrap = (v: unknown): unknown => (isSecretWire(v) ? (v as { value: unknown }).value : v);
 const specAt = (now: number, bump: number): StackSpec => {
