@@ -13,7 +13,8 @@
  * - The counts go to the node exporter's textfile directory, with the time of the last scan that
  *   covered every image: `ImageVulnerabilitiesCritical` and `ImageScanStale` alert on them.
  * A scan that fails (no network for the database, the socket) fails the unit and leaves the time of
- * the last good scan as it was. Labels hold only the image reference and the severity.
+ * the last good scan as it was (0 when there was none, so the stale alert fires). Labels hold only the
+ * image's first tag (containers are made from image ids; the id when it has no tag) and the severity.
  */
 import { TEXTFILE_DIR } from "../backups/metrics";
 import { shellQuote } from "../shared/shell";
@@ -63,21 +64,26 @@ status=0
   echo "# TYPE ${IMAGE_SCAN_METRICS.vulnerabilities} gauge"
 } > "$work/metrics"
 while IFS= read -r image; do
+  # Containers are made from image ids: the label names the image by its first tag where it has one.
+  ref=$(docker image inspect -f '{{range .RepoTags}}{{.}} {{end}}' "$image" 2>/dev/null | awk '{ print $1 }')
+  [ -n "$ref" ] || ref=$image
   if ! docker run --rm -v /var/run/docker.sock:/var/run/docker.sock:ro -v "$cache:/root/.cache" ${trivy} image --quiet --scanners vuln --severity ${severities} --format template --template ${shellQuote(SEVERITY_TEMPLATE)} "$image" > "$work/found"; then
-    echo "$app: trivy could not scan $image" >&2
+    echo "$app: trivy could not scan $ref ($image)" >&2
     status=1
     continue
   fi
   summary=""
   for severity in ${SCANNED_SEVERITIES.join(" ")}; do
     n=$(grep -cx "$severity" "$work/found" || true)
-    printf '${IMAGE_SCAN_METRICS.vulnerabilities}{app="%s",image="%s",severity="%s"} %s\\n' "$app" "$image" "$severity" "$n" >> "$work/metrics"
+    printf '${IMAGE_SCAN_METRICS.vulnerabilities}{app="%s",image="%s",severity="%s"} %s\\n' "$app" "$ref" "$severity" "$n" >> "$work/metrics"
     summary="$summary $severity=$n"
   done
-  echo "$app: $image:$summary"
+  echo "$app: $ref:$summary"
 done < "$work/images"
 last=$(sed -n 's/^${IMAGE_SCAN_METRICS.lastSuccess}{app="[^"]*"} //p' "$metrics_dir/runbook_image_scan_$app.prom" 2>/dev/null || true)
 if [ "$status" = 0 ]; then last=$(date -u +%s); fi
+# Never a full scan yet, and this one failed: 0, so ImageScanStale fires rather than staying silent.
+[ -n "$last" ] || last=0
 if [ -n "$last" ]; then
   {
     echo "# HELP ${IMAGE_SCAN_METRICS.lastSuccess} When every image of the app was last scanned."

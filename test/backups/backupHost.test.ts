@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKUP_HOST_KEY } from "../../components/backups/backupScript";
 import { BACKUP_METRICS } from "../../components/backups/metrics";
 import { requireTool, tempDir } from "../tools/realTools";
-import { installJobs, metricValue, startS3, type Jobs, type S3Server } from "./servers";
+import { AWS, installJobs, metricValue, startS3, type Jobs, type S3Server } from "./servers";
 
 const APP = "fdts";
 let s3: S3Server;
@@ -80,5 +80,25 @@ describe("the host that takes an app's backups", () => {
     expect(restore.status, restore.stderr).toBe(0);
     expect(sqlite(fresh.db, "SELECT count(*) FROM notes")).toBe("250");
     expect(sqlite(fresh.db, "SELECT body FROM notes WHERE id = 1")).toBe("new1new1new1 1");
+  }, 300_000);
+
+  it("a backup that was running on the old host when the app moved never takes the claim back", () => {
+    const old = host("0ld2old2old2", 40);
+    expect(old.jobs.run("backup", ["--claim-host"], old.env).status).toBe(0);
+    // The deploy that moves the app claims the new host while the old host's backup is uploading: an aws CLI
+    // that, once the old backup's manifest is up, writes the new host's claim as the claim step would.
+    const dir = tempDir("host-move-aws");
+    const claim = path.join(dir, "claim");
+    fs.writeFileSync(claim, "new2new2new2 new-host 1\n");
+    const wrapper = path.join(dir, "aws");
+    fs.writeFileSync(
+      wrapper,
+      `#!/bin/sh\n${AWS} "$@"; rc=$?\ncase "$*" in *put-object*/manifest.txt*) ${AWS} --endpoint-url ${s3.endpoint} s3api put-object --bucket ${s3.bucket} --key ${APP}/${BACKUP_HOST_KEY} --body ${claim} >/dev/null ;; esac\nexit $rc\n`,
+      { mode: 0o755 },
+    );
+    const res = old.jobs.run("backup", ["--reason", "scheduled"], { ...old.env, ...old.jobs.withSettings({ SQLITE_PATH: old.db, AWS_CLI: wrapper }) });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`WARNING: the claim of ${APP}'s backups not refreshed`);
+    expect(claimed(), "still the new host's").toBe("new2new2new2");
   }, 300_000);
 });

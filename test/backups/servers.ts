@@ -116,7 +116,7 @@ export interface Jobs {
   readonly dir: string;
   readonly localDir: string;
   readonly metricsDir: string;
-  /** The jobs' database lock directory (RUNBOOK_LOCK_DIR), the test's own rather than /run/lock. */
+  /** The jobs' database lock directory (RUNBOOK_LOCK_DIR), the test's own rather than /run/runbook. */
   readonly lockDir: string;
   /** The environment the scripts run in (test S3 credentials, config dir, lock dir, this host's id), plus `extra`. */
   environment(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;

@@ -16,8 +16,11 @@ import { requireTool, runScript, tempDir } from "./realTools";
 const APP = "fdts";
 const BACKEND = "ghcr.io/example/fdts:2.4.1";
 const PROXY = "nginx:1.27.3-alpine";
+/** The program makes containers from image ids, so `docker ps` names the images by id. */
+const IDS: Record<string, string> = { [BACKEND]: "sha256:b4ckend0000000000000000000000000000000000000000000000000000000001", [PROXY]: "sha256:9r0xy00000000000000000000000000000000000000000000000000000000002" };
+const TAGS = Object.fromEntries(Object.entries(IDS).map(([tag, id]) => [id, tag]));
 
-/** A docker stand-in: `ps` prints the images (the backend twice: two replicas), `run` prints the findings of its last argument. */
+/** A docker stand-in: `ps` prints the containers' image ids (the backend twice: two replicas), `image inspect` an id's tags, `run` the findings of its last argument (an id). */
 function standIn(dir: string, findings: Record<string, string[] | "fail">, images: string[] = [BACKEND, PROXY, BACKEND]): { env: Record<string, string>; calls: () => string[][] } {
   const bin = path.join(dir, "bin");
   fs.mkdirSync(bin, { recursive: true });
@@ -30,9 +33,11 @@ const fs = require("node:fs");
 const args = process.argv.slice(2);
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");
 const findings = JSON.parse(fs.readFileSync(${JSON.stringify(path.join(dir, "findings.json"))}, "utf8"));
-if (args[0] === "ps") { process.stdout.write(${JSON.stringify(images.map((i) => `${i}\n`).join(""))}); process.exit(0); }
+const tags = ${JSON.stringify(TAGS)};
+if (args[0] === "ps") { process.stdout.write(${JSON.stringify(images.map((i) => `${IDS[i]}\n`).join(""))}); process.exit(0); }
+if (args[0] === "image" && args[1] === "inspect") { const t = tags[args[args.length - 1]]; if (!t) process.exit(1); process.stdout.write(t + " \\n"); process.exit(0); }
 if (args[0] === "run") {
-  const found = findings[args[args.length - 1]];
+  const found = findings[tags[args[args.length - 1]]];
   if (found === "fail") { process.stderr.write("FATAL failed to download vulnerability DB\\n"); process.exit(1); }
   process.stdout.write((found || []).map((s) => s + "\\n").join(""));
   process.exit(0);
@@ -61,7 +66,7 @@ describe("the weekly image scan (trivy through the docker CLI)", () => {
     expect(res.status, res.stderr).toBe(0);
     expect(docker.calls().find((c) => c[0] === "ps")).toEqual(["ps", "--filter", `label=runbook.app=${APP}`, "--format", "{{.Image}}"]);
     const runs = docker.calls().filter((c) => c[0] === "run");
-    expect(runs.map((c) => c[c.length - 1])).toEqual([BACKEND, PROXY]);
+    expect(runs.map((c) => c[c.length - 1]).sort()).toEqual([IDS[BACKEND], IDS[PROXY]].sort());
     for (const c of runs) {
       expect(c).toContain(TRIVY_IMAGE);
       expect(c[c.indexOf("--template") + 1]).toBe(SEVERITY_TEMPLATE);
@@ -89,12 +94,20 @@ describe("the weekly image scan (trivy through the docker CLI)", () => {
     standIn(dir, { [BACKEND]: ["CRITICAL"], [PROXY]: "fail" });
     const res = await runScript(renderImageScanScript({ appId: APP }), "", good.env);
     expect(res.status).not.toBe(0);
-    expect(res.stderr).toContain(`${APP}: trivy could not scan ${PROXY}`);
+    expect(res.stderr).toContain(`${APP}: trivy could not scan ${PROXY} (${IDS[PROXY]})`);
     const metrics = fs.readFileSync(file, "utf8");
     expect(lastSuccess(metrics), "the last full scan's time, for ImageScanStale").toBe(old);
     expect(sample(metrics, BACKEND, "CRITICAL"), "the image that was scanned is reported").toBe(1);
     expect(sample(metrics, PROXY, "CRITICAL")).toBeUndefined();
     expect(fs.readdirSync(path.join(dir, "textfile")).filter((f) => f.startsWith(".")), "no temporary file left").toEqual([]);
+  });
+
+  it("writes 0 as the last full scan when no scan has ever covered every image, so ImageScanStale fires", async () => {
+    const dir = tempDir("image-scan-never");
+    const docker = standIn(dir, { [BACKEND]: "fail", [PROXY]: [] });
+    const res = await runScript(renderImageScanScript({ appId: APP }), "", docker.env);
+    expect(res.status).not.toBe(0);
+    expect(lastSuccess(fs.readFileSync(path.join(dir, "textfile", `runbook_image_scan_${APP}.prom`), "utf8"))).toBe(0);
   });
 
   it("fails, naming the app, when no container of the app runs", async () => {
