@@ -84,13 +84,11 @@ last=$(sed -n 's/^${IMAGE_SCAN_METRICS.lastSuccess}{app="[^"]*"} //p' "$metrics_
 if [ "$status" = 0 ]; then last=$(date -u +%s); fi
 # Never a full scan yet, and this one failed: 0, so ImageScanStale fires rather than staying silent.
 [ -n "$last" ] || last=0
-if [ -n "$last" ]; then
-  {
-    echo "# HELP ${IMAGE_SCAN_METRICS.lastSuccess} When every image of the app was last scanned."
-    echo "# TYPE ${IMAGE_SCAN_METRICS.lastSuccess} gauge"
-    printf '${IMAGE_SCAN_METRICS.lastSuccess}{app="%s"} %s\\n' "$app" "$last"
-  } >> "$work/metrics"
-fi
+{
+  echo "# HELP ${IMAGE_SCAN_METRICS.lastSuccess} When every image of the app was last scanned."
+  echo "# TYPE ${IMAGE_SCAN_METRICS.lastSuccess} gauge"
+  printf '${IMAGE_SCAN_METRICS.lastSuccess}{app="%s"} %s\\n' "$app" "$last"
+} >> "$work/metrics"
 # A temporary file beside the target, then a rename: the node exporter never reads half a file.
 tmp="$metrics_dir/.runbook_image_scan_$app.prom.$$"
 cp "$work/metrics" "$tmp"
