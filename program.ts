@@ -10,6 +10,7 @@ import {
   BackupJobs,
   DatabaseOwnerLock,
   DatabaseRoles,
+  LogCollector,
   RecoveryReport,
   Monitoring,
   ReleaseRecord,
@@ -72,6 +73,10 @@ export interface AppOutputs {
   maintenance?: MaintenanceOutput;
   /** What the app runs: services, replicas, CPUs and memory per container, totals, and its host's memory. */
   capacity?: AppCapacity;
+
+  // Centralized logging:
+  /** Where every container's lines are kept on the app's host, and the receiver they are forwarded to. */
+  logs?: { readonly store: string; readonly forwardedTo?: string };
 
   // Adoption: outputs of that area go below this line.
   /** The docker-compose project this stack took over, and the existing Docker volume behind each state volume. */
@@ -158,9 +163,22 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     }
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
-    if (app.monitoring) {
-      const monitoring = new Monitoring(`${app.id}-monitoring`, { app, stack, secrets, ...(hosting.host.instance && { instance: hosting.host.instance }) }, opts);
-      outputs.monitoring = monitoring.endpoints;
+    const monitoring = app.monitoring ? new Monitoring(`${app.id}-monitoring`, { app, stack, secrets, ...(hosting.host.instance && { instance: hosting.host.instance }) }, opts) : undefined;
+    if (monitoring) outputs.monitoring = monitoring.endpoints;
+
+    // Centralized logging: after the app and its monitoring, whose containers' logs it follows.
+    if (app.logging) {
+      const logging = app.logging;
+      const containers = [
+        ...[stack.database, stack.cache, stack.pooler?.container, stack.proxy].filter((c) => c !== undefined),
+        ...stack.readReplicas,
+        ...stack.backendReplicas,
+        ...stack.frontends,
+        ...stack.workers,
+        ...Object.values(monitoring?.containers ?? {}),
+      ];
+      const collector = new LogCollector(`${app.id}-logs`, { app: { ...app, logging }, provider: stack.provider, containers }, opts);
+      outputs.logs = { store: collector.store, ...(logging.forward && { forwardedTo: `${logging.forward.address}:${logging.forward.port}` }) };
     }
 
     // Hosts and firewall: the firewall and the lockdown switch, after the proxy they govern.

@@ -13,3 +13,5 @@ export * from "./releases";
 export * from "./maintenance";
 // Connection pooling:
 export * from "./pooler";
+// Centralized logging:
+export * from "./logging";

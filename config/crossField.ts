@@ -14,6 +14,7 @@ import { releasesProblems } from "./releases";
 import { maintenanceProblems } from "./maintenance";
 import { readReplicasProblems } from "./readReplicas";
 import { poolerProblems } from "./pooler";
+import { loggingProblems } from "./logging";
 import { backendEnvSecretProblems } from "./envSecrets";
 import { hostProblem } from "./dockerHost";
 import type { RawProblem } from "./schema";
@@ -75,6 +76,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     }
     // Connection pooling:
     problems.push(...poolerProblems(appId, app, def.database.engine, def.displayName));
+    problems.push(...loggingProblems(appId, app));
     for (const svc of ["database", "cache"] as const) {
       if (objectAt(app, svc)?.["publishPort"] !== undefined) {
         add(at(svc, "publishPort"), `a ${svc} port is never published on the host; reach it through \`docker exec\` or an ssh tunnel`);

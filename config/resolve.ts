@@ -19,6 +19,7 @@ import { resolveReleases } from "./releases";
 import { resolveMaintenance } from "./maintenance";
 import { resolveReadReplicas } from "./readReplicas";
 import { resolvePooler, type PoolerSpec } from "./pooler";
+import { resolveLogging } from "./logging";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
@@ -222,6 +223,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     ...resolveMaintenance(def.id, app, cfg.apps, DEFAULTS.host),
     // Adoption:
     ...resolveAdoption(app.adopt),
+    // Centralized logging:
+    ...resolveLogging(app.logging),
   };
 }
 

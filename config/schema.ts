@@ -16,6 +16,7 @@ import { releasesKeys } from "./releases";
 import { maintenanceKeys } from "./maintenance";
 import { readReplicasSchema } from "./readReplicas";
 import { poolerSchema } from "./pooler";
+import { loggingKeys } from "./logging";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -98,6 +99,9 @@ const appConfig = z.strictObject({
 
   // Adoption:
   adopt: adoptSchema.optional(),
+
+  // Centralized logging (config/logging.ts):
+  ...loggingKeys,
 
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
   hostKey: z

@@ -16,6 +16,7 @@ import type { MonitoringSpec } from "./monitoring";
 import type { ReleasesSpec } from "./releases";
 import type { HostCapacitySpec, MaintenanceSpec } from "./maintenance";
 import type { PoolerSpec } from "./pooler";
+import type { LoggingSpec } from "./logging";
 
 export type Environment = "prod" | "staging";
 
@@ -199,6 +200,9 @@ export interface AppSpec {
   // Adoption: resolved settings of that area go below this line.
   /** A running docker-compose deployment this stack takes over (`apps.<id>.adopt`, config/adoption.ts). */
   readonly adoption?: AdoptionSpec;
+
+  /** The log collector and where it forwards (`apps.<id>.logging`, config/logging.ts); absent when off. */
+  readonly logging?: LoggingSpec;
 }
 
 /** A Route 53 A record: `address` for an existing host; a host the stack creates gives its elastic IP. */

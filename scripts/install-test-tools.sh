@@ -36,6 +36,12 @@ packages=(
   # is checked with `systemd-analyze calendar`); PostgreSQL for the upkeep jobs is the line above.
   sqlite3 systemd postgresql
 
+  # Centralized logging:
+  # rsyslog 8.2302 (Debian 12) and its TLS driver: the log collector's rendered config runs on json-file
+  # logs and forwards to a second rsyslogd; the version the collector's image pins
+  # (components/logging/rsyslog-image/Dockerfile).
+  rsyslog rsyslog-gnutls
+
   # Adoption:
 
   # Connection pooling:
@@ -46,11 +52,11 @@ $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 # The package may start a system nginx on port 80; the tests start their own on 127.0.0.1.
 $SUDO service nginx stop >/dev/null 2>&1 || true
 # Monitoring and alerts: the packages start Prometheus (9090), Alertmanager (9093), the blackbox
-# exporter (9115) and mtail (3903) as services where the init system allows it; the tests run their
+# exporter (9115), mtail (3903) and rsyslog as services where the init system allows it; the tests run their
 # own on 127.0.0.1.
 # Connection pooling: the package starts PgBouncer (6432) where the init system allows it; the tests run their own.
 $SUDO service pgbouncer stop >/dev/null 2>&1 || true
-for service in prometheus prometheus-alertmanager prometheus-blackbox-exporter mtail; do
+for service in prometheus prometheus-alertmanager prometheus-blackbox-exporter mtail rsyslog; do
   $SUDO service "$service" stop >/dev/null 2>&1 || true
 done
 echo "test tools: $(nginx -v 2>&1), shellcheck $(shellcheck --version | sed -n 's/^version: //p'), $(openssl version | cut -d' ' -f1-2)"

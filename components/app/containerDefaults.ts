@@ -96,7 +96,7 @@ export const ROLE_LABEL = "runbook.role";
 /** Label naming the service a container runs (`backend`, `worker:rq`...): how the pack finds a requirement's containers. */
 export const SERVICE_LABEL = "runbook.service";
 
-export type ContainerRole = "proxy" | "backend" | "frontend" | "admin" | "database" | "database-replica" | "cache" | "worker" | "monitoring" | "pooler";
+export type ContainerRole = "proxy" | "backend" | "frontend" | "admin" | "database" | "database-replica" | "cache" | "worker" | "monitoring" | "pooler" | "logging";
 
 /** How long `pulumi up` waits for a new container to report healthy before it fails. */
 export const WAIT_TIMEOUT_SECONDS = 180;

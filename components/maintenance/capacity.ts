@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ResourceLimits } from "../../apps/types";
 import type { AppSpec } from "../../config/spec";
 import { DEFAULTS as MONITORING, monitoringServices } from "../monitoring/settings";
+import { LOG_COLLECTOR, LOG_COLLECTOR_LIMITS } from "../logging/collectorConfig";
 
 export interface ServiceCapacity {
   readonly replicas: number;
@@ -48,6 +49,7 @@ export function capacityOf(app: AppSpec): AppCapacity {
   if (app.monitoring) {
     for (const name of monitoringServices(app)) services[`monitoring:${name}`] = service(1, MONITORING.limits[name]);
   }
+  if (app.logging) services[LOG_COLLECTOR.service] = service(1, LOG_COLLECTOR_LIMITS);
   const all = Object.values(services);
   const round = (n: number) => Math.round(n * 100) / 100;
   return {

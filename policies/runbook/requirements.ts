@@ -38,7 +38,7 @@ export interface Rule<T> {
  * A service of an app, as containers are labelled (`runbook.service`): `backend`, `frontend`,
  * `database`, `cache`, `proxy`, `pooler` (PgBouncer), `worker:<name>`, or `monitoring:<name>` (Prometheus, the exporters...).
  */
-export type ServiceName = "backend" | "frontend" | "database" | "database-replica" | "cache" | "proxy" | "pooler" | `worker:${string}` | `monitoring:${string}`;
+export type ServiceName = "backend" | "frontend" | "database" | "database-replica" | "cache" | "proxy" | "pooler" | `worker:${string}` | `monitoring:${string}` | `logging:${string}`;
 
 export interface MinimumLimits {
   /** Fewest CPUs the service may be limited to. */

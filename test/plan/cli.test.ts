@@ -50,7 +50,7 @@ describe("npm run plan", () => {
       (n, a) =>
         n + a.backend.replicas + (a.frontend ? (a.frontend.adminPort !== undefined ? 1 : a.frontend.replicas) : 0) +
         a.workers.reduce((w, x) => w + x.replicas, 0) + (a.database.engine === "postgres" ? 1 : 0) + (a.cache ? 1 : 0) + 1 +
-        (a.monitoring ? monitoringServices(a).length : 0),
+        (a.monitoring ? monitoringServices(a).length : 0) + (a.logging ? 1 : 0),
       0,
     );
     expect(res.stdout).toMatch(new RegExp(`\\n\\s+${containers} {2}docker:index/container:Container\\n`));

@@ -21,6 +21,8 @@ export interface StandInContainer {
   readonly health?: string;
   readonly env?: readonly string[];
   readonly logs?: string;
+  /** Its log driver (`docker inspect` `.HostConfig.LogConfig.Type`); json-file when absent. */
+  readonly logDriver?: string;
 }
 
 export interface StandInFixture {
@@ -52,6 +54,13 @@ if (cmd === "ps") {
   else if (format === "{{.Image}}") out(cs.map((c) => c.image));
   else if (format === "{{.Names}}") out(cs.map((c) => c.name));
   else out(["NAMES IMAGE STATUS", ...cs.map((c) => c.name + " " + c.image + " " + (c.status || "running") + " (" + (c.health || "healthy") + ")")]);
+} else if (cmd === "inspect" && (option("--format") || "").includes(".HostConfig.LogConfig.Type")) {
+  // The log collector's inputs step: id, log driver, service label, name.
+  const c = byRef(args[args.length - 1]);
+  if (!c) { process.stderr.write("Error: No such object\n"); process.exit(1); }
+  out([c.id + " " + (c.logDriver || "json-file") + " " + (c.labels["runbook.service"] || "unlabelled") + " /" + c.name]);
+} else if (cmd === "restart") {
+  // Recorded: the test restarts what stands for the container.
 } else if (cmd === "inspect") {
   const format = option("-f") || "";
   const c = byRef(args[args.length - 1]);

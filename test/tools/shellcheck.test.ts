@@ -5,6 +5,7 @@ import { renderProxyConfigScript } from "../../components/app/proxyConfigScript"
 import { renderUninstallScript as renderBackupUninstall } from "../../components/backups/hostInstall";
 import { maintenanceJobs } from "../../components/maintenance";
 import { renderInstallScript as renderMaintenanceInstall, renderUninstallScript as renderMaintenanceUninstall } from "../../components/maintenance/units";
+import { renderInputsScript } from "../../components/logging/collectorConfig";
 import { stackSpec } from "../helpers";
 import { requireTool } from "./realTools";
 
@@ -37,6 +38,7 @@ describe("shellcheck on generated scripts", () => {
           "maintenance delete": renderMaintenanceUninstall(app.id, maintenanceJobs(app)),
           "maintenance delete, no jobs": renderMaintenanceUninstall(app.id, []),
           "maintenance install": renderMaintenanceInstall(app.id, maintenanceJobs(app)),
+          "log collector inputs": renderInputsScript({ appId: app.id, environment: app.environment, collector: `${app.id}-logs-collector-9f8e7d6` }),
         };
         for (const [kind, script] of Object.entries(scripts)) {
           const res = shellcheck(script);

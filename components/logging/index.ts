@@ -1,0 +1,2 @@
+export * from "./collectorConfig";
+export * from "./logCollector";

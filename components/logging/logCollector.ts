@@ -1,0 +1,95 @@
+/**
+ * LogCollector: one rsyslog container per app on its Docker host that copies every line of every
+ * container of the app into a store on the host (`/var/log/runbook/<app>/<service>/<day>.log`) and,
+ * where `logging.forward` is set, sends it on to a central syslog receiver over TLS. What it does and
+ * why is in ./collectorConfig.ts.
+ *
+ * The collector is the one container here that is not replaced by a release: its configuration names
+ * no container. A deploy step (`<app>-logs-inputs`) writes the list of container logs to follow into
+ * it and restarts it whenever a container of the app, or the collector itself, is new.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import type { AppSpec } from "../../config/spec";
+import { longRunningSettings, shellHealthcheck } from "../app/containerDefaults";
+import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
+import { LOG_COLLECTOR, LOG_COLLECTOR_LIMITS, hostStore, renderCollectorConfig, renderInputsScript } from "./collectorConfig";
+
+/** The image's build context on the machine running Pulumi: rsyslog-image/Dockerfile, Debian 12's rsyslog. */
+export const LOG_COLLECTOR_IMAGE = { name: "runbook/log-collector:rsyslog-8.2302.0", context: path.join(__dirname, "rsyslog-image") } as const;
+
+export interface LogCollectorArgs {
+  readonly app: Pick<AppSpec, "id" | "environment" | "host" | "logRotation"> & { readonly logging: NonNullable<AppSpec["logging"]> };
+  /** The app's Docker provider (AppStack.provider). */
+  readonly provider: docker.Provider;
+  /** Every container of the app the stack runs: a new one (a release) re-runs the inputs step. */
+  readonly containers: pulumi.Input<readonly docker.Container[]>;
+}
+
+export class LogCollector extends pulumi.ComponentResource {
+  public readonly container: docker.Container;
+  /** Writes the list of container logs to follow into the collector and restarts it. */
+  public readonly inputs: DeployCommand;
+  /** Where the store is on the host. */
+  public readonly store: string;
+  /** The rendered rsyslog.conf (no secret in it). */
+  public readonly config: string;
+
+  constructor(name: string, args: LogCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("runbook:logging:LogCollector", name, {}, opts);
+    const { app } = args;
+    const child = { parent: this, provider: args.provider };
+    const forward = app.logging.forward;
+    this.store = hostStore(app.id);
+    this.config = renderCollectorConfig({ appId: app.id, environment: app.environment, ...(forward && { forward }) });
+
+    const image = new docker.RemoteImage(`${name}-image`, { name: LOG_COLLECTOR_IMAGE.name, keepLocally: true, build: { context: LOG_COLLECTOR_IMAGE.context } }, child);
+    // A network only to reach the receiver; without one, the collector has no network at all.
+    const network = forward ? new docker.Network(`${name}-net`, { internal: false, labels: this.labels(app) }, child) : undefined;
+    this.container = new docker.Container(
+      `${name}-collector`,
+      {
+        image: image.imageId,
+        ...(network ? { networksAdvanced: [{ name: network.name }] } : { networkMode: "none" }),
+        uploads: [{ file: LOG_COLLECTOR.configFile, content: this.config }, ...(forward ? [{ file: LOG_COLLECTOR.caFile, content: forward.caCertificate }] : [])],
+        volumes: [
+          { hostPath: LOG_COLLECTOR.dockerContainers, containerPath: LOG_COLLECTOR.dockerContainers, readOnly: true },
+          // On the host, not in a volume: it outlives the stack (`pulumi destroy` leaves it) and the
+          // maintenance job's log retention finds it under /var/log.
+          { hostPath: this.store, containerPath: LOG_COLLECTOR.store },
+        ],
+        ...longRunningSettings({
+          labels: this.labels(app),
+          logRotation: app.logRotation,
+          role: "logging",
+          service: LOG_COLLECTOR.service,
+          health: shellHealthcheck(`kill -0 "$(cat ${LOG_COLLECTOR.pidFile})"`),
+          limits: LOG_COLLECTOR_LIMITS,
+        }),
+      },
+      // Two collectors must never write one store: the old one stops first (it keeps its read
+      // positions on disk, and the new one resumes from them).
+      { ...child, deleteBeforeReplace: true },
+    );
+
+    const ids = pulumi.output(args.containers).apply((cs) => pulumi.all(cs.map((c) => c.id)));
+    this.inputs = deployCommand(
+      `${name}-inputs`,
+      {
+        host: app.host,
+        create: this.container.name.apply((collector) => renderInputsScript({ appId: app.id, environment: app.environment, collector })),
+        triggers: [this.container.id, ids, ...machineTriggers(app.host)],
+      },
+      { parent: this, dependsOn: pulumi.output(args.containers).apply((cs) => [this.container, ...cs]) },
+    );
+    this.registerOutputs({ store: this.store });
+  }
+
+  private labels(app: LogCollectorArgs["app"]) {
+    return [
+      { label: "runbook.app", value: app.id },
+      { label: "runbook.environment", value: app.environment },
+    ];
+  }
+}
