@@ -30,10 +30,14 @@ const sqlite = (file: string, sql: string) => {
 };
 const fileHash = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
-/** Another job holding the app's database lock (as any of the jobs does) until release() is called. */
-async function holdLock(lockDir: string): Promise<{ release: () => Promise<void> }> {
+/**
+ * Another job holding the app's database lock (as any of the jobs does) until release() is called,
+ * or, given `forSeconds`, until it lets go by itself after that long.
+ */
+async function holdLock(lockDir: string, forSeconds?: number): Promise<{ release: () => Promise<void> }> {
   fs.mkdirSync(lockDir, { recursive: true });
-  const holder = spawn(requireTool("sh"), ["-c", 'exec 9>>"$1"; flock 9; echo held; read -r _', "sh", path.join(lockDir, databaseLockName(APP))], { stdio: ["pipe", "pipe", "inherit"] });
+  const hold = forSeconds === undefined ? "read -r _" : `sleep ${forSeconds}`;
+  const holder = spawn(requireTool("sh"), ["-c", `exec 9>>"$1"; flock 9; echo held; ${hold}`, "sh", path.join(lockDir, databaseLockName(APP))], { stdio: ["pipe", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     holder.stdout!.once("data", () => resolve());
     holder.once("exit", (code) => reject(new Error(`the lock holder exited (${code})`)));
@@ -41,6 +45,7 @@ async function holdLock(lockDir: string): Promise<{ release: () => Promise<void>
   return {
     release: () =>
       new Promise((resolve) => {
+        if (holder.exitCode !== null) return resolve();
         holder.once("exit", () => resolve());
         holder.stdin!.end();
       }),
@@ -132,6 +137,65 @@ describe("the app's database lock (flock) between backup, restore and upkeep job
     const res = await backup.done;
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/backup-key: handwork\/\S+-scheduled\/$/m);
+  }, 60_000);
+
+  it("a backup started while another job holds the lock for 2 s waits within its --lock-wait, then backs up and uploads once the holder lets go", async () => {
+    const holder = await holdLock(jobs.lockDir, 2);
+    const t0 = Date.now();
+    const backup = start("backup", ["--reason", "manual", "--lock-wait", "30"]);
+    await waitingForLock(backup);
+    const res = await backup.done;
+    const waited = Date.now() - t0;
+    await holder.release();
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`another job holds the database lock ${path.join(jobs.lockDir, databaseLockName(APP))}; waiting up to 30 s`);
+    expect(res.stderr).not.toContain("gave up");
+    expect(waited, "it waited for the holder").toBeGreaterThanOrEqual(1_000);
+    const key = /^backup-key: (\S+)$/m.exec(res.stdout)![1]!;
+    expect(key).toMatch(/^handwork\/\S+-manual\/$/);
+    const uploaded = s3.aws(["s3", "ls", `s3://${s3.bucket}/${key}`]).stdout;
+    expect(uploaded).toContain("manifest.txt");
+    expect(uploaded).toContain("database.sqlite.gz");
+  }, 60_000);
+
+  it("a backup given --lock-wait 1 gives up after about a second while another job holds the lock (the argument wins over DB_LOCK_WAIT), naming the lock, with nothing read or uploaded", async () => {
+    const lock = path.join(jobs.lockDir, databaseLockName(APP));
+    const keys = () => s3.aws(["s3", "ls", "--recursive", `s3://${s3.bucket}/${APP}/`]).stdout.split("\n").map((l) => l.split(/\s+/)[3]).filter(Boolean).sort();
+    const [hash, uploaded, local] = [fileHash(db), keys(), fs.readdirSync(jobs.localDir).sort()];
+    const holder = await holdLock(jobs.lockDir);
+    let res: Awaited<ReturnType<typeof start>["done"]>;
+    const t0 = Date.now();
+    try {
+      res = await start("backup", ["--reason", "pre-deploy", "--lock-wait", "1"], { DB_LOCK_WAIT: "3600" }).done;
+    } finally {
+      await holder.release();
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    expect(res.status).not.toBe(0);
+    expect(seconds, "about the second it was given, not DB_LOCK_WAIT's hour").toBeGreaterThanOrEqual(0.9);
+    expect(seconds).toBeLessThan(15);
+    expect(res.stderr).toContain(`${APP}: another job holds the database lock ${lock}; waiting up to 1 s`);
+    expect(res.stderr).toContain(`${APP}: gave up after 1 s waiting for the database lock ${lock}; nothing was done`);
+    expect(res.stdout).not.toContain("backup-key:");
+    expect(fileHash(db), "the database untouched").toBe(hash);
+    expect(keys(), "nothing uploaded").toEqual(uploaded);
+    expect(fs.readdirSync(jobs.localDir).sort(), "no local backup begun").toEqual(local);
+  }, 60_000);
+
+  it.each([
+    ["backup", ["--reason", "manual"]],
+    ["restore", ["--id", "20260101T000000Z-manual", "--force"]],
+  ] as const)("%s.sh refuses a --lock-wait that is not a whole number of seconds, naming the argument, before it does anything", (script, args) => {
+    const local = fs.readdirSync(jobs.localDir).sort();
+    for (const bad of ["-1", "1.5", "ten", "", "60s"]) {
+      const res = jobs.run(script, [...args, "--lock-wait", bad]);
+      expect(res.status, bad).toBe(2);
+      expect(res.stderr).toBe(`${APP}: --lock-wait must be a whole number of seconds, 0 or more (got '${bad}')\n`);
+    }
+    const missing = jobs.run(script, [...args, "--lock-wait"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("[--lock-wait SECONDS]");
+    expect(fs.readdirSync(jobs.localDir).sort()).toEqual(local);
   }, 60_000);
 
   it("the weekly SQLite upkeep waits on the same lock before it opens the file", async () => {
