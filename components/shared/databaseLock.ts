@@ -1,6 +1,7 @@
 /**
  * One lock per app's database on its host, shared by every host job that opens the live database
- * file or replaces it: the scheduled and pre-deploy backups, the restore, and the SQLite upkeep.
+ * file or replaces it: the scheduled and pre-deploy backups, the maintenance window's backup, the
+ * restore, and the SQLite upkeep.
  *
  * Why: a restore of a SQLite database replaces the file by rename and removes its old `-wal` and
  * `-shm` files. A connection another job still holds on the old file (a backup's `sqlite3 .backup`,

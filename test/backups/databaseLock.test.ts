@@ -10,8 +10,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseLockName } from "../../components/shared/databaseLock";
+import { databaseLockName, DEPLOY_LOCK_WAIT_SECONDS } from "../../components/shared/databaseLock";
 import { maintenanceJobs } from "../../components/maintenance";
+import { renderWindowBackupCommand, renderWindowBackupScript } from "../../components/maintenance/windowBackup";
 import { stackSpec } from "../helpers";
 import { dockerStandIn } from "../tools/dockerStandIn";
 import { requireTool, runScript, sleep, tempDir } from "../tools/realTools";
@@ -218,5 +219,73 @@ describe("the app's database lock (flock) between backup, restore and upkeep job
     const ran = await runScript(script, "", { ...docker.env, RUNBOOK_LOCK_DIR: jobs.lockDir });
     expect(ran.status, ran.stderr).toBe(0);
     expect(ran.stdout).toContain("integrity_check ok");
+  }, 60_000);
+
+  /** The maintenance window's own backup of the app's SQLite file, through the docker stand-in, and where its copies go. */
+  function windowBackup(name: string) {
+    const app = stackSpec("prod").apps.find((a) => a.id === APP)!;
+    const work = tempDir(name);
+    const docker = dockerStandIn(work, { containers: [{ id: "b0b", name: `${APP}-backend-0-1a`, labels: { "runbook.app": APP, "runbook.service": "backend" }, image: app.backend.image, imageId: "sha256:be", mounts: {} }] });
+    // `docker exec` runs here, so the path the backend would see is the test's file.
+    const script = renderWindowBackupScript({ appId: APP, engine: "sqlite", path: db, runtime: app.backend.runtime });
+    const home = path.join(work, "home");
+    fs.mkdirSync(home);
+    const copies = () => (fs.existsSync(path.join(home, "runbook-backups", APP)) ? fs.readdirSync(path.join(home, "runbook-backups", APP)) : []);
+    const env = { ...process.env, ...docker.env, HOME: home, RUNBOOK_LOCK_DIR: jobs.lockDir };
+    return { script, home, copies, docker, env };
+  }
+
+  it("the maintenance window's backup given --lock-wait 1 gives up while another job holds the lock, before it looks for the backend, touching nothing", async () => {
+    const w = windowBackup("lock-window-gives-up");
+    const before = fileHash(db);
+    const holder = await holdLock(jobs.lockDir);
+    let res: Awaited<ReturnType<typeof runScript>>;
+    const t0 = Date.now();
+    try {
+      res = await new Promise((resolve) => {
+        const child = spawn("sh", ["-c", w.script, "window-backup", "--dir", path.join(w.home, "runbook-backups"), "--lock-wait", "1"], { env: w.env });
+        let [stdout, stderr] = ["", ""];
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.once("exit", (status) => resolve({ status: status ?? -1, stdout, stderr }));
+      });
+    } finally {
+      await holder.release();
+    }
+    expect(res.status).not.toBe(0);
+    expect((Date.now() - t0) / 1000).toBeGreaterThanOrEqual(0.9);
+    expect(res.stderr).toContain(`${APP}: gave up after 1 s waiting for the database lock ${path.join(jobs.lockDir, databaseLockName(APP))}; nothing was done`);
+    expect(res.stdout).not.toContain("pre-maintenance backup");
+    expect(w.docker.calls(), "never looked for the backend").toEqual([]);
+    expect(w.copies(), "no copy made").toEqual([]);
+    expect(fileHash(db)).toBe(before);
+  }, 60_000);
+
+  it("the maintenance window's backup, as its deploy step runs it, waits while another job holds the lock and backs up once it is free, into the deploy user's directory and theirs", async () => {
+    const w = windowBackup("lock-window-waits");
+    const holder = await holdLock(jobs.lockDir);
+    let stdout = "";
+    let stderr = "";
+    // The step's own command (as root here, so without sudo); SUDO_UID and SUDO_GID are what sudo sets for the deploy user.
+    const proc = spawn("sh", ["-c", renderWindowBackupCommand(APP, w.script)], { env: { ...w.env, SUDO_UID: "65534", SUDO_GID: "65534" } });
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<number | null>((resolve) => proc.once("exit", resolve));
+    try {
+      await waitingForLock({ proc, stderr: () => stderr });
+      expect(stderr).toContain(`waiting up to ${DEPLOY_LOCK_WAIT_SECONDS} s`);
+      await sleep(500);
+      expect(proc.exitCode, "still waiting").toBeNull();
+      expect(w.docker.calls(), "not yet looked for the backend").toEqual([]);
+      expect(w.copies(), "no copy yet").toEqual([]);
+    } finally {
+      await holder.release();
+    }
+    expect(await done, stderr).toBe(0);
+    const copy = /pre-maintenance backup (\S+)/.exec(stdout)![1]!;
+    expect(path.dirname(copy)).toBe(path.join(w.home, "runbook-backups", APP));
+    expect(sqlite(copy, "SELECT count(*) FROM jobs")).toBe(sqlite(db, "SELECT count(*) FROM jobs"));
+    for (const p of [copy, path.dirname(copy), path.dirname(path.dirname(copy))]) expect([fs.statSync(p).uid, fs.statSync(p).gid], p).toEqual([65534, 65534]);
+    expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
   }, 60_000);
 });
