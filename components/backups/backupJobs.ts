@@ -16,11 +16,15 @@
  *   and before migrations, any backend or worker; the newer backends it stops stay stopped
  *   (`--keep-stopped`) until the older release's replace them.
  * The steps it returns (`gates`) are what AppStack makes migrations, replicas and workers wait for.
+ * Each step that runs backup.sh or restore.sh passes `--lock-wait 600` (DEPLOY_LOCK_WAIT_SECONDS):
+ * while a timer's job holds the app's database lock, the update waits ten minutes at most, then fails
+ * naming the lock, having touched nothing.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import type { PreDeployState } from "../app/appStackArgs";
 import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
+import { deployLockWait } from "../shared/databaseLock";
 import { shellJoin, shellQuote } from "../shared/shell";
 import { renderBackupScript } from "./backupScript";
 import { backupUnit, configDir, renderInstallScript, renderUninstallScript, renderUnits, scriptDir, verifyUnit } from "./hostInstall";
@@ -159,6 +163,10 @@ export class BackupJobs extends pulumi.ComponentResource {
       { host: app.host, create: sudo([`${dir}/backup.sh`, "--claim-host"]), triggers: machineTriggers(app.host) },
       { parent: this, dependsOn: [this.install] },
     );
+    // Every step that runs backup.sh or restore.sh waits for the app's database lock a bounded time (a
+    // timer's backup or the weekly upkeep may hold it): `pulumi up` fails after that, naming the lock,
+    // rather than hanging for DB_LOCK_WAIT's hour, which `sudo -n` would drop anyway (../shared/databaseLock.ts).
+    const lockWait = deployLockWait();
     const gates: pulumi.Resource[] = [];
     const source = args.restoreSource;
     if (source) {
@@ -169,7 +177,7 @@ export class BackupJobs extends pulumi.ComponentResource {
           create: pulumi
             .all([source.bucket, source.prefix])
             .apply(([bucket, prefix]) =>
-              sudo([`${dir}/restore.sh`, ...(source.backup ? ["--id", source.backup] : ["--latest-verified"]), "--from-bucket", bucket, "--from-prefix", prefix, "--if-empty"]),
+              sudo([`${dir}/restore.sh`, ...(source.backup ? ["--id", source.backup] : ["--latest-verified"]), "--from-bucket", bucket, "--from-prefix", prefix, "--if-empty", ...lockWait]),
             ),
           // Once per source: never again on a later update (and --if-empty never overwrites data).
           triggers: [source.bucket, source.prefix, source.backup ?? "latest"],
@@ -182,7 +190,7 @@ export class BackupJobs extends pulumi.ComponentResource {
       this.preDeployBackup = deployCommand(
         `${name}-pre-deploy`,
         // A first deploy of a SQLite app has no database file yet: nothing to back up, not a failure.
-        { host: app.host, create: sudo([`${dir}/backup.sh`, "--reason", "pre-deploy", ...(sqliteVolume ? ["--skip-missing"] : [])]), triggers: [state.backendImage.imageId] },
+        { host: app.host, create: sudo([`${dir}/backup.sh`, "--reason", "pre-deploy", ...(sqliteVolume ? ["--skip-missing"] : []), ...lockWait]), triggers: [state.backendImage.imageId] },
         { parent: this, dependsOn: [this.install, this.hostClaim, ...state_, ...(this.restore ? [this.restore] : [])] },
       );
       gates.push(this.preDeployBackup);
@@ -191,7 +199,7 @@ export class BackupJobs extends pulumi.ComponentResource {
     if (back) {
       // The data as it is goes into a backup first, so the rows written since the undone release are
       // never only in the database being overwritten.
-      const first = this.preDeployBackup ? [] : [`${sudo([`${dir}/backup.sh`, "--reason", "pre-restore"])} &&`];
+      const first = this.preDeployBackup ? [] : [`${sudo([`${dir}/backup.sh`, "--reason", "pre-restore", ...lockWait])} &&`];
       const id = back.key.split("/").filter(Boolean).pop()!;
       // Each rollback its own: a later `--to` may undo the same release, from a newer one.
       const once = `rollback-${back.from ?? 0}-${back.undoes}-${id}`;
@@ -201,7 +209,7 @@ export class BackupJobs extends pulumi.ComponentResource {
           host: app.host,
           // `--once`: done once per rollback on this host, also when an unrelated input change makes the
           // provider run `create` again (remote/commandController.go `Update` runs `create` without an `update`).
-          create: [...first, sudo([`${dir}/restore.sh`, "--id", id, "--force", "--keep-stopped", "--once", once])].join(" "),
+          create: [...first, sudo([`${dir}/restore.sh`, "--id", id, "--force", "--keep-stopped", "--once", once, ...lockWait])].join(" "),
           // Once per rollback: the same rollback done again after a redeploy runs again.
           triggers: [back.key, back.undoes, back.from ?? 0],
         },

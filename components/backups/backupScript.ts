@@ -10,6 +10,8 @@
  *  5. upload to `s3://<BUCKET>/<PREFIX>/<id>/`, each key checked to be new, the manifest last;
  *  6. the metrics file: attempt, success, duration, size and status per kind.
  * The last line of its output is `backup-key: <PREFIX>/<id>/` (the pre-deploy step records it).
+ * It waits for the app's database lock (../shared/databaseLock.ts) up to `DB_LOCK_WAIT` seconds, or
+ * `--lock-wait SECONDS` (what the deploy steps pass: sudo drops the environment).
  *
  * Which host takes the app's backups: `<PREFIX>/.backup-host` in the bucket names it (its
  * `/etc/machine-id`), written by `backup.sh --claim-host` (the `<app>-backups-host` deploy step, run
@@ -19,6 +21,7 @@
  * step's delete runs only when the step is deleted) would otherwise go on uploading backups of the
  * old, stale data as the newest ones, which a restore of `--latest` would pick.
  */
+import { LOCK_WAIT_OPTION } from "../shared/databaseLock";
 import { header, lines, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
 
 /** The bucket key, under the app's prefix, that names the host taking its backups. */
@@ -64,7 +67,7 @@ export function renderBackupScript(spec: ScriptSpec): string {
     postgres ? [] : SQLITE_COUNT_ROWS,
     HOST_CLAIM,
     "",
-    `usage() { echo "usage: $0 [--reason ${BACKUP_REASONS.join("|")}] [--id ID] [--skip-missing] | --claim-host" >&2; exit 2; }`,
+    `usage() { echo "usage: $0 [--reason ${BACKUP_REASONS.join("|")}] [--id ID] [--skip-missing] [${LOCK_WAIT_OPTION} SECONDS] | --claim-host" >&2; exit 2; }`,
     "REASON=manual",
     "ID=",
     postgres ? [] : "SKIP_MISSING=0",
@@ -72,6 +75,7 @@ export function renderBackupScript(spec: ScriptSpec): string {
     '  case "$1" in',
     '    --reason) [ "$#" -ge 2 ] || usage; REASON=$2; shift 2 ;;',
     '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
+    `    ${LOCK_WAIT_OPTION}) [ "$#" -ge 2 ] || usage; db_lock_wait "$2"; shift 2 ;;`,
     // A PostgreSQL database always exists; only a SQLite file can be missing (a first deploy).
     postgres ? "    --skip-missing) shift ;;" : "    --skip-missing) SKIP_MISSING=1; shift ;;",
     '    --claim-host) claim_host; log "this host ($(hostname), machine id $ME) takes $APP\'s backups from now on"; exit 0 ;;',

@@ -1,6 +1,6 @@
 /**
  * renderRestoreScript: restores a backup into the app's live database and uploads.
- *   restore.sh [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force] [--keep-stopped] [--once TOKEN]
+ *   restore.sh [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket B --from-prefix P] [--if-empty | --force] [--keep-stopped] [--once TOKEN] [--lock-wait SECONDS]
  * - which backup: the newest (default), the newest that verification proved (its `verified.txt`:
  *   what a recovery stack restores), a named one, or the newest taken before a deploy;
  * - from where: the app's own bucket, or another stack's (a recovery stack restores from the
@@ -20,6 +20,7 @@
  *   local backups, which pruning skips), written only after the row counts matched;
  * - it holds the app's database lock (components/shared/databaseLock.ts) from before it looks at the
  *   live database until it exits, so no backup or upkeep job has the file open while it is replaced;
+ *   it waits for it up to `DB_LOCK_WAIT` seconds, or `--lock-wait SECONDS` (the deploy steps' bound);
  * - PostgreSQL in one transaction; SQLite replaced by rename after `PRAGMA integrity_check`, with
  *   the old WAL and shared-memory files removed first (a stale WAL must never be applied to it);
  * - row counts after the restore must match the manifest; the time it took is printed, and on stdout
@@ -27,6 +28,7 @@
  *   (`recovery-point:`, `restored-from:`, `restore-started:`, `restore-finished:`, unix seconds),
  *   which a recovery stack reports as its outputs.
  */
+import { LOCK_WAIT_OPTION } from "../shared/databaseLock";
 import { FETCH_AND_CHECK, header, lines, PG_COUNT_ROWS, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
 
 export function renderRestoreScript(spec: ScriptSpec): string {
@@ -36,7 +38,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     FETCH_AND_CHECK,
     postgres ? PG_COUNT_ROWS : SQLITE_COUNT_ROWS,
     "",
-    'usage() { echo "usage: $0 [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force] [--keep-stopped] [--once TOKEN]" >&2; exit 2; }',
+    'usage() { echo "usage: $0 [--latest | --latest-verified | --id ID | --pre-deploy] [--from-bucket BUCKET --from-prefix PREFIX] [--if-empty | --force] [--keep-stopped] [--once TOKEN] [--lock-wait SECONDS]" >&2; exit 2; }',
     "BEGAN=$(now)",
     "ID=",
     "WHICH=latest",
@@ -57,6 +59,7 @@ export function renderRestoreScript(spec: ScriptSpec): string {
     "    --force) MODE=force; shift ;;",
     "    --keep-stopped) KEEP_STOPPED=1; shift ;;",
     '    --once) [ "$#" -ge 2 ] || usage; ONCE=$2; shift 2 ;;',
+    `    ${LOCK_WAIT_OPTION}) [ "$#" -ge 2 ] || usage; db_lock_wait "$2"; shift 2 ;;`,
     "    *) usage ;;",
     "  esac",
     "done",

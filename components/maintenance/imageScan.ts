@@ -13,8 +13,12 @@
  * - The counts go to the node exporter's textfile directory, with the time of the last scan that
  *   covered every image: `ImageVulnerabilitiesCritical` and `ImageScanStale` alert on them.
  * A scan that fails (no network for the database, the socket) fails the unit and leaves the time of
- * the last good scan as it was (0 when there was none, so the stale alert fires). Labels hold only the
- * image's first tag (containers are made from image ids; the id when it has no tag) and the severity.
+ * the last good scan as it was (0 when there was none, so the stale alert fires). The image whose scan
+ * failed keeps the counts of its last scan, read from the previous metrics file (what it had is still
+ * the best knowledge, and `ImageVulnerabilitiesCritical` must not go quiet because trivy could not
+ * reach its database), and `runbook_image_scan_failed` says so (1; 0 for an image scanned this time).
+ * Labels hold only the image's first tag (containers are made from image ids; the id when it has no
+ * tag) and the severity.
  */
 import { TEXTFILE_DIR } from "../backups/metrics";
 import { shellQuote } from "../shared/shell";
@@ -28,6 +32,7 @@ export const SCANNED_SEVERITIES = ["CRITICAL", "HIGH"] as const;
 export const IMAGE_SCAN_METRICS = {
   vulnerabilities: "runbook_image_vulnerabilities",
   lastSuccess: "runbook_image_scan_last_success_timestamp_seconds",
+  scanFailed: "runbook_image_scan_failed",
 } as const;
 
 /** Where trivy keeps its database between scans. */
@@ -58,7 +63,9 @@ trap 'rm -rf "$work"' EXIT
 docker ps --filter label=runbook.app=$app --format '{{.Image}}' | sort -u > "$work/images"
 if [ ! -s "$work/images" ]; then echo "$app: no running container to scan (label runbook.app=$app)" >&2; exit 1; fi
 mkdir -p "$cache" "$metrics_dir"
+previous="$metrics_dir/runbook_image_scan_$app.prom"
 status=0
+: > "$work/failed"
 {
   echo "# HELP ${IMAGE_SCAN_METRICS.vulnerabilities} Vulnerabilities trivy found in an image the app runs, by severity."
   echo "# TYPE ${IMAGE_SCAN_METRICS.vulnerabilities} gauge"
@@ -68,10 +75,16 @@ while IFS= read -r image; do
   ref=$(docker image inspect -f '{{range .RepoTags}}{{.}} {{end}}' "$image" 2>/dev/null | awk '{ print $1 }')
   [ -n "$ref" ] || ref=$image
   if ! docker run --rm -v /var/run/docker.sock:/var/run/docker.sock:ro -v "$cache:/root/.cache" ${trivy} image --quiet --scanners vuln --severity ${severities} --format template --template ${shellQuote(SEVERITY_TEMPLATE)} "$image" > "$work/found"; then
-    echo "$app: trivy could not scan $ref ($image)" >&2
+    echo "$app: trivy could not scan $ref ($image); its counts of the last scan are kept" >&2
     status=1
+    # The counts of this image's last scan stay (a line starts with the name and these labels).
+    if [ -r "$previous" ]; then
+      awk -v p="${IMAGE_SCAN_METRICS.vulnerabilities}{app=\\"$app\\",image=\\"$ref\\",severity=" 'index($0, p) == 1' "$previous" >> "$work/metrics"
+    fi
+    printf '${IMAGE_SCAN_METRICS.scanFailed}{app="%s",image="%s"} 1\\n' "$app" "$ref" >> "$work/failed"
     continue
   fi
+  printf '${IMAGE_SCAN_METRICS.scanFailed}{app="%s",image="%s"} 0\\n' "$app" "$ref" >> "$work/failed"
   summary=""
   for severity in ${SCANNED_SEVERITIES.join(" ")}; do
     n=$(grep -cx "$severity" "$work/found" || true)
@@ -80,7 +93,12 @@ while IFS= read -r image; do
   done
   echo "$app: $ref:$summary"
 done < "$work/images"
-last=$(sed -n 's/^${IMAGE_SCAN_METRICS.lastSuccess}{app="[^"]*"} //p' "$metrics_dir/runbook_image_scan_$app.prom" 2>/dev/null || true)
+{
+  echo "# HELP ${IMAGE_SCAN_METRICS.scanFailed} 1 when the last scan of an image the app runs failed (its vulnerability counts are then those of its scan before)."
+  echo "# TYPE ${IMAGE_SCAN_METRICS.scanFailed} gauge"
+  cat "$work/failed"
+} >> "$work/metrics"
+last=$(sed -n 's/^${IMAGE_SCAN_METRICS.lastSuccess}{app="[^"]*"} //p' "$previous" 2>/dev/null || true)
 if [ "$status" = 0 ]; then last=$(date -u +%s); fi
 # Never a full scan yet, and this one failed: 0, so ImageScanStale fires rather than staying silent.
 [ -n "$last" ] || last=0

@@ -12,7 +12,7 @@ import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import { deployCommand, type DeployCommand } from "../app/deployCommand";
-import { renderWindowBackupScript } from "./windowBackup";
+import { renderWindowBackupCommand, renderWindowBackupScript } from "./windowBackup";
 
 export interface MaintenanceWindowArgs {
   readonly app: AppSpec;
@@ -43,7 +43,8 @@ export class MaintenanceWindow extends pulumi.ComponentResource {
           ? { appId: app.id, engine: "postgres", database: db.database, user: db.user }
           : { appId: app.id, engine: "sqlite", path: db.path, runtime: app.backend.runtime },
       );
-      this.backup = deployCommand(`${name}-backup`, { host: app.host, create: script, triggers: [script] }, { parent: this, dependsOn: [...args.state] });
+      // As root, through sudo: it takes the app's database lock (windowBackup.ts says why).
+      this.backup = deployCommand(`${name}-backup`, { host: app.host, create: renderWindowBackupCommand(app.id, script), triggers: [script] }, { parent: this, dependsOn: [...args.state] });
       this.record = this.backup.stdout;
       this.steps = [this.backup];
     }

@@ -10,8 +10,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseLockName } from "../../components/shared/databaseLock";
+import { databaseLockName, DEPLOY_LOCK_WAIT_SECONDS } from "../../components/shared/databaseLock";
 import { maintenanceJobs } from "../../components/maintenance";
+import { renderWindowBackupCommand, renderWindowBackupScript } from "../../components/maintenance/windowBackup";
 import { stackSpec } from "../helpers";
 import { dockerStandIn } from "../tools/dockerStandIn";
 import { requireTool, runScript, sleep, tempDir } from "../tools/realTools";
@@ -30,10 +31,14 @@ const sqlite = (file: string, sql: string) => {
 };
 const fileHash = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
-/** Another job holding the app's database lock (as any of the jobs does) until release() is called. */
-async function holdLock(lockDir: string): Promise<{ release: () => Promise<void> }> {
+/**
+ * Another job holding the app's database lock (as any of the jobs does) until release() is called,
+ * or, given `forSeconds`, until it lets go by itself after that long.
+ */
+async function holdLock(lockDir: string, forSeconds?: number): Promise<{ release: () => Promise<void> }> {
   fs.mkdirSync(lockDir, { recursive: true });
-  const holder = spawn(requireTool("sh"), ["-c", 'exec 9>>"$1"; flock 9; echo held; read -r _', "sh", path.join(lockDir, databaseLockName(APP))], { stdio: ["pipe", "pipe", "inherit"] });
+  const hold = forSeconds === undefined ? "read -r _" : `sleep ${forSeconds}`;
+  const holder = spawn(requireTool("sh"), ["-c", `exec 9>>"$1"; flock 9; echo held; ${hold}`, "sh", path.join(lockDir, databaseLockName(APP))], { stdio: ["pipe", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     holder.stdout!.once("data", () => resolve());
     holder.once("exit", (code) => reject(new Error(`the lock holder exited (${code})`)));
@@ -41,6 +46,7 @@ async function holdLock(lockDir: string): Promise<{ release: () => Promise<void>
   return {
     release: () =>
       new Promise((resolve) => {
+        if (holder.exitCode !== null) return resolve();
         holder.once("exit", () => resolve());
         holder.stdin!.end();
       }),
@@ -134,6 +140,65 @@ describe("the app's database lock (flock) between backup, restore and upkeep job
     expect(res.stdout).toMatch(/backup-key: handwork\/\S+-scheduled\/$/m);
   }, 60_000);
 
+  it("a backup started while another job holds the lock for 2 s waits within its --lock-wait, then backs up and uploads once the holder lets go", async () => {
+    const holder = await holdLock(jobs.lockDir, 2);
+    const t0 = Date.now();
+    const backup = start("backup", ["--reason", "manual", "--lock-wait", "30"]);
+    await waitingForLock(backup);
+    const res = await backup.done;
+    const waited = Date.now() - t0;
+    await holder.release();
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`another job holds the database lock ${path.join(jobs.lockDir, databaseLockName(APP))}; waiting up to 30 s`);
+    expect(res.stderr).not.toContain("gave up");
+    expect(waited, "it waited for the holder").toBeGreaterThanOrEqual(1_000);
+    const key = /^backup-key: (\S+)$/m.exec(res.stdout)![1]!;
+    expect(key).toMatch(/^handwork\/\S+-manual\/$/);
+    const uploaded = s3.aws(["s3", "ls", `s3://${s3.bucket}/${key}`]).stdout;
+    expect(uploaded).toContain("manifest.txt");
+    expect(uploaded).toContain("database.sqlite.gz");
+  }, 60_000);
+
+  it("a backup given --lock-wait 1 gives up after about a second while another job holds the lock (the argument wins over DB_LOCK_WAIT), naming the lock, with nothing read or uploaded", async () => {
+    const lock = path.join(jobs.lockDir, databaseLockName(APP));
+    const keys = () => s3.aws(["s3", "ls", "--recursive", `s3://${s3.bucket}/${APP}/`]).stdout.split("\n").map((l) => l.split(/\s+/)[3]).filter(Boolean).sort();
+    const [hash, uploaded, local] = [fileHash(db), keys(), fs.readdirSync(jobs.localDir).sort()];
+    const holder = await holdLock(jobs.lockDir);
+    let res: Awaited<ReturnType<typeof start>["done"]>;
+    const t0 = Date.now();
+    try {
+      res = await start("backup", ["--reason", "pre-deploy", "--lock-wait", "1"], { DB_LOCK_WAIT: "3600" }).done;
+    } finally {
+      await holder.release();
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    expect(res.status).not.toBe(0);
+    expect(seconds, "about the second it was given, not DB_LOCK_WAIT's hour").toBeGreaterThanOrEqual(0.9);
+    expect(seconds).toBeLessThan(15);
+    expect(res.stderr).toContain(`${APP}: another job holds the database lock ${lock}; waiting up to 1 s`);
+    expect(res.stderr).toContain(`${APP}: gave up after 1 s waiting for the database lock ${lock}; nothing was done`);
+    expect(res.stdout).not.toContain("backup-key:");
+    expect(fileHash(db), "the database untouched").toBe(hash);
+    expect(keys(), "nothing uploaded").toEqual(uploaded);
+    expect(fs.readdirSync(jobs.localDir).sort(), "no local backup begun").toEqual(local);
+  }, 60_000);
+
+  it.each([
+    ["backup", ["--reason", "manual"]],
+    ["restore", ["--id", "20260101T000000Z-manual", "--force"]],
+  ] as const)("%s.sh refuses a --lock-wait that is not a whole number of seconds, naming the argument, before it does anything", (script, args) => {
+    const local = fs.readdirSync(jobs.localDir).sort();
+    for (const bad of ["-1", "1.5", "ten", "", "60s"]) {
+      const res = jobs.run(script, [...args, "--lock-wait", bad]);
+      expect(res.status, bad).toBe(2);
+      expect(res.stderr).toBe(`${APP}: --lock-wait must be a whole number of seconds, 0 or more (got '${bad}')\n`);
+    }
+    const missing = jobs.run(script, [...args, "--lock-wait"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("[--lock-wait SECONDS]");
+    expect(fs.readdirSync(jobs.localDir).sort()).toEqual(local);
+  }, 60_000);
+
   it("the weekly SQLite upkeep waits on the same lock before it opens the file", async () => {
     const app = stackSpec("prod").apps.find((a) => a.id === APP)!;
     if (app.database.engine !== "sqlite") throw new Error("not SQLite");
@@ -154,5 +219,73 @@ describe("the app's database lock (flock) between backup, restore and upkeep job
     const ran = await runScript(script, "", { ...docker.env, RUNBOOK_LOCK_DIR: jobs.lockDir });
     expect(ran.status, ran.stderr).toBe(0);
     expect(ran.stdout).toContain("integrity_check ok");
+  }, 60_000);
+
+  /** The maintenance window's own backup of the app's SQLite file, through the docker stand-in, and where its copies go. */
+  function windowBackup(name: string) {
+    const app = stackSpec("prod").apps.find((a) => a.id === APP)!;
+    const work = tempDir(name);
+    const docker = dockerStandIn(work, { containers: [{ id: "b0b", name: `${APP}-backend-0-1a`, labels: { "runbook.app": APP, "runbook.service": "backend" }, image: app.backend.image, imageId: "sha256:be", mounts: {} }] });
+    // `docker exec` runs here, so the path the backend would see is the test's file.
+    const script = renderWindowBackupScript({ appId: APP, engine: "sqlite", path: db, runtime: app.backend.runtime });
+    const home = path.join(work, "home");
+    fs.mkdirSync(home);
+    const copies = () => (fs.existsSync(path.join(home, "runbook-backups", APP)) ? fs.readdirSync(path.join(home, "runbook-backups", APP)) : []);
+    const env = { ...process.env, ...docker.env, HOME: home, RUNBOOK_LOCK_DIR: jobs.lockDir };
+    return { script, home, copies, docker, env };
+  }
+
+  it("the maintenance window's backup given --lock-wait 1 gives up while another job holds the lock, before it looks for the backend, touching nothing", async () => {
+    const w = windowBackup("lock-window-gives-up");
+    const before = fileHash(db);
+    const holder = await holdLock(jobs.lockDir);
+    let res: Awaited<ReturnType<typeof runScript>>;
+    const t0 = Date.now();
+    try {
+      res = await new Promise((resolve) => {
+        const child = spawn("sh", ["-c", w.script, "window-backup", "--dir", path.join(w.home, "runbook-backups"), "--lock-wait", "1"], { env: w.env });
+        let [stdout, stderr] = ["", ""];
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.once("exit", (status) => resolve({ status: status ?? -1, stdout, stderr }));
+      });
+    } finally {
+      await holder.release();
+    }
+    expect(res.status).not.toBe(0);
+    expect((Date.now() - t0) / 1000).toBeGreaterThanOrEqual(0.9);
+    expect(res.stderr).toContain(`${APP}: gave up after 1 s waiting for the database lock ${path.join(jobs.lockDir, databaseLockName(APP))}; nothing was done`);
+    expect(res.stdout).not.toContain("pre-maintenance backup");
+    expect(w.docker.calls(), "never looked for the backend").toEqual([]);
+    expect(w.copies(), "no copy made").toEqual([]);
+    expect(fileHash(db)).toBe(before);
+  }, 60_000);
+
+  it("the maintenance window's backup, as its deploy step runs it, waits while another job holds the lock and backs up once it is free, into the deploy user's directory and theirs", async () => {
+    const w = windowBackup("lock-window-waits");
+    const holder = await holdLock(jobs.lockDir);
+    let stdout = "";
+    let stderr = "";
+    // The step's own command (as root here, so without sudo); SUDO_UID and SUDO_GID are what sudo sets for the deploy user.
+    const proc = spawn("sh", ["-c", renderWindowBackupCommand(APP, w.script)], { env: { ...w.env, SUDO_UID: "65534", SUDO_GID: "65534" } });
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<number | null>((resolve) => proc.once("exit", resolve));
+    try {
+      await waitingForLock({ proc, stderr: () => stderr });
+      expect(stderr).toContain(`waiting up to ${DEPLOY_LOCK_WAIT_SECONDS} s`);
+      await sleep(500);
+      expect(proc.exitCode, "still waiting").toBeNull();
+      expect(w.docker.calls(), "not yet looked for the backend").toEqual([]);
+      expect(w.copies(), "no copy yet").toEqual([]);
+    } finally {
+      await holder.release();
+    }
+    expect(await done, stderr).toBe(0);
+    const copy = /pre-maintenance backup (\S+)/.exec(stdout)![1]!;
+    expect(path.dirname(copy)).toBe(path.join(w.home, "runbook-backups", APP));
+    expect(sqlite(copy, "SELECT count(*) FROM jobs")).toBe(sqlite(db, "SELECT count(*) FROM jobs"));
+    for (const p of [copy, path.dirname(copy), path.dirname(path.dirname(copy))]) expect([fs.statSync(p).uid, fs.statSync(p).gid], p).toEqual([65534, 65534]);
+    expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
   }, 60_000);
 });

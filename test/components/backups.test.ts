@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderWriterPolicy } from "../../components/backups/accessPolicies";
 import { renderUninstallScript } from "../../components/backups/hostInstall";
+import { DEPLOY_LOCK_WAIT_SECONDS } from "../../components/shared/databaseLock";
 import { shellJoin } from "../../components/shared/shell";
 import type { AppSpec, StackSpec } from "../../config/spec";
 import { mockKmsKeyArn, runUnderMocks, type PlanRun, type PlannedResource } from "../../plan/mockRuntime";
@@ -73,6 +74,12 @@ describe.each(cases)("backups of %s/%s", (stack, id) => {
     expect(inputs(pre)["triggers"]).toEqual([inputs(r(stack, `${id}-backend-0`))["image"]]);
   });
 
+  it("bounds the pre-deploy backup's wait for the app's database lock with --lock-wait (sudo -n drops DB_LOCK_WAIT), so a held lock fails the update instead of hanging it an hour", () => {
+    const create = String(inputs(r(stack, `${id}-backups-pre-deploy`))["create"]);
+    expect(create).toMatch(new RegExp(`^sudo -n /usr/local/lib/runbook-backup/${id}/backup\\.sh --reason pre-deploy( --skip-missing)? --lock-wait ${DEPLOY_LOCK_WAIT_SECONDS}$`));
+    expect(DEPLOY_LOCK_WAIT_SECONDS).toBe(600);
+  });
+
   it("names the app's host as the one that takes its backups after installing the jobs, before the pre-deploy backup, again on every connection change", () => {
     const claim = r(stack, `${id}-backups-host`);
     expect(inputs(claim)["create"]).toBe(`sudo -n /usr/local/lib/runbook-backup/${id}/backup.sh --claim-host`);
@@ -132,7 +139,7 @@ describe("a recovery stack", () => {
       const restore = named(run.resources, `${a.id}-backups-restore`);
       const create = String(inputs(restore)["create"]);
       const bucket = from.kind === "stack" ? `${a.id}-acme-runbook-prod-backups` : "old-backups";
-      expect(create).toContain(`restore.sh ${from.kind === "stack" ? "--latest-verified" : "--id 20260101T020000Z-scheduled"} --from-bucket ${bucket} --from-prefix ${from.kind === "stack" ? a.id : "lms"} --if-empty`);
+      expect(create).toContain(`restore.sh ${from.kind === "stack" ? "--latest-verified" : "--id 20260101T020000Z-scheduled"} --from-bucket ${bucket} --from-prefix ${from.kind === "stack" ? a.id : "lms"} --if-empty --lock-wait ${DEPLOY_LOCK_WAIT_SECONDS}`);
       const db = run.resources.find((x) => x.name === `${a.id}-db`);
       if (db) expect(restore.dependencies).toContain(db.urn);
       expect(inputs(restore)["triggers"]).toEqual([bucket, from.kind === "stack" ? a.id : "lms", from.kind === "stack" ? "latest" : "20260101T020000Z-scheduled"]);

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { catalog } from "../../apps";
 import { maintenanceJobs } from "../../components/maintenance";
 import { renderUninstallScript } from "../../components/maintenance/units";
+import { DEPLOY_LOCK_WAIT_SECONDS } from "../../components/shared/databaseLock";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import type { StackSpec } from "../../config/spec";
@@ -141,6 +142,13 @@ describe("maintenance window", () => {
     expect(ancestry(run.resources, backup.urn), "the backup does not wait for the release").not.toContain(proxyConfig.urn);
     expect(run.spec.apps.find((a) => a.id === id)!.proxy.maintenance).toBe(true);
     expect(String(inputs(backup)["create"])).toContain("pre-maintenance");
+  });
+
+  it.each(ids)("%s: the backup runs as root through sudo -n (the database lock is root's), into the deploy user's directory, waiting a bounded time for the lock", (id) => {
+    const create = String(inputs(named(runs["prod-window"]!, `${id}-maintenance-window-backup`)!)["create"]);
+    expect(create).toContain('as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }');
+    expect(create).toMatch(new RegExp(`^as_root /bin/sh -c '[^]*' window-backup --dir "\\$HOME/runbook-backups" --lock-wait ${DEPLOY_LOCK_WAIT_SECONDS}$`, "m"));
+    expect(create).toContain("\ndb_lock\n");
   });
 
   it.each(ids)("%s: without a window there is no backup step and no maintenance page", (id) => {

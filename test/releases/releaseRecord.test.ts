@@ -189,7 +189,7 @@ describe("a rollback with --restore-data", () => {
     for (const app of spec.apps) {
       const restore = named(run.resources, `${app.id}-backups-rollback-restore`);
       const create = String(inputs(restore)["create"]);
-      expect(create).toBe(`sudo -n /usr/local/lib/runbook-backup/${app.id}/restore.sh --id 20261124T100000Z-pre-deploy --force --keep-stopped --once rollback-5-4-20261124T100000Z-pre-deploy`);
+      expect(create).toBe(`sudo -n /usr/local/lib/runbook-backup/${app.id}/restore.sh --id 20261124T100000Z-pre-deploy --force --keep-stopped --once rollback-5-4-20261124T100000Z-pre-deploy --lock-wait 600`);
       expect(inputs(restore)["triggers"]).toEqual([`${app.id}/20261124T100000Z-pre-deploy/`, 4, 5]);
       // The rows written since the undone release go into this update's pre-deploy backup first.
       expect(dependsOnTransitively(run.resources, restore, named(run.resources, `${app.id}-backups-pre-deploy`).urn), app.id).toBe(true);
@@ -210,7 +210,7 @@ describe("a rollback with --restore-data", () => {
       expect(run.resources.filter((r) => r.name === `${app.id}-backups-pre-deploy`)).toEqual([]);
       const create = String(inputs(named(run.resources, `${app.id}-backups-rollback-restore`))["create"]);
       expect(create).toBe(
-        `sudo -n /usr/local/lib/runbook-backup/${app.id}/backup.sh --reason pre-restore && sudo -n /usr/local/lib/runbook-backup/${app.id}/restore.sh --id 20261124T100000Z-pre-deploy --force --keep-stopped --once rollback-5-4-20261124T100000Z-pre-deploy`,
+        `sudo -n /usr/local/lib/runbook-backup/${app.id}/backup.sh --reason pre-restore --lock-wait 600 && sudo -n /usr/local/lib/runbook-backup/${app.id}/restore.sh --id 20261124T100000Z-pre-deploy --force --keep-stopped --once rollback-5-4-20261124T100000Z-pre-deploy --lock-wait 600`,
       );
     }
   });

@@ -56,6 +56,10 @@ const sample = (text: string, image: string, severity: string) => {
   const line = text.split("\n").find((l) => l.startsWith(`${IMAGE_SCAN_METRICS.vulnerabilities}{app="${APP}",image="${image}",severity="${severity}"} `));
   return line === undefined ? undefined : Number(line.split(" ").pop());
 };
+const failed = (text: string, image: string) => {
+  const line = text.split("\n").find((l) => l.startsWith(`${IMAGE_SCAN_METRICS.scanFailed}{app="${APP}",image="${image}"} `));
+  return line === undefined ? undefined : Number(line.split(" ").pop());
+};
 const lastSuccess = (text: string) => Number(new RegExp(`^${IMAGE_SCAN_METRICS.lastSuccess}\\{app="${APP}"\\} (\\d+)$`, "m").exec(text)?.[1]);
 
 describe("the weekly image scan (trivy through the docker CLI)", () => {
@@ -82,9 +86,9 @@ describe("the weekly image scan (trivy through the docker CLI)", () => {
     expect(promtool.status, `${promtool.stdout}${promtool.stderr}`).toBe(0);
   });
 
-  it("fails when an image cannot be scanned, and keeps the time of the last scan that covered every image", async () => {
+  it("fails when an image cannot be scanned, keeping that image's counts of its last scan (marked as a failed scan) and the time of the last scan that covered every image", async () => {
     const dir = tempDir("image-scan-fail");
-    const good = standIn(dir, { [BACKEND]: ["HIGH"], [PROXY]: [] });
+    const good = standIn(dir, { [BACKEND]: ["HIGH"], [PROXY]: ["CRITICAL", "HIGH", "HIGH"] });
     expect((await runScript(renderImageScanScript({ appId: APP }), "", good.env)).status).toBe(0);
     const file = path.join(dir, "textfile", `runbook_image_scan_${APP}.prom`);
     const before = lastSuccess(fs.readFileSync(file, "utf8"));
@@ -94,12 +98,33 @@ describe("the weekly image scan (trivy through the docker CLI)", () => {
     standIn(dir, { [BACKEND]: ["CRITICAL"], [PROXY]: "fail" });
     const res = await runScript(renderImageScanScript({ appId: APP }), "", good.env);
     expect(res.status).not.toBe(0);
-    expect(res.stderr).toContain(`${APP}: trivy could not scan ${PROXY} (${IDS[PROXY]})`);
+    expect(res.stderr).toContain(`${APP}: trivy could not scan ${PROXY} (${IDS[PROXY]}); its counts of the last scan are kept`);
     const metrics = fs.readFileSync(file, "utf8");
     expect(lastSuccess(metrics), "the last full scan's time, for ImageScanStale").toBe(old);
-    expect(sample(metrics, BACKEND, "CRITICAL"), "the image that was scanned is reported").toBe(1);
-    expect(sample(metrics, PROXY, "CRITICAL")).toBeUndefined();
+    expect([sample(metrics, BACKEND, "CRITICAL"), sample(metrics, BACKEND, "HIGH")], "the image that was scanned is reported").toEqual([1, 0]);
+    expect([sample(metrics, PROXY, "CRITICAL"), sample(metrics, PROXY, "HIGH")], "the failed image keeps its last scan's counts").toEqual([1, 2]);
+    expect([failed(metrics, PROXY), failed(metrics, BACKEND)]).toEqual([1, 0]);
+    const promtool = spawnSync(requireTool("promtool"), ["check", "metrics"], { input: metrics, encoding: "utf8" });
+    expect(promtool.status, `${promtool.stdout}${promtool.stderr}`).toBe(0);
     expect(fs.readdirSync(path.join(dir, "textfile")).filter((f) => f.startsWith(".")), "no temporary file left").toEqual([]);
+
+    // Failing again keeps them again; a scan that works replaces them and clears the failure.
+    expect((await runScript(renderImageScanScript({ appId: APP }), "", good.env)).status).not.toBe(0);
+    expect(sample(fs.readFileSync(file, "utf8"), PROXY, "HIGH"), "kept through a second failure").toBe(2);
+    standIn(dir, { [BACKEND]: [], [PROXY]: ["HIGH"] });
+    expect((await runScript(renderImageScanScript({ appId: APP }), "", good.env)).status).toBe(0);
+    const after = fs.readFileSync(file, "utf8");
+    expect([sample(after, PROXY, "CRITICAL"), sample(after, PROXY, "HIGH"), failed(after, PROXY)]).toEqual([0, 1, 0]);
+  });
+
+  it("reports an image that has never been scanned and whose scan fails as failed, with no counts", async () => {
+    const dir = tempDir("image-scan-first-fail");
+    const docker = standIn(dir, { [BACKEND]: ["HIGH"], [PROXY]: "fail" });
+    expect((await runScript(renderImageScanScript({ appId: APP }), "", docker.env)).status).not.toBe(0);
+    const metrics = fs.readFileSync(path.join(dir, "textfile", `runbook_image_scan_${APP}.prom`), "utf8");
+    expect([sample(metrics, PROXY, "CRITICAL"), failed(metrics, PROXY), sample(metrics, BACKEND, "HIGH"), failed(metrics, BACKEND)]).toEqual([undefined, 1, 1, 0]);
+    const promtool = spawnSync(requireTool("promtool"), ["check", "metrics"], { input: metrics, encoding: "utf8" });
+    expect(promtool.status, `${promtool.stdout}${promtool.stderr}`).toBe(0);
   });
 
   it("writes 0 as the last full scan when no scan has ever covered every image, so ImageScanStale fires", async () => {

@@ -115,7 +115,7 @@ describe("PostgreSQL upkeep on a real server", () => {
     expect(before).toMatch(/^13334 [0-9a-f]{32}$/);
     expect(docker.calls().map((c) => c.slice(0, 3))).toContainEqual(["exec", "-i", "c0ffee"]);
 
-    const backup = await runScript(renderWindowBackupScript({ appId: app.id, engine: "postgres", database: db, user: app.database.user }), "", { ...docker.env, RUNBOOK_BACKUP_DIR: work });
+    const backup = await runScript(renderWindowBackupScript({ appId: app.id, engine: "postgres", database: db, user: app.database.user }), "", { ...docker.env, RUNBOOK_BACKUP_DIR: work, RUNBOOK_LOCK_DIR: path.join(work, "lock") });
     expect(backup.status, backup.stderr).toBe(0);
     const file = /pre-maintenance backup (\S+)/.exec(backup.stdout)![1]!;
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -162,7 +162,7 @@ describe("SQLite upkeep on a real database file", () => {
     expect(reindex.stdout).toContain("REINDEX done; integrity_check ok");
     expect([sqlite(file, "SELECT count(*) FROM items"), snapshot()]).toEqual([count, sum]);
 
-    const backup = await runScript(renderWindowBackupScript({ appId: app.id, engine: "sqlite", path: file, runtime: app.backend.runtime }), "", { ...docker.env, RUNBOOK_BACKUP_DIR: work });
+    const backup = await runScript(renderWindowBackupScript({ appId: app.id, engine: "sqlite", path: file, runtime: app.backend.runtime }), "", { ...docker.env, RUNBOOK_BACKUP_DIR: work, RUNBOOK_LOCK_DIR: path.join(work, "lock") });
     expect(backup.status, backup.stderr).toBe(0);
     const copy = /pre-maintenance backup (\S+)/.exec(backup.stdout)![1]!;
     expect(sqlite(copy, "SELECT count(*) FROM items")).toBe(count);
