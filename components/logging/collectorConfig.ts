@@ -5,27 +5,31 @@
  * Why: the runbooks keep logs in `docker logs` ("Log Management": "For production, consider
  * centralized logging with ELK stack or similar"). A container's json-file log lives only as long as
  * the container (`docker rm` deletes `/var/lib/docker/containers/<id>/`), and every release replaces
- * the backends, so yesterday's errors are gone once a fix ships. The collector copies every line of
- * every container of the app, as it is written, into one store on the host, one file per service and
- * day (`/var/log/runbook/<app>/<service>/<YYYY-MM-DD>.log`, the day of Docker's timestamp, UTC),
- * where the maintenance job's 30-day log retention (`find /var/log -name '*.log' -mtime +30`) expires
- * it. With `logging.forward` it also sends each line, as RFC 5424 syslog over TLS (RFC 5425), to a
- * central receiver, with a disk queue so a receiver that is down loses nothing until the queue is
- * full.
+ * the backends, so yesterday's errors are gone once a fix ships. The collector copies each line of
+ * the app's containers that log with json-file (others are named and skipped by the deploy step), as
+ * it is written, into one store on the host, one file per service and day
+ * (`/var/log/runbook/<app>/<service>/<YYYY-MM-DD>.log`, the day of Docker's timestamp, UTC), where the
+ * maintenance job's 30-day log retention (`find /var/log -name '*.log' -mtime +30`) expires it. With
+ * `logging.forward` it also sends each line, as RFC 5424 syslog over TLS (RFC 5425), to a central
+ * receiver, with a disk queue while the receiver is down (up to LOG_COLLECTOR.queueMaxDiskMb).
  *
- * How: rsyslog's imfile follows each container's json-file log (it follows Docker's rename-based
- * rotation, and keeps its read position per file in the store's `.rsyslog/` directory, so a restart
- * or a new collector resumes where the old one stopped); mmjsonparse reads Docker's
- * `{"log":"...\n","stream":"stderr","time":"..."}`. The app's containers are not changed: their
- * logDriver/logOpts are ForceNew in the Docker provider (components/monitoring/backendLogProgram.ts
- * says where), so a log driver would have replaced every container, databases included, and
- * `docker logs` keeps working as before. Which files to follow is written by the deploy step from
- * what runs on the host (`docker ps` by the app's labels), so the outgoing release's containers are
- * followed until Docker removes them: their last lines are not lost at a release.
+ * How: rsyslog's imfile follows each container's json-file log and its rotated `.1` file, and saves
+ * its read position per file (by inode) in the store's `.rsyslog/` directory after every batch it
+ * submits, so a restart, a kill or a new collector resumes where the old one stopped, and a rotation
+ * while it was stopped loses nothing; a log Docker truncates in place (max-file 1) is read again from
+ * its start (tests: test/tools/logCollectorLive.test.ts). Lost still: the rest of a file Docker
+ * rotated twice while the collector was stopped (`.2` is not followed). mmjsonparse reads Docker's
+ * `{"log":"...\n","stream":"stderr","time":"..."}`; Docker splits a line longer than 16 KiB into
+ * entries, stored as separate lines, and an entry past rsyslog's 64 KiB message size goes to
+ * `unparsed.log` as it was. The app's containers are not changed: their logDriver/logOpts are
+ * ForceNew in the Docker provider (components/monitoring/backendLogProgram.ts says where), so a log
+ * driver would have replaced every container, databases included, and `docker logs` keeps working as
+ * before. Which files to follow is written by the deploy step from what runs on the host (`docker ps`
+ * by the app's labels), so the outgoing release's containers are followed until Docker removes them.
  *
- * Delivery is at least once: after a dropped connection rsyslog may send a line again (plain TCP
- * syslog has no acknowledgements). Control characters are escaped (`#027` for ESC), so nothing in a
- * line can drive a terminal that reads the store.
+ * The forward is plain syslog over TLS, which has no acknowledgements: a line in flight when a
+ * connection drops may be sent twice or lost (the store has it either way). Control characters are
+ * escaped (`#027` for ESC), so nothing in a line can drive a terminal that reads the store.
  */
 import type { LogForwardSpec } from "../../config/logging";
 import { shellQuote } from "../shared/shell";
@@ -38,7 +42,8 @@ export const LOG_COLLECTOR = {
   store: "/logs",
   configDir: "/etc/runbook-logs",
   configFile: "/etc/runbook-logs/rsyslog.conf",
-  inputsFile: "/etc/runbook-logs/inputs.conf",
+  /** In the store's work directory on the host: a new collector (a replaced container) starts with the last list. */
+  inputsFile: "/logs/.rsyslog/inputs.conf",
   caFile: "/etc/runbook-logs/forward-ca.pem",
   pidFile: "/run/rsyslogd.pid",
   /** The collector's own service label: it never follows its own log. */
@@ -94,6 +99,9 @@ export function renderCollectorConfig(spec: CollectorConfigSpec): string {
     `# Log collector of ${spec.appId} (${spec.environment}): rendered by runbook-as-code, do not edit by hand.`,
     `global(workDirectory="${store}/.rsyslog" maxMessageSize="64k")`,
     'module(load="imfile" mode="inotify")',
+    // Bounded: a new collector reading every container's backlog at once waits for the store instead
+    // of holding it all in memory (imfile blocks while the queue is full).
+    'main_queue(queue.size="10000")',
     'module(load="mmjsonparse")',
     "",
     'template(name="storeFile" type="list") {',
@@ -145,9 +153,10 @@ export interface InputsScriptSpec {
 
 /**
  * The deploy step: lists the app's containers on the host (by its labels, the outgoing release's
- * included), writes one imfile input per json-file log into the collector, checks the result with
+ * included), writes two imfile inputs per json-file log (the log and its rotated `.1`) into the
+ * collector's list in the store, checks the result with
  * `rsyslogd -N1` (a refused file is put back as it was, and the step fails), and restarts the
- * collector so it reads the new list (positions are kept on disk: nothing is read twice or skipped).
+ * collector so it reads the new list (it resumes each file from the position it saved on disk).
  */
 export function renderInputsScript(spec: InputsScriptSpec): string {
   if (!NAME.test(spec.appId) || !NAME.test(spec.environment)) throw new Error("`appId` and `environment` must be lowercase letters, digits and '-'");
@@ -183,11 +192,13 @@ while read -r cid driver service name; do
   case "$service$name" in *[!A-Za-z0-9_.:-]*) echo "${spec.appId}: log collector: skipping container $cid: unexpected characters in its name or service label" >&2; continue ;; esac
   if [ "$driver" != json-file ]; then echo "${spec.appId}: log collector: $name logs with $driver, not json-file: not collected" >&2; continue; fi
   svc=$(printf '%s' "$service" | tr ':' '-')
-  printf 'input(type="imfile" file="%s/%s/%s-json.log" tag="%s/%s" ruleset="container")\\n' "$root" "$cid" "$cid" "$svc" "$name"
+  for suffix in "" .1; do
+    printf 'input(type="imfile" file="%s/%s/%s-json.log%s" tag="%s/%s" ruleset="container" persistStateAfterSubmission="on" reopenOnTruncate="on")\\n' "$root" "$cid" "$cid" "$suffix" "$svc" "$name"
+  done
 done < "$work/found" > "$work/inputs.conf"
 if [ ! -s "$work/inputs.conf" ]; then echo "${spec.appId}: log collector: no container of ${spec.appId} (${spec.environment}) logs with json-file on this host" >&2; exit 1; fi
 docker exec -i "$collector" sh -c ${shellQuote(inner)} < "$work/inputs.conf"
 docker restart -t 30 "$collector" > /dev/null
-echo "${spec.appId}: log collector follows $(wc -l < "$work/inputs.conf") container log(s)"
+echo "${spec.appId}: log collector follows $(($(wc -l < "$work/inputs.conf") / 2)) container log(s)"
 `;
 }

@@ -1,23 +1,30 @@
 /**
- * LogCollector: one rsyslog container per app on its Docker host that copies every line of every
- * container of the app into a store on the host (`/var/log/runbook/<app>/<service>/<day>.log`) and,
+ * LogCollector: one rsyslog container per app on its Docker host that copies the lines of the app's
+ * containers into a store on the host (`/var/log/runbook/<app>/<service>/<day>.log`) and,
  * where `logging.forward` is set, sends it on to a central syslog receiver over TLS. What it does and
  * why is in ./collectorConfig.ts.
  *
- * The collector is the one container here that is not replaced by a release: its configuration names
- * no container. A deploy step (`<app>-logs-inputs`) writes the list of container logs to follow into
- * it and restarts it whenever a container of the app, or the collector itself, is new.
+ * A release does not replace the collector: its configuration names no container (it is replaced when
+ * its image id, its rendered config or the app's logRotation changes). A deploy step (`<app>-logs-inputs`)
+ * writes the list of container logs to follow into the store and restarts the collector whenever a
+ * container of the app, or the collector itself, is new; a new collector starts with the last list.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import type { AppSpec } from "../../config/spec";
 import { longRunningSettings, shellHealthcheck } from "../app/containerDefaults";
 import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
 import { LOG_COLLECTOR, LOG_COLLECTOR_LIMITS, hostStore, renderCollectorConfig, renderInputsScript } from "./collectorConfig";
 
-/** The image's build context on the machine running Pulumi: rsyslog-image/Dockerfile, Debian 12's rsyslog. */
-export const LOG_COLLECTOR_IMAGE = { name: "runbook/log-collector:rsyslog-8.2302.0", context: path.join(__dirname, "rsyslog-image") } as const;
+/**
+ * The image's build context: rsyslog-image/Dockerfile, Debian 12's rsyslog. Relative to the project
+ * root, where the engine starts the Docker provider (pulumi/pulumi sdk/go/common/resource/plugin
+ * provider_plugin.go `NewProvider`: `newPlugin(ctx, ctx.Pwd, ...)`): the provider stores the context
+ * as given plus a hash of its files, and the context is ForceNew (kreuzwerker/terraform-provider-docker
+ * resource_docker_image.go, `context` StateFunc `val + ":" + contextTarHash`), so an absolute path would
+ * rebuild the image from every other checkout (another operator, CI).
+ */
+export const LOG_COLLECTOR_IMAGE = { name: "runbook/log-collector:rsyslog-8.2302.0", context: "components/logging/rsyslog-image" } as const;
 
 export interface LogCollectorArgs {
   readonly app: Pick<AppSpec, "id" | "environment" | "host" | "logRotation"> & { readonly logging: NonNullable<AppSpec["logging"]> };

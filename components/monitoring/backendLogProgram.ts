@@ -26,7 +26,6 @@
  * to counters without labels; nothing of a line (no capture group) becomes a label or a value, so what
  * Prometheus scrapes is counts alone. Pure: no resources.
  */
-import * as path from "node:path";
 import type { BackendLogMetricsDefinition, LogLinePattern } from "../../apps/types";
 
 /** mtail's port, the program's file (the `prog` label of every series), and where Docker keeps container logs. */
@@ -37,8 +36,8 @@ export const BACKEND_LOG = {
   dockerContainers: "/var/lib/docker/containers",
 } as const;
 
-/** The image's build context on the machine running Pulumi: mtail-image/Dockerfile, Debian 12's mtail package. */
-export const BACKEND_LOG_IMAGE = { context: path.join(__dirname, "mtail-image") } as const;
+/** The image's build context, relative to the project root (stable across checkouts: components/logging/logCollector.ts says why): mtail-image/Dockerfile, Debian 12's mtail package. */
+export const BACKEND_LOG_IMAGE = { context: "components/monitoring/mtail-image" } as const;
 
 /** Counters without labels: mtail exports them at 0 from the start, so `increase()` sees the first line. */
 export const BACKEND_LOG_METRICS = {

@@ -19,7 +19,7 @@ import { AppSecrets, GRAFANA_PASSWORD_LENGTH } from "../../components/secrets/ap
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import type { StackSpec } from "../../config/spec";
 import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
-import { CONTAINER, byType, inputs, isSecretWire, rawStackConfig, stackSpec } from "../helpers";
+import { CONTAINER, ROOT, byType, inputs, isSecretWire, rawStackConfig, stackSpec } from "../helpers";
 
 type Labels = { label: string; value: string }[];
 const COMMANDS = ["command:remote:Command", "command:local:Command"];
@@ -190,7 +190,9 @@ describe.each(cases.filter(([, , id]) => id === "handwork"))("the backend log ex
     const v = view(stack, id);
     const image = v.children.find((r) => r.name === `${id}-monitoring-backend-log-exporter-image`)!;
     expect(inputs(image)).toMatchObject({ name: DEFAULTS.images["backend-log-exporter"], keepLocally: true, build: { context: BACKEND_LOG_IMAGE.context } });
-    const dockerfile = fs.readFileSync(path.join(BACKEND_LOG_IMAGE.context, "Dockerfile"), "utf8");
+    // Relative to the project root, where the engine starts the provider: the same in every checkout.
+    expect(path.isAbsolute(BACKEND_LOG_IMAGE.context)).toBe(false);
+    const dockerfile = fs.readFileSync(path.join(ROOT, BACKEND_LOG_IMAGE.context, "Dockerfile"), "utf8");
     expect(dockerfile).toMatch(/^FROM debian:12\.\d+-slim$/m);
     expect(dockerfile).toContain("mtail=3.0.0~rc50-1+b6");
     expect(DEFAULTS.images["backend-log-exporter"]).toBe("runbook/mtail:3.0.0-rc50-debian12");

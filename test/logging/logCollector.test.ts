@@ -5,13 +5,16 @@
  * own network, the CA and the receiver's name; `logging.enabled: false` runs none. And the setting's
  * errors name their key.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostStore, LOG_COLLECTOR, renderCollectorConfig } from "../../components/logging/collectorConfig";
+import { LOG_COLLECTOR_IMAGE } from "../../components/logging/logCollector";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
 import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
 import type { StackOutputs } from "../../program";
-import { CONTAINER, inputs, named, problemsOf, rawStackConfig } from "../helpers";
+import { CONTAINER, ROOT, inputs, named, problemsOf, rawStackConfig } from "../helpers";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBfTCCASOgAwIBAgIUJ2Vq0m2l1yS0aGVsbG8=\n-----END CERTIFICATE-----\n";
 const FORWARD = { address: "logs.example.com", caCertificate: CA };
@@ -79,6 +82,16 @@ describe("the log collector under mocks", () => {
     expect(config).toContain('target="logs.example.com" port="6514" protocol="tcp"');
     expect(config).toContain('StreamDriverMode="1" StreamDriverAuthMode="x509/name" StreamDriverPermittedPeers="logs.example.com"');
     expect(outputs.apps[id]!.logs).toEqual({ store: hostStore(id), forwardedTo: "logs.example.com:6514" });
+  });
+
+  it.each(ids)("%s: builds its image on the host from the committed Dockerfile, by a context path relative to the project root (the same in every checkout), pinned rsyslog", (id) => {
+    const image = named(runs["prod"]!.resources, `${id}-logs-image`);
+    expect(inputs(image)).toMatchObject({ name: LOG_COLLECTOR_IMAGE.name, keepLocally: true, build: { context: "components/logging/rsyslog-image" } });
+    const dockerfile = fs.readFileSync(path.join(ROOT, LOG_COLLECTOR_IMAGE.context, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/^FROM debian:12\.\d+-slim$/m);
+    expect(dockerfile).toContain("rsyslog=8.2302.0-1+deb12u2 rsyslog-gnutls=8.2302.0-1+deb12u2");
+    // The list of logs to follow lives in the store on the host, which a new container keeps.
+    expect(LOG_COLLECTOR.inputsFile.startsWith(`${LOG_COLLECTOR.store}/`)).toBe(true);
   });
 
   it.each(ids)("%s: logging.enabled false runs no collector and counts none in the capacity output", (id) => {

@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { renderCollectorConfig, renderInputsScript } from "../../components/logging/collectorConfig";
+import { LOG_COLLECTOR, renderCollectorConfig, renderInputsScript } from "../../components/logging/collectorConfig";
 import { dockerStandIn, type StandInContainer, type StandInFixture } from "./dockerStandIn";
 import { freePort, requireTool, sleep, tempDir } from "./realTools";
 
@@ -27,7 +27,9 @@ const container = (id: string, name: string, service: string, app?: string): Sta
 /** One collector's world: Docker's containers directory, the store, the rendered config and the inputs step. */
 function setup(name: string, forward?: { port: number; ca: string; serverName: string }) {
   const dir = tempDir(`log-collector-${name}`);
-  const paths = { containers: path.join(dir, "containers"), store: path.join(dir, "store"), inputsFile: path.join(dir, "inputs.conf"), config: path.join(dir, "rsyslog.conf") };
+  const paths = { containers: path.join(dir, "containers"), store: path.join(dir, "store"), inputsFile: "", config: path.join(dir, "rsyslog.conf") };
+  // Where the collector keeps its list, relative to the store as in the container (a new container keeps only the store).
+  paths.inputsFile = path.join(paths.store, path.relative(LOG_COLLECTOR.store, LOG_COLLECTOR.inputsFile));
   fs.mkdirSync(path.join(paths.store, ".rsyslog"), { recursive: true });
   fs.mkdirSync(paths.containers);
   fs.writeFileSync(
@@ -60,6 +62,16 @@ function setup(name: string, forward?: { port: number; ca: string; serverName: s
       if (collector) await stopProcess(collector);
       collector = undefined;
     },
+    /** As an OOM kill or a host crash stops it: no chance to write anything on the way out. */
+    async kill() {
+      if (collector) {
+        const exited = new Promise<void>((resolve) => collector!.once("exit", () => resolve()));
+        collector.kill("SIGKILL");
+        await exited;
+        running.delete(collector);
+      }
+      collector = undefined;
+    },
     async restart() {
       await world.stop();
       world.start();
@@ -77,6 +89,10 @@ function setup(name: string, forward?: { port: number; ca: string; serverName: s
       if (fs.existsSync(`${file}.1`)) fs.renameSync(`${file}.1`, `${file}.2`);
       fs.renameSync(file, `${file}.1`);
       fs.writeFileSync(file, "");
+    },
+    /** Docker's json-file with max-file 1: no rename, the same file truncated and written again. */
+    truncate(id: string) {
+      fs.truncateSync(world.logFile(id), 0);
     },
     stored: (service: string, day: string) => {
       const file = path.join(paths.store, service, `${day}.log`);
@@ -129,12 +145,15 @@ describe("the log collector's inputs step, with a recording docker stand-in", ()
     expect(r.status, r.stderr).toBe(0);
     const inputs = fs.readFileSync(w.paths.inputsFile, "utf8").trim().split("\n");
     const followed = inputs.map((l) => /file="([^"]+)" tag="([^"]+)"/.exec(l)!.slice(1));
+    // Each log and its rotated file (`.1`): a rotation while the collector is stopped loses nothing.
+    const both = (id: string, tag: string) => [[w.logFile(id), tag], [`${w.logFile(id)}.1`, tag]];
     expect(followed).toEqual([
-      [w.logFile(hex("a")), "backend/fairlens-backend-1-1a2b3c4"],
-      [w.logFile(hex("c")), "backend/fairlens-backend-1-0f0f0f0"],
-      [w.logFile(hex("b")), "database/fairlens-db-5e6f7a8"],
-      [w.logFile(hex("f")), "monitoring-prometheus/fairlens-monitoring-prometheus-3c4d5e6"],
+      ...both(hex("a"), "backend/fairlens-backend-1-1a2b3c4"),
+      ...both(hex("c"), "backend/fairlens-backend-1-0f0f0f0"),
+      ...both(hex("b"), "database/fairlens-db-5e6f7a8"),
+      ...both(hex("f"), "monitoring-prometheus/fairlens-monitoring-prometheus-3c4d5e6"),
     ]);
+    for (const line of inputs) expect(line).toContain('persistStateAfterSubmission="on" reopenOnTruncate="on"');
     expect(r.stderr).toContain("fairlens-worker-rq-7a8b9c0 logs with syslog, not json-file: not collected");
     expect(r.stdout).toContain("fairlens: log collector follows 4 container log(s)");
     const calls = w.docker.calls();
@@ -201,6 +220,71 @@ describe("the log collector's store, with a real rsyslogd", () => {
     await sleep(1000);
     expect(w.stored("backend", "2026-11-26").map((l) => l.split(" ").slice(3).join(" "))).toEqual(Array.from({ length: 1200 }, (_, i) => `line ${i}`));
     expect(lines.length).toBe(1200);
+  });
+
+  it("loses nothing when Docker rotates a log while the collector is stopped, and reads nothing twice at later rotations", async () => {
+    const w = setup("rotation-stopped");
+    w.write(hex("a"), numbered(0, 100));
+    expect(w.inputsStep([BACKEND]).status).toBe(0);
+    w.start();
+    await until("the first 100 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 100);
+    await w.stop();
+    w.write(hex("a"), numbered(100, 100));
+    w.rotate(hex("a"));
+    w.write(hex("a"), numbered(200, 100));
+    w.start();
+    await until("300 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 300);
+    for (const from of [300, 400]) {
+      w.write(hex("a"), numbered(from, 50));
+      w.rotate(hex("a"));
+      w.write(hex("a"), numbered(from + 50, 50));
+      await until(`${from + 100} lines`, 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= from + 100);
+    }
+    await sleep(1500);
+    expect(w.stored("backend", "2026-11-26").map((l) => l.split(" ").slice(3).join(" "))).toEqual(Array.from({ length: 500 }, (_, i) => `line ${i}`));
+  });
+
+  it("after a kill (an OOM kill, a crash), resumes where it stopped instead of reading the whole log again", async () => {
+    const w = setup("killed");
+    w.write(hex("a"), numbered(0, 200));
+    expect(w.inputsStep([BACKEND]).status).toBe(0);
+    w.start();
+    await until("200 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 200);
+    await w.kill();
+    w.write(hex("a"), numbered(200, 100));
+    w.start();
+    await until("300 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 300);
+    await sleep(1500);
+    expect(w.stored("backend", "2026-11-26").map((l) => l.split(" ").slice(3).join(" "))).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i}`));
+  });
+
+  it("follows a log Docker truncates in place (logRotation.maxFile 1) from its new start", async () => {
+    const w = setup("truncated");
+    w.write(hex("a"), numbered(0, 100));
+    expect(w.inputsStep([BACKEND]).status).toBe(0);
+    w.start();
+    await until("100 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 100);
+    w.truncate(hex("a"));
+    w.write(hex("a"), numbered(100, 50));
+    await until("150 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 150);
+    await sleep(1000);
+    expect(w.stored("backend", "2026-11-26").map((l) => l.split(" ").slice(3).join(" "))).toEqual(Array.from({ length: 150 }, (_, i) => `line ${i}`));
+  });
+
+  it("a new collector (its container replaced) follows the last list from the store before the step runs again", async () => {
+    const w = setup("replaced");
+    w.write(hex("a"), numbered(0, 50));
+    expect(w.inputsStep([BACKEND]).status).toBe(0);
+    w.start();
+    await until("50 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 50);
+    await w.stop();
+    // The replacement starts from the image: only the store (the host's directory) carries over.
+    w.write(hex("a"), numbered(50, 50));
+    w.start();
+    await until("100 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 100);
+    await sleep(1000);
+    expect(w.stored("backend", "2026-11-26")).toHaveLength(100);
+    expect(w.paths.inputsFile.startsWith(path.join(w.paths.store, ".rsyslog"))).toBe(true);
   });
 
   it("at a release, keeps the outgoing container's last lines and the new one's first lines (written before the step ran)", async () => {
@@ -288,7 +372,8 @@ describe("the log collector's forward over TLS, to a real rsyslogd receiver on 1
       "2026-11-26T10:00:01.123456Z fairlens-backend-1-1a2b3c4 err ERROR payment failed: card_declined",
       ...numbered(100, 50).map(([, text, time]) => `${time} fairlens-backend-1-1a2b3c4 info ${text}`),
     ];
-    // At least once: a line in flight when a connection drops may come twice, none may be missing.
+    // Here every line arrives (the receiver was down, not dropped mid-stream); a line in flight when a
+    // connection drops may come twice, or be lost (plain TCP syslog has no acknowledgements).
     expect([...new Set(got)].sort()).toEqual([...expected].sort());
     await central.stop();
   });
