@@ -1,2 +1,3 @@
 export * from "./collectorConfig";
 export * from "./logCollector";
+export * from "./logSearch";
