@@ -17,8 +17,10 @@
  * its read position per file (by inode) in the store's `.rsyslog/` directory after every batch it
  * submits, so a restart, a kill or a new collector resumes where the old one stopped, and a rotation
  * while it was stopped loses nothing; a log Docker truncates in place (max-file 1) is read again from
- * its start (tests: test/tools/logCollectorLive.test.ts). Lost still: the rest of a file Docker
- * rotated twice while the collector was stopped (`.2` is not followed). mmjsonparse reads Docker's
+ * its start (tests: test/tools/logCollectorLive.test.ts). A rotation while the collector is behind
+ * (a burst) may store some of the rotated file's lines twice, read both through the old name and as
+ * `.1`; lost still: the rest of a file Docker rotated twice before the collector read it (`.2` is not
+ * followed). docs/engine-evidence.md item 21 has the measurements. mmjsonparse reads Docker's
  * `{"log":"...\n","stream":"stderr","time":"..."}`; Docker splits a line longer than 16 KiB into
  * entries, stored as separate lines, and an entry past rsyslog's 64 KiB message size goes to
  * `unparsed.log` as it was. The app's containers are not changed: their logDriver/logOpts are
@@ -138,6 +140,18 @@ export function renderCollectorConfig(spec: CollectorConfigSpec): string {
     `include(file="${inputs}" mode="optional")`,
     "",
   ].join("\n");
+}
+
+/**
+ * The collector's start command (the container's `sh -c`): rsyslog does not create its work directory,
+ * and it refuses to start while its pid file names a live process. After a kill (an OOM kill), the
+ * container restarts with its old filesystem, so `/run/rsyslogd.pid` still holds 1, which is the new
+ * rsyslogd's own pid as PID 1: without the `rm`, it would refuse to start, over and over.
+ */
+export function renderCollectorStart(paths: { readonly store?: string; readonly configFile?: string; readonly pidFile?: string } = {}): string {
+  const store = paths.store ?? LOG_COLLECTOR.store;
+  const pid = paths.pidFile ?? LOG_COLLECTOR.pidFile;
+  return `mkdir -p ${shellQuote(`${store}/.rsyslog`)} && rm -f ${shellQuote(pid)} && exec rsyslogd -n -f ${shellQuote(paths.configFile ?? LOG_COLLECTOR.configFile)} -i ${shellQuote(pid)}`;
 }
 
 export interface InputsScriptSpec {

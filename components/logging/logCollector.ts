@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import { longRunningSettings, shellHealthcheck } from "../app/containerDefaults";
 import { deployCommand, machineTriggers, type DeployCommand } from "../app/deployCommand";
-import { LOG_COLLECTOR, LOG_COLLECTOR_LIMITS, hostStore, renderCollectorConfig, renderInputsScript } from "./collectorConfig";
+import { LOG_COLLECTOR, LOG_COLLECTOR_LIMITS, hostStore, renderCollectorConfig, renderCollectorStart, renderInputsScript } from "./collectorConfig";
 
 /**
  * The image's build context: rsyslog-image/Dockerfile, Debian 12's rsyslog. Relative to the project
@@ -58,6 +58,8 @@ export class LogCollector extends pulumi.ComponentResource {
       `${name}-collector`,
       {
         image: image.imageId,
+        entrypoints: ["/bin/sh", "-c"],
+        command: [renderCollectorStart()],
         ...(network ? { networksAdvanced: [{ name: network.name }] } : { networkMode: "none" }),
         uploads: [{ file: LOG_COLLECTOR.configFile, content: this.config }, ...(forward ? [{ file: LOG_COLLECTOR.caFile, content: forward.caCertificate }] : [])],
         volumes: [

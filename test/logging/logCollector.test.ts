@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hostStore, LOG_COLLECTOR, renderCollectorConfig } from "../../components/logging/collectorConfig";
+import { hostStore, LOG_COLLECTOR, renderCollectorConfig, renderCollectorStart } from "../../components/logging/collectorConfig";
 import { LOG_COLLECTOR_IMAGE } from "../../components/logging/logCollector";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig, type RawConfig } from "../../config/resolve";
@@ -48,6 +48,9 @@ describe("the log collector under mocks", () => {
       { hostPath: `/var/log/runbook/${id}`, containerPath: "/logs" },
     ]);
     expect(args["networkMode"]).toBe("none");
+    // Its own start command: a stale pid file (after a kill) would keep rsyslogd from starting.
+    expect([args["entrypoints"], args["command"]]).toEqual([["/bin/sh", "-c"], [renderCollectorStart()]]);
+    expect(renderCollectorStart()).toContain("rm -f /run/rsyslogd.pid && exec rsyslogd -n -f /etc/runbook-logs/rsyslog.conf");
     expect(args["networksAdvanced"]).toBeUndefined();
     expect(args["uploads"]).toEqual([{ file: LOG_COLLECTOR.configFile, content: renderCollectorConfig({ appId: id, environment: "prod" }) }]);
     expect(collector.options.deleteBeforeReplace).toBe(true);

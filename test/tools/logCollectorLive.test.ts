@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { LOG_COLLECTOR, renderCollectorConfig, renderInputsScript } from "../../components/logging/collectorConfig";
+import { LOG_COLLECTOR, renderCollectorConfig, renderCollectorStart, renderInputsScript } from "../../components/logging/collectorConfig";
 import { dockerStandIn, type StandInContainer, type StandInFixture } from "./dockerStandIn";
 import { freePort, requireTool, sleep, tempDir } from "./realTools";
 
@@ -27,7 +27,7 @@ const container = (id: string, name: string, service: string, app?: string): Sta
 /** One collector's world: Docker's containers directory, the store, the rendered config and the inputs step. */
 function setup(name: string, forward?: { port: number; ca: string; serverName: string }) {
   const dir = tempDir(`log-collector-${name}`);
-  const paths = { containers: path.join(dir, "containers"), store: path.join(dir, "store"), inputsFile: "", config: path.join(dir, "rsyslog.conf") };
+  const paths = { containers: path.join(dir, "containers"), store: path.join(dir, "store"), inputsFile: "", config: path.join(dir, "rsyslog.conf"), pid: path.join(dir, "rsyslogd.pid") };
   // Where the collector keeps its list, relative to the store as in the container (a new container keeps only the store).
   paths.inputsFile = path.join(paths.store, path.relative(LOG_COLLECTOR.store, LOG_COLLECTOR.inputsFile));
   fs.mkdirSync(path.join(paths.store, ".rsyslog"), { recursive: true });
@@ -54,8 +54,11 @@ function setup(name: string, forward?: { port: number; ca: string; serverName: s
       fs.writeFileSync(docker.env["DOCKER_STANDIN_FIXTURE"]!, JSON.stringify({ containers } satisfies StandInFixture));
       return spawnSync("sh", [script], { env: { ...process.env, ...docker.env }, encoding: "utf8" });
     },
-    start() {
-      collector = spawn(rsyslogd, ["-n", "-f", paths.config, "-i", path.join(dir, "rsyslogd.pid")], { stdio: ["ignore", "ignore", "pipe"] });
+    /** The container's command, with this world's paths; `ownPidInPidFile`: the pid file already names the pid rsyslogd gets. */
+    start(ownPidInPidFile = false) {
+      const start = renderCollectorStart({ store: paths.store, configFile: paths.config, pidFile: paths.pid });
+      const args = ownPidInPidFile ? ["-c", 'echo $$ > "$1"; exec /bin/sh -c "$2"', "sh", paths.pid, start] : ["-c", start];
+      collector = spawn("/bin/sh", args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PATH: `${path.dirname(rsyslogd)}:${process.env["PATH"] ?? ""}` } });
       running.add(collector);
     },
     async stop() {
@@ -198,13 +201,16 @@ describe("the log collector's store, with a real rsyslogd", () => {
     expect(fs.statSync(path.join(w.paths.store, "backend", "2026-11-27.log")).mode & 0o777).toBe(0o640);
   });
 
-  it("follows Docker's rotation and resumes after a restart: every line exactly once, in order", async () => {
+  it("follows Docker's rotation while it keeps up, and resumes after a restart: every line exactly once, in order", async () => {
     const w = setup("rotation");
     w.write(hex("a"), numbered(0, 100));
     expect(w.inputsStep([BACKEND]).status).toBe(0);
     w.start();
     await until("the first 100 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 100);
+    // Docker rotates once the file is full; the collector has read what was written before (it keeps
+    // up: a rotation while it is behind may store the rotated file's unread lines twice, README says).
     w.write(hex("a"), numbered(100, 300));
+    await until("400 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 400);
     w.rotate(hex("a"));
     w.write(hex("a"), numbered(400, 400));
     await until("the first 800 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 800);
@@ -222,7 +228,7 @@ describe("the log collector's store, with a real rsyslogd", () => {
     expect(lines.length).toBe(1200);
   });
 
-  it("loses nothing when Docker rotates a log while the collector is stopped, and reads nothing twice at later rotations", async () => {
+  it("loses nothing when Docker rotates a log while the collector is stopped, and reads nothing twice at later rotations it keeps up with", async () => {
     const w = setup("rotation-stopped");
     w.write(hex("a"), numbered(0, 100));
     expect(w.inputsStep([BACKEND]).status).toBe(0);
@@ -236,6 +242,7 @@ describe("the log collector's store, with a real rsyslogd", () => {
     await until("300 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 300);
     for (const from of [300, 400]) {
       w.write(hex("a"), numbered(from, 50));
+      await until(`${from + 50} lines`, 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= from + 50);
       w.rotate(hex("a"));
       w.write(hex("a"), numbered(from + 50, 50));
       await until(`${from + 100} lines`, 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= from + 100);
@@ -256,6 +263,14 @@ describe("the log collector's store, with a real rsyslogd", () => {
     await until("300 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 300);
     await sleep(1500);
     expect(w.stored("backend", "2026-11-26").map((l) => l.split(" ").slice(3).join(" "))).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i}`));
+  });
+
+  it("starts again after a kill left its pid file naming the pid it gets (PID 1 in the restarted container)", async () => {
+    const w = setup("stale-pid");
+    w.write(hex("a"), numbered(0, 20));
+    expect(w.inputsStep([BACKEND]).status).toBe(0);
+    w.start(true);
+    await until("20 lines", 20, () => w.stored("backend", "2026-11-26").length, (n) => n >= 20);
   });
 
   it("follows a log Docker truncates in place (logRotation.maxFile 1) from its new start", async () => {
