@@ -13,14 +13,14 @@
  * `logging.forward` it also sends each line, as RFC 5424 syslog over TLS (RFC 5425), to a central
  * receiver, with a disk queue while the receiver is down (up to LOG_COLLECTOR.queueMaxDiskMb).
  *
- * How: rsyslog's imfile follows each container's json-file log and its rotated `.1` file, and saves
- * its read position per file (by inode) in the store's `.rsyslog/` directory after every batch it
- * submits, so a restart, a kill or a new collector resumes where the old one stopped, and a rotation
- * while it was stopped loses nothing; a log Docker truncates in place (max-file 1) is read again from
- * its start (tests: test/tools/logCollectorLive.test.ts). A rotation while the collector is behind
- * (a burst) may store some of the rotated file's lines twice, read both through the old name and as
- * `.1`; lost still: the rest of a file Docker rotated twice before the collector read it (`.2` is not
- * followed). docs/engine-evidence.md item 21 has the measurements. mmjsonparse reads Docker's
+ * How: rsyslog's imfile follows each container's json-file log (through Docker's renames while it
+ * runs) and saves its read position per file (by inode) in the store's `.rsyslog/` directory after
+ * every batch it submits, so a restart, a kill or a new collector resumes where the old one stopped,
+ * and a log Docker truncates in place (max-file 1) is read again from its start (tests:
+ * test/tools/logCollectorLive.test.ts). Lost: what the collector had not read of a file when Docker
+ * rotated it while the collector was stopped (a release restarts it for about a second). Following
+ * the rotated `.1` too would recover that, but stored whole rotated files twice at rotations while
+ * running (measured: docs/engine-evidence.md item 21), so it is not done. mmjsonparse reads Docker's
  * `{"log":"...\n","stream":"stderr","time":"..."}`; Docker splits a line longer than 16 KiB into
  * entries, stored as separate lines, and an entry past rsyslog's 64 KiB message size goes to
  * `unparsed.log` as it was. The app's containers are not changed: their logDriver/logOpts are
@@ -148,10 +148,19 @@ export function renderCollectorConfig(spec: CollectorConfigSpec): string {
  * container restarts with its old filesystem, so `/run/rsyslogd.pid` still holds 1, which is the new
  * rsyslogd's own pid as PID 1: without the `rm`, it would refuse to start, over and over.
  */
-export function renderCollectorStart(paths: { readonly store?: string; readonly configFile?: string; readonly pidFile?: string } = {}): string {
+export function renderCollectorStart(paths: { readonly store?: string; readonly configFile?: string; readonly pidFile?: string; readonly inputsFile?: string } = {}): string {
   const store = paths.store ?? LOG_COLLECTOR.store;
   const pid = paths.pidFile ?? LOG_COLLECTOR.pidFile;
-  return `mkdir -p ${shellQuote(`${store}/.rsyslog`)} && rm -f ${shellQuote(pid)} && exec rsyslogd -n -f ${shellQuote(paths.configFile ?? LOG_COLLECTOR.configFile)} -i ${shellQuote(pid)}`;
+  const inputs = shellQuote(paths.inputsFile ?? LOG_COLLECTOR.inputsFile);
+  // Before rsyslogd runs (it rewrites them while running): the read positions (`imfile-state:<inode>:...`)
+  // of files the list no longer follows (containers Docker removed) go, since the 30-day retention only
+  // expires `*.log`. A followed file's position is kept, by its inode (`.1` after a rotation included).
+  const prune = [
+    "keep=' '",
+    `if [ -f ${inputs} ]; then for p in $(sed -n 's/^input(type="imfile" file="\\([^"]*\\)".*/\\1/p' ${inputs}); do if i=$(stat -c %i "$p" 2>/dev/null); then keep="$keep$i "; fi; done; fi`,
+    `for s in ${shellQuote(`${store}/.rsyslog`)}/imfile-state:*; do [ -e "$s" ] || continue; i=\${s##*/imfile-state:}; i=\${i%%:*}; case "$keep" in *" $i "*) ;; *) rm -f "$s" ;; esac; done`,
+  ].join("; ");
+  return `mkdir -p ${shellQuote(`${store}/.rsyslog`)} && rm -f ${shellQuote(pid)} && { ${prune}; } && exec rsyslogd -n -f ${shellQuote(paths.configFile ?? LOG_COLLECTOR.configFile)} -i ${shellQuote(pid)}`;
 }
 
 export interface InputsScriptSpec {
@@ -167,8 +176,7 @@ export interface InputsScriptSpec {
 
 /**
  * The deploy step: lists the app's containers on the host (by its labels, the outgoing release's
- * included), writes two imfile inputs per json-file log (the log and its rotated `.1`) into the
- * collector's list in the store, checks the result with
+ * included), writes one imfile input per json-file log into the collector's list in the store, checks the result with
  * `rsyslogd -N1` (a refused file is put back as it was, and the step fails), and restarts the
  * collector so it reads the new list (it resumes each file from the position it saved on disk).
  */
@@ -206,13 +214,11 @@ while read -r cid driver service name; do
   case "$service$name" in *[!A-Za-z0-9_.:-]*) echo "${spec.appId}: log collector: skipping container $cid: unexpected characters in its name or service label" >&2; continue ;; esac
   if [ "$driver" != json-file ]; then echo "${spec.appId}: log collector: $name logs with $driver, not json-file: not collected" >&2; continue; fi
   svc=$(printf '%s' "$service" | tr ':' '-')
-  for suffix in "" .1; do
-    printf 'input(type="imfile" file="%s/%s/%s-json.log%s" tag="%s/%s" ruleset="container" persistStateAfterSubmission="on" reopenOnTruncate="on")\\n' "$root" "$cid" "$cid" "$suffix" "$svc" "$name"
-  done
+  printf 'input(type="imfile" file="%s/%s/%s-json.log" tag="%s/%s" ruleset="container" persistStateAfterSubmission="on" reopenOnTruncate="on")\\n' "$root" "$cid" "$cid" "$svc" "$name"
 done < "$work/found" > "$work/inputs.conf"
 if [ ! -s "$work/inputs.conf" ]; then echo "${spec.appId}: log collector: no container of ${spec.appId} (${spec.environment}) logs with json-file on this host" >&2; exit 1; fi
 docker exec -i "$collector" sh -c ${shellQuote(inner)} < "$work/inputs.conf"
 docker restart -t 30 "$collector" > /dev/null
-echo "${spec.appId}: log collector follows $(($(wc -l < "$work/inputs.conf") / 2)) container log(s)"
+echo "${spec.appId}: log collector follows $(wc -l < "$work/inputs.conf") container log(s)"
 `;
 }

@@ -50,7 +50,7 @@ describe("the log collector under mocks", () => {
     expect(args["networkMode"]).toBe("none");
     // Its own start command: a stale pid file (after a kill) would keep rsyslogd from starting.
     expect([args["entrypoints"], args["command"]]).toEqual([["/bin/sh", "-c"], [renderCollectorStart()]]);
-    expect(renderCollectorStart()).toContain("rm -f /run/rsyslogd.pid && exec rsyslogd -n -f /etc/runbook-logs/rsyslog.conf");
+    expect(renderCollectorStart()).toMatch(/^mkdir -p \/logs\/.rsyslog && rm -f \/run\/rsyslogd.pid && .* && exec rsyslogd -n -f \/etc\/runbook-logs\/rsyslog.conf -i \/run\/rsyslogd.pid$/);
     expect(args["networksAdvanced"]).toBeUndefined();
     expect(args["uploads"]).toEqual([{ file: LOG_COLLECTOR.configFile, content: renderCollectorConfig({ appId: id, environment: "prod" }) }]);
     expect(collector.options.deleteBeforeReplace).toBe(true);
