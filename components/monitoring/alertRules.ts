@@ -263,6 +263,9 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
       condition(selector(IMAGE_SCAN_METRICS.vulnerabilities, scanned), { image }, (m) => gauge(2, m), (m) => gauge(0, m))),
     rule("platform", "ImageScanStale", `time() - max by (app) (${IMAGE_SCAN_METRICS.lastSuccess}{app="${app}"}) > 8 * 86400`, 0, "warning", "the weekly image scan has not covered every image for more than 8 days", undefined,
       condition(selector(IMAGE_SCAN_METRICS.lastSuccess, { app, instance: node.instance, job: JOBS.node }), {}, (m, at) => gauge(at * 60 - 9 * 86400, m), (m, at) => gauge(at * 60 - 7 * 86400, m))),
+    // An image trivy could not scan this week: its counts above are last week's (imageScan.ts keeps them).
+    rule("platform", "ImageScanFailed", `max by (app, image) (${IMAGE_SCAN_METRICS.scanFailed}{app="${app}"}) == 1`, 0, "warning", "the weekly image scan could not scan an image the app runs; its vulnerability counts are from its last scan", undefined,
+      condition(selector(IMAGE_SCAN_METRICS.scanFailed, { app, image, instance: node.instance, job: JOBS.node }), { image }, (m) => gauge(1, m), (m) => gauge(0, m))),
   );
   const disk = { device: "/dev/sda1", fstype: "ext4", instance: node.instance, job: JOBS.node, mountpoint: "/" };
   rules.push(
