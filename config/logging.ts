@@ -7,6 +7,7 @@
  * on to a central syslog receiver (Logstash's syslog input, a Graylog or rsyslog server) over TLS.
  */
 import { z } from "zod";
+import { IPV4, NAME as DNS_NAME } from "./dns";
 import type { RawProblem } from "./schema";
 
 export const LOGGING_DEFAULTS = {
@@ -15,8 +16,6 @@ export const LOGGING_DEFAULTS = {
   forwardPort: 6514,
 } as const;
 
-const DNS_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 const PEM_CERTIFICATE = /^\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/;
 
 const dnsName = z.string({ error: "must be a DNS name string" }).regex(DNS_NAME, { error: "must be a DNS name such as logs.example.com" });

@@ -9,7 +9,7 @@ import { backupsConfig } from "./backups";
 import { cpusProblem } from "./dockerCpus";
 import { rotationConfig } from "./secrets";
 import { hostsAndFirewallKeys } from "./hosts";
-import { dnsKeys } from "./dns";
+import { NAME as DOMAIN, dnsKeys } from "./dns";
 import { adoptSchema } from "./adoption";
 import { alertingSchema, monitoringSchema, type AlertingConfig } from "./monitoring";
 import { releasesKeys } from "./releases";
@@ -71,8 +71,6 @@ const env = z.record(
 /** Present only so that asking for it gets a clear refusal instead of "unknown key". */
 const publishPort = z.unknown().optional();
 
-/** A DNS name: labels of letters, digits and '-', dot-separated (the proxy's public host name). */
-const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** One public host key as ssh-keyscan and known_hosts print it, without the host name: `<type> <base64>`. */
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
 

@@ -31,7 +31,7 @@ export interface LogCollectorArgs {
   /** The app's Docker provider (AppStack.provider). */
   readonly provider: docker.Provider;
   /** Every container of the app the stack runs: a new one (a release) re-runs the inputs step. */
-  readonly containers: pulumi.Input<readonly docker.Container[]>;
+  readonly containers: readonly docker.Container[];
 }
 
 export class LogCollector extends pulumi.ComponentResource {
@@ -82,15 +82,14 @@ export class LogCollector extends pulumi.ComponentResource {
       { ...child, deleteBeforeReplace: true },
     );
 
-    const ids = pulumi.output(args.containers).apply((cs) => pulumi.all(cs.map((c) => c.id)));
     this.inputs = deployCommand(
       `${name}-inputs`,
       {
         host: app.host,
         create: this.container.name.apply((collector) => renderInputsScript({ appId: app.id, environment: app.environment, collector })),
-        triggers: [this.container.id, ids, ...machineTriggers(app.host)],
+        triggers: [this.container.id, pulumi.all(args.containers.map((c) => c.id)), ...machineTriggers(app.host)],
       },
-      { parent: this, dependsOn: pulumi.output(args.containers).apply((cs) => [this.container, ...cs]) },
+      { parent: this, dependsOn: [this.container, ...args.containers] },
     );
     this.registerOutputs({ store: this.store });
   }
