@@ -29,7 +29,9 @@ import {
   type Release,
   type RotationStateOutput,
 } from "./components";
-import type { StackSpec } from "./config/spec";
+import type { AppSpec, StackSpec } from "./config/spec";
+import type { FargateSpec } from "./config/fargate";
+import { FargateApp } from "./components/fargate";
 
 /** What one app reports as stack outputs. Areas add their fields below the marked lines. */
 export interface AppOutputs {
@@ -83,9 +85,31 @@ export interface AppOutputs {
   adoption?: { readonly project: string; readonly volumes: Readonly<Record<string, string>> };
 }
 
+/** What an app on ECS Fargate reports (`apps.<id>.fargate`): none of the Docker host's outputs apply. */
+export interface FargateAppOutputs {
+  /** `https://<domain>`. */
+  endpoint: string;
+  /** The load balancer's DNS name: point the app's domain at it (an alias or CNAME record). */
+  loadBalancerDns: pulumi.Output<string>;
+  /** The image each service runs. */
+  release: Readonly<Record<string, string>>;
+  unsetExternalSecrets: readonly string[];
+  /** Tasks per service, and the backend's autoscaling ceiling where it scales. */
+  services: Readonly<Record<string, { readonly replicas: number; readonly maxReplicas?: number }>>;
+  /** The RDS instance (point-in-time restore and snapshots are by its identifier) and how far back it restores. */
+  database: { readonly instance: pulumi.Output<string>; readonly pointInTimeDays: pulumi.Output<number> };
+  /** Where the tasks' logs are: `aws logs tail <group> --follow`. */
+  logGroup: string;
+  rotation: RotationStateOutput;
+  secretsManager: Readonly<Record<string, pulumi.Output<string>>>;
+}
+
 export interface StackOutputs {
   readonly environment: string;
+  /** Apps on Docker hosts. */
   readonly apps: Record<string, AppOutputs>;
+  /** Apps on ECS Fargate (`apps.<id>.fargate`), where the stack has any. */
+  readonly fargate?: Record<string, FargateAppOutputs>;
 }
 
 /**
@@ -94,7 +118,13 @@ export interface StackOutputs {
  */
 export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const apps: StackOutputs["apps"] = {};
+  const fargate: NonNullable<StackOutputs["fargate"]> = {};
   for (const resolved of spec.apps) {
+    // Container orchestration: an app on ECS Fargate has none of a Docker host's components.
+    if (resolved.fargate) {
+      fargate[resolved.id] = deployFargateApp(spec, { ...resolved, fargate: resolved.fargate }, opts);
+      continue;
+    }
     // Backups: the bucket before the host, whose role (a host the stack creates) gets the writer's
     // policy document: put and get under the app's prefix, never delete or change retention.
     const source = resolved.backups.restoreFrom && recoverySource(`${resolved.id}-restore-source`, resolved.id, resolved.backups.restoreFrom, opts);
@@ -202,5 +232,31 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
 
     apps[app.id] = outputs;
   }
-  return { environment: spec.environment, apps };
+  return { environment: spec.environment, apps, ...(Object.keys(fargate).length > 0 && { fargate }) };
+}
+
+/** An app on ECS Fargate: its generated secrets (and their break-glass copies), then FargateApp. */
+function deployFargateApp(spec: StackSpec, app: AppSpec & { readonly fargate: FargateSpec }, opts?: pulumi.ComponentResourceOptions): FargateAppOutputs {
+  // No Grafana on Fargate, so no Grafana password: AppSecrets makes one only for a monitored app.
+  const unmonitored: AppSpec = { ...app };
+  delete (unmonitored as { monitoring?: unknown }).monitoring;
+  const secrets = new AppSecrets(`${app.id}-secrets`, { app: unmonitored }, opts);
+  const stack = new FargateApp(app.id, { app, secrets, project: spec.project, stack: pulumi.getStack() }, opts);
+  const services: Record<string, { replicas: number; maxReplicas?: number }> = {
+    backend: { replicas: app.backend.replicas, ...(app.fargate.autoscaling && { maxReplicas: app.fargate.autoscaling.maxReplicas }) },
+    ...(app.frontend && { frontend: { replicas: app.frontend.replicas } }),
+    ...Object.fromEntries(app.workers.map((w) => [`worker:${w.name}`, { replicas: w.replicas }])),
+  };
+  return {
+    endpoint: stack.endpoint,
+    loadBalancerDns: stack.loadBalancerDns,
+    release: { backend: app.backend.image, ...(app.frontend && { frontend: app.frontend.image }) },
+    unsetExternalSecrets: app.unsetExternalSecrets,
+    services,
+    database: { instance: stack.data.database.identifier, pointInTimeDays: stack.data.database.backupRetentionPeriod },
+    logGroup: stack.logGroupName,
+    // The app's own secrets rotate; its database password does not on Fargate (README, "ECS Fargate"), so no role state.
+    rotation: { clock: secrets.rotation.clock, generation: secrets.rotation.generation, secrets: secrets.rotation.secrets },
+    secretsManager: stack.store.names,
+  };
 }

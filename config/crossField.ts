@@ -15,6 +15,7 @@ import { maintenanceProblems } from "./maintenance";
 import { readReplicasProblems } from "./readReplicas";
 import { poolerProblems } from "./pooler";
 import { loggingProblems } from "./logging";
+import { fargateProblems, withDockerHostAppsOnly } from "./fargate";
 import { backendEnvSecretProblems } from "./envSecrets";
 import { hostProblem } from "./dockerHost";
 import type { RawProblem } from "./schema";
@@ -77,6 +78,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     // Connection pooling:
     problems.push(...poolerProblems(appId, app, def.database.engine, def.displayName));
     problems.push(...loggingProblems(appId, app));
+    problems.push(...fargateProblems(appId, app, def.database.engine, def.displayName, def.frontend?.adminPort !== undefined));
     for (const svc of ["database", "cache"] as const) {
       if (objectAt(app, svc)?.["publishPort"] !== undefined) {
         add(at(svc, "publishPort"), `a ${svc} port is never published on the host; reach it through \`docker exec\` or an ssh tunnel`);
@@ -105,7 +107,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
     if (proxy["tls"] !== undefined) published.push([["proxy", "httpsPort"], proxy["httpsPort"] ?? DEFAULTS.proxy.httpsPort]);
     if (def.frontend?.adminPort !== undefined) published.push([["frontend"], def.frontend.adminPort]);
     for (const [path, port] of published) {
-      if (typeof port !== "number") continue;
+      if (typeof port !== "number" || app["fargate"] !== undefined) continue;
       // A host the stack creates (`aws`) is the app's own.
       const hostName = app["aws"] !== undefined ? `the host made for ${appId}` : (host ?? DEFAULTS.host);
       const key = `${hostName}#${port}`;
@@ -131,14 +133,16 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
       );
     }
   }
-  problems.push(...hostsAndFirewallProblems(raw, PROTECTED_ENVIRONMENTS, DEFAULTS.host));
-  problems.push(...dnsProblems(raw, DEFAULTS.host));
+  // Rules about the hosts apps share: a Fargate app has none (its host-only keys are refused above).
+  const onHosts = withDockerHostAppsOnly(raw);
+  problems.push(...hostsAndFirewallProblems(onHosts, PROTECTED_ENVIRONMENTS, DEFAULTS.host));
+  problems.push(...dnsProblems(onHosts, DEFAULTS.host));
   // Monitoring and alerts:
   problems.push(...monitoringProblems(raw));
   // Releases and rollback:
   problems.push(...releasesProblems(raw));
   // Maintenance, scaling and diagnostics:
-  problems.push(...maintenanceProblems(raw, DEFAULTS.host));
+  problems.push(...maintenanceProblems(onHosts, DEFAULTS.host));
   // Adoption:
   problems.push(...adoptionProblems(raw));
   // Database read replicas:

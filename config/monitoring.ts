@@ -197,7 +197,8 @@ export function monitoringProblems(raw: unknown): { path: PropertyKey[]; message
     if (held && path) problems.push({ path, message: `host port ${portNumber} on ${host} is already published by ${held}; give each UI on a host its own port` });
     else if (!held) taken.set(key, owner);
   };
-  const monitored = Object.entries(apps).filter(([id]) => catalog[id] !== undefined);
+  // Apps on Docker hosts: a Fargate app publishes no port on a host (its `monitoring` key is refused in config/fargate.ts).
+  const monitored = Object.entries(apps).filter(([id, a]) => catalog[id] !== undefined && objectAt(a, "fargate") === undefined);
   for (const [id, app] of monitored) {
     const host = typeof objectAt(apps, id)?.["host"] === "string" ? String(objectAt(apps, id)!["host"]) : DEFAULTS.host;
     const proxy = objectAt(app, "proxy") ?? {};

@@ -20,6 +20,7 @@ import { resolveMaintenance } from "./maintenance";
 import { resolveReadReplicas } from "./readReplicas";
 import { resolvePooler, type PoolerSpec } from "./pooler";
 import { resolveLogging } from "./logging";
+import { dockerHostApps, resolveFargate } from "./fargate";
 import type { AppSpec, HostSpec, StackSpec } from "./spec";
 
 const withMonitoring = (monitoring: MonitoringSpec | undefined) => (monitoring ? { monitoring } : {});
@@ -124,7 +125,8 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
   const cacheEnabled = def.cache !== undefined && (app.cache?.enabled ?? !def.cache.optional);
   const proxy = app.proxy ?? {};
   const publicHost = app.domain ?? DEFAULTS.publicHost;
-  const deployment = { domain: publicHost, tls: proxy.tls !== undefined };
+  // On Fargate the load balancer always terminates TLS (config/fargate.ts).
+  const deployment = { domain: publicHost, tls: proxy.tls !== undefined || app.fargate !== undefined };
   return {
     id: def.id,
     displayName: def.displayName,
@@ -213,18 +215,20 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     backups: resolveBackups(def, app.backups, PROTECTED_ENVIRONMENTS.includes(cfg.environment)),
     rotation: resolveRotation(def, app.rotation, now),
     // Hosts and firewall: the firewall, and for a host the stack creates its machine and host.
-    ...resolveHostsAndFirewall(def.id, app, cfg.apps, DEFAULTS),
+    ...resolveHostsAndFirewall(def.id, app, dockerHostApps(cfg.apps), DEFAULTS),
     ...resolveDns(app, app.domain, DEFAULTS.host),
     // Monitoring and alerts:
     ...withMonitoring(resolveMonitoring(def, app.monitoring, cfg.alerting?.[def.id])),
     // Releases and rollback:
     ...resolveReleases(def, app),
     // Maintenance, scaling and diagnostics:
-    ...resolveMaintenance(def.id, app, cfg.apps, DEFAULTS.host),
+    ...resolveMaintenance(def.id, app, dockerHostApps(cfg.apps), DEFAULTS.host),
     // Adoption:
     ...resolveAdoption(app.adopt),
     // Centralized logging:
     ...resolveLogging(app.logging),
+    // Container orchestration:
+    ...resolveFargate(app.fargate, { protectState: PROTECTED_ENVIRONMENTS.includes(cfg.environment) }),
   };
 }
 

@@ -17,6 +17,7 @@ import { maintenanceKeys } from "./maintenance";
 import { readReplicasSchema } from "./readReplicas";
 import { poolerSchema } from "./pooler";
 import { loggingKeys } from "./logging";
+import { fargateKeys } from "./fargate";
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -100,6 +101,9 @@ const appConfig = z.strictObject({
 
   // Centralized logging (config/logging.ts):
   ...loggingKeys,
+
+  // Container orchestration (config/fargate.ts):
+  ...fargateKeys,
 
   host: z.string({ error: "must be a Docker host URL: unix:///path or ssh://user@host[:port]" }).optional(),
   hostKey: z

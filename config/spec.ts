@@ -17,6 +17,7 @@ import type { ReleasesSpec } from "./releases";
 import type { HostCapacitySpec, MaintenanceSpec } from "./maintenance";
 import type { PoolerSpec } from "./pooler";
 import type { LoggingSpec } from "./logging";
+import type { FargateSpec } from "./fargate";
 
 export type Environment = "prod" | "staging";
 
@@ -203,6 +204,12 @@ export interface AppSpec {
 
   /** The log collector and where it forwards (`apps.<id>.logging`, config/logging.ts); absent when off. */
   readonly logging?: LoggingSpec;
+
+  /**
+   * ECS Fargate in place of a Docker host (`apps.<id>.fargate`, config/fargate.ts): the program
+   * deploys components/fargate for the app, and none of the Docker host's components.
+   */
+  readonly fargate?: FargateSpec;
 }
 
 /** A Route 53 A record: `address` for an existing host; a host the stack creates gives its elastic IP. */

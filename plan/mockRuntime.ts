@@ -69,6 +69,7 @@ function installCapture(): void {
   };
 }
 
+const shortHash = (s: string) => createHash("sha1").update(s).digest("hex").slice(0, 7);
 const fakeDigest = (s: string) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
 
 /** What the providers would compute, for the few outputs the program reads. */
@@ -124,6 +125,35 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "aws:iam/accessKey:AccessKey":
       // Never a real key: a filler the plan shows only as a secret.
       return { ...inputs, secret: "mock-secret-access-key" };
+    // Container orchestration: what AWS computes for an app on ECS Fargate (ARNs, names, endpoints).
+    case "aws:secretsmanager/secretVersion:SecretVersion":
+      // Secrets Manager's version id: a new one for each new value.
+      return { ...inputs, versionId: fakeUuid(JSON.stringify(inputs["secretString"] ?? "")) };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { ...inputs, arn: `arn:aws:logs:${MOCK_AWS.region}:${MOCK_AWS.account}:log-group:${String(inputs["name"] ?? name)}` };
+    case "aws:ecs/cluster:Cluster":
+      return { ...inputs, name: inputs["name"] ?? `${name}-${shortHash(name)}`, arn: `arn:aws:ecs:${MOCK_AWS.region}:${MOCK_AWS.account}:cluster/${name}-${shortHash(name)}` };
+    case "aws:ecs/taskDefinition:TaskDefinition":
+      // A revision per content: a new container definition is a new revision, as ECS registers it.
+      return { ...inputs, revision: 1, arn: `arn:aws:ecs:${MOCK_AWS.region}:${MOCK_AWS.account}:task-definition/${String(inputs["family"])}:${shortHash(JSON.stringify(inputs["containerDefinitions"] ?? ""))}` };
+    case "aws:ecs/service:Service":
+      return { ...inputs, name: inputs["name"] ?? `${name}-${shortHash(name)}` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return { ...inputs, arn: `arn:aws:elasticloadbalancing:${MOCK_AWS.region}:${MOCK_AWS.account}:loadbalancer/app/${name}/${shortHash(name)}`, arnSuffix: `app/${name}/${shortHash(name)}`, dnsName: `${name}-${shortHash(name)}.${MOCK_AWS.region}.elb.amazonaws.com` };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { ...inputs, arn: `arn:aws:elasticloadbalancing:${MOCK_AWS.region}:${MOCK_AWS.account}:targetgroup/${name}/${shortHash(name)}`, arnSuffix: `targetgroup/${name}/${shortHash(name)}` };
+    case "aws:lb/listener:Listener":
+      return { ...inputs, arn: `arn:aws:elasticloadbalancing:${MOCK_AWS.region}:${MOCK_AWS.account}:listener/app/${name}/${shortHash(name)}` };
+    case "aws:rds/instance:Instance": {
+      const identifier = `${String(inputs["identifierPrefix"] ?? "")}${shortHash(name)}`;
+      return { ...inputs, identifier, arn: `arn:aws:rds:${MOCK_AWS.region}:${MOCK_AWS.account}:db:${identifier}`, address: `${identifier}.abcdefghijkl.${MOCK_AWS.region}.rds.amazonaws.com`, port: 5432 };
+    }
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return { ...inputs, primaryEndpointAddress: `master.${name}.abcdef.euw1.cache.amazonaws.com` };
+    case "aws:backup/vault:Vault":
+    case "aws:rds/subnetGroup:SubnetGroup":
+    case "aws:elasticache/subnetGroup:SubnetGroup":
+      return { ...inputs, name: inputs["name"] ?? `${name}-${shortHash(name)}` };
     case "pulumi:pulumi:StackReference":
       // A recovery stack's source: what that stack would export about each app's backups; for the
       // stack's reference to itself (the release record), no earlier releases: a first update. The

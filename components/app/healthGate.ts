@@ -21,6 +21,11 @@ export interface HealthGateScriptSpec {
   readonly port: number;
   /** Where the proxy answers, seen from the script: 127.0.0.1 on the Docker host. */
   readonly address?: string;
+  /**
+   * A DNS name to connect to instead of `address` (a load balancer's name: it has no fixed IP), for
+   * curl's `--connect-to`; Host and the TLS server name stay `host`.
+   */
+  readonly connectTo?: string;
   readonly endpoints: readonly string[];
   readonly attempts: number;
   readonly intervalSeconds: number;
@@ -44,9 +49,11 @@ export function renderHealthGateScript(spec: HealthGateScriptSpec): string {
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) throw new Error("`port` must be a port number from 1 to 65535");
   if (!/^[A-Za-z0-9.-]+$/.test(spec.host)) throw new Error("`host` must be a host name");
   const address = spec.address ?? "127.0.0.1";
+  if (spec.connectTo !== undefined && !/^[A-Za-z0-9.-]+$/.test(spec.connectTo)) throw new Error("`connectTo` must be a DNS name");
+  const target = spec.connectTo !== undefined ? ["--connect-to", `${spec.host}:${spec.port}:${spec.connectTo}:${spec.port}`] : ["--resolve", `${spec.host}:${spec.port}:${address}`];
   const curl = [
     "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", String(spec.timeoutSeconds ?? 5),
-    "--resolve", `${spec.host}:${spec.port}:${address}`, ...(spec.insecureTls ? ["-k"] : []),
+    ...target, ...(spec.insecureTls ? ["-k"] : []),
   ];
   return [
     "#!/bin/sh",

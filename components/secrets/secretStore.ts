@@ -36,6 +36,10 @@ export class SecretStore extends pulumi.ComponentResource {
   public readonly key: kms.Key;
   /** Each stored secret's name in Secrets Manager, by variable: what a break-glass read asks for. */
   public readonly names: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Each stored secret's ARN, by variable: what an ECS task definition's `secrets` reference. */
+  public readonly arns: Readonly<Record<string, pulumi.Output<string>>>;
+  /** The value of each secret: what waits for the value to be in Secrets Manager. */
+  public readonly versions: readonly secretsmanager.SecretVersion[];
 
   constructor(name: string, args: SecretStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("runbook:secrets:SecretStore", name, {}, opts);
@@ -68,6 +72,8 @@ export class SecretStore extends pulumi.ComponentResource {
       { parent: this },
     );
     const names: Record<string, pulumi.Output<string>> = {};
+    const arns: Record<string, pulumi.Output<string>> = {};
+    const versions: secretsmanager.SecretVersion[] = [];
     for (const s of args.secrets) {
       const slug = `${name}-${s.name.toLowerCase().replace(/_/g, "-")}`;
       const secret = new secretsmanager.Secret(
@@ -81,10 +87,13 @@ export class SecretStore extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new secretsmanager.SecretVersion(`${slug}-value`, { secretId: secret.id, secretString: pulumi.secret(s.value) }, { parent: this });
+      versions.push(new secretsmanager.SecretVersion(`${slug}-value`, { secretId: secret.id, secretString: pulumi.secret(s.value) }, { parent: this }));
       names[s.name] = secret.name;
+      arns[s.name] = secret.arn;
     }
     this.names = names;
+    this.arns = arns;
+    this.versions = versions;
     this.registerOutputs({ names: this.names, keyArn: this.key.arn });
   }
 }

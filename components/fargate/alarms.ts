@@ -1,0 +1,149 @@
+/**
+ * FargateAlarms: what Prometheus watches on a Docker host, as CloudWatch alarms of a Fargate app, at
+ * the app's runbook thresholds where it sets them (its resolved monitoring alerts): the share of 5xx
+ * answers, unhealthy targets, the backend's memory, the database's CPU and free storage. Each goes to
+ * an SNS topic with the app's critical receivers (e-mail, an https webhook).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { AppSpec } from "../../config/spec";
+import type { FargateData } from "./dataServices";
+import type { FargateNetwork } from "./loadBalancer";
+
+export const FARGATE_ALARM_DEFAULTS = {
+  errorRatePercent: 5,
+  memoryPercent: 90,
+  cpuPercent: 80,
+  /** Alarm when less than this share of the database's storage is free. */
+  freeStoragePercent: 10,
+  minutes: 5,
+} as const;
+
+export interface FargateAlarmsArgs {
+  readonly app: AppSpec & { readonly fargate: { readonly database: { readonly storageGb: number } } };
+  readonly network: FargateNetwork;
+  readonly data: FargateData;
+  readonly cluster: aws.ecs.Cluster;
+  readonly services: Readonly<Record<string, aws.ecs.Service>>;
+}
+
+export class FargateAlarms extends pulumi.ComponentResource {
+  public readonly topic: aws.sns.Topic;
+  /** Alarm resources by what they watch: `error-rate`, `unhealthy-<target>`, `backend-memory`, `db-cpu`, `db-storage`. */
+  public readonly alarms: Readonly<Record<string, aws.cloudwatch.MetricAlarm>>;
+
+  constructor(name: string, args: FargateAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("runbook:fargate:FargateAlarms", name, {}, opts);
+    const { app } = args;
+    const child = { parent: this };
+    const tags = { "runbook.app": app.id, "runbook.environment": app.environment };
+    const alerts = app.monitoring?.alerts ?? {};
+    this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: "alias/aws/sns", tags }, child);
+    const critical = app.monitoring?.receivers.critical;
+    const endpoints = [
+      ...(critical?.email ?? "").split(",").map((a) => a.trim()).filter(Boolean).map((endpoint) => ({ protocol: "email", endpoint })),
+      ...(critical?.webhookUrl?.startsWith("https://") ? [{ protocol: "https", endpoint: critical.webhookUrl }] : []),
+    ];
+    endpoints.forEach((s, i) => new aws.sns.TopicSubscription(`${name}-subscription-${i}`, { topic: this.topic.arn, protocol: s.protocol, endpoint: pulumi.secret(s.endpoint) }, child));
+    const actions = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
+    const minutes = (signal: keyof typeof alerts) => alerts[signal]?.forMinutes ?? FARGATE_ALARM_DEFAULTS.minutes;
+    const alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
+    const lb = args.network.loadBalancer.arnSuffix;
+
+    const errorRate = alerts.errorRate?.threshold ?? FARGATE_ALARM_DEFAULTS.errorRatePercent;
+    alarms["error-rate"] = new aws.cloudwatch.MetricAlarm(
+      `${name}-error-rate`,
+      {
+        alarmDescription: `${app.id}: more than ${errorRate}% of requests answered with a 5xx for ${minutes("errorRate")} minutes.`,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: errorRate,
+        evaluationPeriods: minutes("errorRate"),
+        treatMissingData: "notBreaching",
+        metricQueries: [
+          { id: "rate", expression: "100 * (errors + elb_errors) / MAX([requests, 1])", label: "5xx percent", returnData: true },
+          { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: { LoadBalancer: lb }, stat: "Sum", period: 60 } },
+          { id: "elb_errors", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_ELB_5XX_Count", dimensions: { LoadBalancer: lb }, stat: "Sum", period: 60 } },
+          { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: { LoadBalancer: lb }, stat: "Sum", period: 60 } },
+        ],
+        ...actions,
+        tags,
+      },
+      child,
+    );
+    for (const [target, group] of Object.entries(args.network.targetGroups)) {
+      alarms[`unhealthy-${target}`] = new aws.cloudwatch.MetricAlarm(
+        `${name}-unhealthy-${target}`,
+        {
+          alarmDescription: `${app.id}: a ${target} task fails the load balancer's health check on its health path.`,
+          namespace: "AWS/ApplicationELB",
+          metricName: "UnHealthyHostCount",
+          dimensions: { LoadBalancer: lb, TargetGroup: group!.arnSuffix },
+          statistic: "Maximum",
+          period: 60,
+          evaluationPeriods: FARGATE_ALARM_DEFAULTS.minutes,
+          threshold: 0,
+          comparisonOperator: "GreaterThanThreshold",
+          ...actions,
+          tags,
+        },
+        child,
+      );
+    }
+    const memory = alerts.memory?.threshold ?? FARGATE_ALARM_DEFAULTS.memoryPercent;
+    alarms["backend-memory"] = new aws.cloudwatch.MetricAlarm(
+      `${name}-backend-memory`,
+      {
+        alarmDescription: `${app.id}: the backend's memory is above ${memory}% of its tasks' memory.`,
+        namespace: "AWS/ECS",
+        metricName: "MemoryUtilization",
+        dimensions: { ClusterName: args.cluster.name, ServiceName: args.services["backend"]!.name },
+        statistic: "Average",
+        period: 60,
+        evaluationPeriods: minutes("memory"),
+        threshold: memory,
+        comparisonOperator: "GreaterThanThreshold",
+        ...actions,
+        tags,
+      },
+      child,
+    );
+    const cpu = alerts.cpu?.threshold ?? FARGATE_ALARM_DEFAULTS.cpuPercent;
+    alarms["db-cpu"] = new aws.cloudwatch.MetricAlarm(
+      `${name}-db-cpu`,
+      {
+        alarmDescription: `${app.id}: the database's CPU is above ${cpu}%.`,
+        namespace: "AWS/RDS",
+        metricName: "CPUUtilization",
+        dimensions: { DBInstanceIdentifier: args.data.database.identifier },
+        statistic: "Average",
+        period: 60,
+        evaluationPeriods: minutes("cpu"),
+        threshold: cpu,
+        comparisonOperator: "GreaterThanThreshold",
+        ...actions,
+        tags,
+      },
+      child,
+    );
+    const freeBytes = Math.round((app.fargate.database.storageGb * 1024 ** 3 * FARGATE_ALARM_DEFAULTS.freeStoragePercent) / 100);
+    alarms["db-storage"] = new aws.cloudwatch.MetricAlarm(
+      `${name}-db-storage`,
+      {
+        alarmDescription: `${app.id}: the database has less than ${FARGATE_ALARM_DEFAULTS.freeStoragePercent}% of its ${app.fargate.database.storageGb} GiB free.`,
+        namespace: "AWS/RDS",
+        metricName: "FreeStorageSpace",
+        dimensions: { DBInstanceIdentifier: args.data.database.identifier },
+        statistic: "Minimum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: freeBytes,
+        comparisonOperator: "LessThanThreshold",
+        ...actions,
+        tags,
+      },
+      child,
+    );
+    this.alarms = alarms;
+    this.registerOutputs({ topicArn: this.topic.arn });
+  }
+}

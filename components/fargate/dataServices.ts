@@ -1,0 +1,142 @@
+/**
+ * The state of a Fargate app, as managed services in its private subnets: PostgreSQL on RDS
+ * (encrypted, never public, automated backups for point-in-time restore, deletion protection and a
+ * final snapshot in prod) with an AWS Backup plan on the app's backup schedule and cloud retention,
+ * and Redis on ElastiCache (encrypted at rest and in transit, with an AUTH token) where the app has one.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { AppSpec } from "../../config/spec";
+import { FARGATE_DEFAULTS, type FargateSpec } from "../../config/fargate";
+import { secretKeepers } from "../secrets/appSecrets";
+
+export interface FargateData {
+  readonly database: aws.rds.Instance;
+  /** `postgresql://...` of the app's database (a secret). */
+  readonly databaseUrl: pulumi.Output<string>;
+  readonly cache?: aws.elasticache.ReplicationGroup;
+  /** `rediss://...` with the AUTH token (a secret). */
+  readonly redisUrl?: pulumi.Output<string>;
+  readonly backupPlan: aws.backup.Plan;
+}
+
+/** A five-field cron (`0 2 * * *`, UTC) as AWS Backup's six-field form; the day of the week must be `*`. */
+export function awsBackupCron(expr: string): string {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5) throw new Error(`backup schedule ${JSON.stringify(expr)} must have five cron fields`);
+  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
+  if (dow !== "*") throw new Error(`backup schedule ${JSON.stringify(expr)}: AWS Backup needs the day of the week as * on Fargate (it numbers days 1-7 from Sunday)`);
+  return `cron(${minute} ${hour} ${dom} ${month} ? *)`;
+}
+
+/** The catalog image's major version (`postgres:16.4-alpine` -> `16`): RDS then takes the newest minor. */
+export function postgresMajor(image: string): string {
+  const m = /:(\d+)/.exec(image);
+  if (!m) throw new Error(`database image ${JSON.stringify(image)} has no numeric PostgreSQL version tag`);
+  return m[1]!;
+}
+
+export function deployDataServices(
+  name: string,
+  app: AppSpec & { readonly fargate: FargateSpec },
+  args: { readonly securityGroup: aws.ec2.SecurityGroup; readonly password: pulumi.Output<string> },
+  parent: pulumi.Resource,
+): FargateData {
+  const db = app.database;
+  if (db.engine !== "postgres") throw new Error(`\`app.database\`: ${app.id} uses SQLite, which Fargate cannot keep (config/fargate.ts refuses it)`);
+  const child = { parent };
+  const tags = { "runbook.app": app.id, "runbook.environment": app.environment };
+  const state = { parent, protect: app.protectState, retainOnDelete: app.protectState };
+
+  const subnets = new aws.rds.SubnetGroup(`${name}-db-subnets`, { subnetIds: [...app.fargate.privateSubnetIds], tags }, child);
+  const database = new aws.rds.Instance(
+    `${name}-db`,
+    {
+      identifierPrefix: `${app.id}-${app.environment}-`,
+      engine: "postgres",
+      engineVersion: postgresMajor(db.image),
+      instanceClass: app.fargate.database.instanceClass,
+      allocatedStorage: app.fargate.database.storageGb,
+      // Storage grows on its own up to 4x before it fills (the runbooks' "disk full" incident).
+      maxAllocatedStorage: app.fargate.database.storageGb * 4,
+      storageType: "gp3",
+      storageEncrypted: true,
+      dbName: db.database,
+      username: db.user,
+      password: args.password,
+      multiAz: app.fargate.database.multiAz,
+      publiclyAccessible: false,
+      dbSubnetGroupName: subnets.name,
+      vpcSecurityGroupIds: [args.securityGroup.id],
+      // Point-in-time restore back this many days (RDS keeps automated backups at most 35).
+      backupRetentionPeriod: Math.min(FARGATE_DEFAULTS.maxPointInTimeDays, app.backups.cloudRetentionDays),
+      copyTagsToSnapshot: true,
+      deletionProtection: app.protectState,
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: `${app.id}-${app.environment}-final`,
+      autoMinorVersionUpgrade: true,
+      tags: { ...tags, "runbook.role": "database" },
+    },
+    state,
+  );
+  const databaseUrl = pulumi.secret(pulumi.interpolate`postgresql://${db.user}:${args.password}@${database.address}:${database.port}/${db.database}?sslmode=require`);
+
+  let cache: aws.elasticache.ReplicationGroup | undefined;
+  let redisUrl: pulumi.Output<string> | undefined;
+  if (app.cache) {
+    const token = new random.RandomPassword(`${name}-cache-token`, { length: 48, special: false, keepers: secretKeepers(app.id, "REDIS_AUTH_TOKEN") }, child);
+    const cacheSubnets = new aws.elasticache.SubnetGroup(`${name}-cache-subnets`, { subnetIds: [...app.fargate.privateSubnetIds], tags }, child);
+    const replicated = app.protectState;
+    cache = new aws.elasticache.ReplicationGroup(
+      `${name}-cache`,
+      {
+        description: `${app.id} Redis (${app.environment})`,
+        engine: "redis",
+        engineVersion: "7.1",
+        nodeType: app.fargate.cacheNodeType,
+        port: app.cache.port,
+        numCacheClusters: replicated ? 2 : 1,
+        automaticFailoverEnabled: replicated,
+        multiAzEnabled: replicated,
+        subnetGroupName: cacheSubnets.name,
+        securityGroupIds: [args.securityGroup.id],
+        atRestEncryptionEnabled: true,
+        transitEncryptionEnabled: true,
+        authToken: token.result,
+        // A Redis that holds state (the LMS's queue and sessions) keeps daily snapshots a week; a cache none.
+        snapshotRetentionLimit: app.cache.persistent ? 7 : 0,
+        tags: { ...tags, "runbook.role": "cache" },
+      },
+      app.cache.persistent ? state : child,
+    );
+    redisUrl = pulumi.secret(pulumi.interpolate`rediss://:${token.result}@${cache.primaryEndpointAddress}:${app.cache.port}/0`);
+  }
+
+  // AWS Backup: snapshots on the app's backup schedule, kept its cloud retention (beyond RDS's 35 days).
+  const vault = new aws.backup.Vault(`${name}-vault`, { tags }, app.protectState ? { parent, protect: true } : child);
+  const backupRole = new aws.iam.Role(
+    `${name}-backup-role`,
+    { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }] }), tags },
+    child,
+  );
+  new aws.iam.RolePolicyAttachment(`${name}-backup-role-policy`, { role: backupRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup" }, child);
+  const backupPlan = new aws.backup.Plan(
+    `${name}-backup-plan`,
+    {
+      rules: [
+        {
+          ruleName: `${app.id}-scheduled`,
+          targetVaultName: vault.name,
+          schedule: awsBackupCron(app.backups.schedule),
+          lifecycle: { deleteAfter: app.backups.cloudRetentionDays },
+        },
+      ],
+      tags,
+    },
+    child,
+  );
+  new aws.backup.Selection(`${name}-backup-selection`, { planId: backupPlan.id, iamRoleArn: backupRole.arn, resources: [database.arn] }, child);
+
+  return { database, databaseUrl, ...(cache && { cache }), ...(redisUrl && { redisUrl }), backupPlan };
+}
