@@ -9,9 +9,15 @@
  * a SQLite file lives on its backend's volume, and a Fargate task has no lasting disk.
  */
 import { z } from "zod";
+import type { ResourceLimits } from "../apps/types";
+import { rdsClassSize } from "../policies/fargate/rdsClasses";
 import type { RawProblem } from "./schema";
 
+/** Instance classes the default is picked from, smallest first: the first that holds the runbook's database limits. */
+export const RDS_DEFAULT_CLASSES = ["db.t4g.medium", "db.m6g.large", "db.m6g.xlarge", "db.m6g.2xlarge", "db.m6g.4xlarge", "db.m6g.8xlarge"] as const;
+
 export const FARGATE_DEFAULTS = {
+  /** The smallest default class; a runbook's database limits may need a larger one (RDS_DEFAULT_CLASSES). */
   databaseInstanceClass: "db.t4g.medium",
   databaseStorageGb: 100,
   cacheNodeType: "cache.t4g.small",
@@ -134,7 +140,19 @@ export function fargateProblems(appId: string, app: unknown, engine: "postgres" 
   return problems;
 }
 
-export function resolveFargate(fargate: z.infer<typeof fargateSchema> | undefined, environment: { readonly protectState: boolean }): { fargate?: FargateSpec } {
+/** The smallest default instance class with the CPUs and memory of the catalog's database limits. */
+export function defaultInstanceClass(limits: ResourceLimits | undefined): string {
+  const fits = RDS_DEFAULT_CLASSES.find((c) => {
+    const size = rdsClassSize(c)!;
+    return size.cpus >= (limits?.cpus ?? 0) && size.memoryMb >= (limits?.memoryMb ?? 0);
+  });
+  return fits ?? RDS_DEFAULT_CLASSES[RDS_DEFAULT_CLASSES.length - 1]!;
+}
+
+export function resolveFargate(
+  fargate: z.infer<typeof fargateSchema> | undefined,
+  environment: { readonly protectState: boolean; readonly databaseLimits?: ResourceLimits },
+): { fargate?: FargateSpec } {
   if (!fargate) return {};
   return {
     fargate: {
@@ -143,7 +161,8 @@ export function resolveFargate(fargate: z.infer<typeof fargateSchema> | undefine
       privateSubnetIds: fargate.privateSubnetIds,
       certificateArn: fargate.certificateArn,
       database: {
-        instanceClass: fargate.database?.instanceClass ?? FARGATE_DEFAULTS.databaseInstanceClass,
+        // The runbook's database limits (LMS: 8 GiB) decide the default, as they size the container on a host.
+        instanceClass: fargate.database?.instanceClass ?? defaultInstanceClass(environment.databaseLimits),
         storageGb: fargate.database?.storageGb ?? FARGATE_DEFAULTS.databaseStorageGb,
         // A standby in a second zone in prod: a zone's outage is a failover, not a restore.
         multiAz: fargate.database?.multiAz ?? environment.protectState,

@@ -228,7 +228,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
     // Centralized logging:
     ...resolveLogging(app.logging),
     // Container orchestration:
-    ...resolveFargate(app.fargate, { protectState: PROTECTED_ENVIRONMENTS.includes(cfg.environment) }),
+    ...resolveFargate(app.fargate, { protectState: PROTECTED_ENVIRONMENTS.includes(cfg.environment), ...(def.database.engine === "postgres" && { databaseLimits: def.database.limits }) }),
   };
 }
 

@@ -8,6 +8,7 @@ import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import * as app from "./app";
 import { backupPolicies } from "./backup";
 import * as capacity from "./capacity";
+import { fargatePolicies } from "./fargate";
 import * as firewall from "./firewall";
 import * as hosts from "./hosts";
 import { monitoringPolicies } from "./monitoring";
@@ -63,6 +64,9 @@ export function buildPolicies(data: RequirementsData): Policies {
     capacity.hostMemory,
 
     // Adoption: policies of that area go below this line.
+
+    // Container orchestration (apps on ECS Fargate):
+    ...fargatePolicies(data),
 
   ];
 }

@@ -9,7 +9,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AppSpec } from "../../config/spec";
 import { FARGATE_DEFAULTS, type FargateSpec } from "../../config/fargate";
-import { secretKeepers } from "../secrets/appSecrets";
+import { rotationKeepers } from "../secrets/rotationWindow";
+
+/** The secret name of a Fargate app's Redis AUTH token (its keepers, rotation periods). */
+export const REDIS_AUTH_TOKEN = "REDIS_AUTH_TOKEN";
 
 export interface FargateData {
   readonly database: aws.rds.Instance;
@@ -85,7 +88,15 @@ export function deployDataServices(
   let cache: aws.elasticache.ReplicationGroup | undefined;
   let redisUrl: pulumi.Output<string> | undefined;
   if (app.cache) {
-    const token = new random.RandomPassword(`${name}-cache-token`, { length: 48, special: false, keepers: secretKeepers(app.id, "REDIS_AUTH_TOKEN") }, child);
+    // Rotates with the app's window (and an incident's generation) like every generated secret. ElastiCache
+    // takes a new AUTH token in place with the ROTATE strategy, keeping the old one valid, and the new
+    // REDIS_URL rolls every task (fargateApp.ts): no task is left with a token the cache refuses.
+    const clock = { now: app.rotation.now, periodDays: app.rotation.periods[REDIS_AUTH_TOKEN] ?? app.rotation.periodDays, generation: app.rotation.generation };
+    const token = new random.RandomPassword(
+      `${name}-cache-token`,
+      { length: 48, special: false, keepers: rotationKeepers({ app: app.id, name: REDIS_AUTH_TOKEN, kind: "database-password" }, clock) },
+      child,
+    );
     const cacheSubnets = new aws.elasticache.SubnetGroup(`${name}-cache-subnets`, { subnetIds: [...app.fargate.privateSubnetIds], tags }, child);
     const replicated = app.protectState;
     cache = new aws.elasticache.ReplicationGroup(
@@ -104,6 +115,7 @@ export function deployDataServices(
         atRestEncryptionEnabled: true,
         transitEncryptionEnabled: true,
         authToken: token.result,
+        authTokenUpdateStrategy: "ROTATE",
         // A Redis that holds state (the LMS's queue and sessions) keeps daily snapshots a week; a cache none.
         snapshotRetentionLimit: app.cache.persistent ? 7 : 0,
         tags: { ...tags, "runbook.role": "cache" },

@@ -16,8 +16,18 @@ const configSchema: PolicyConfigSchema = {
       default: ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
       description: "Managed policies a role may carry (Systems Manager's agent).",
     },
+    serviceRolePolicies: {
+      type: "array",
+      items: { type: "string" },
+      default: ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"],
+      description:
+        "AWS service-role policies the roles of an app on ECS Fargate may carry (ECS's task execution: image pulls and log writes; AWS Backup's: its snapshots). Only ecs-tasks and backup.amazonaws.com assume those roles, never a host.",
+    },
   },
 };
+
+/** The URN type of the component that owns an app on ECS Fargate (components/fargate). */
+const FARGATE_APP = "runbook:fargate:FargateApp";
 
 type Statement = { Effect?: string; Action?: string | string[]; NotAction?: unknown };
 
@@ -38,10 +48,13 @@ export const iamPolicyLeastPrivilege: ResourceValidationPolicy = {
     "IAM policies name their actions: no wildcard action, no NotAction, and no action that deletes backups or lifts their protection. Roles carry no managed policy but Systems Manager's. A compromised host may write backups, but must never be able to erase them.",
   configSchema,
   validateResource: (args, report) => {
-    const cfg = settings<{ forbiddenActions: string[]; allowedManagedPolicies: string[] }>(configSchema, args);
+    const cfg = settings<{ forbiddenActions: string[]; allowedManagedPolicies: string[]; serviceRolePolicies: string[] }>(configSchema, args);
     const props = args.props as Record<string, unknown>;
     if (args.type === HOST_TYPES.rolePolicyAttachment) {
       const arn = String(props["policyArn"] ?? "");
+      // A URN names its parents' types: `...::runbook:fargate:FargateApp$aws:iam/...`; the parent's own ends in `FargateApp::<name>`.
+      const ofFargateApp = (args.opts.parent ?? "").split("::")[2]?.split("$").pop() === FARGATE_APP;
+      if (ofFargateApp && cfg.serviceRolePolicies.includes(arn)) return;
       if (!cfg.allowedManagedPolicies.includes(arn)) report(`${args.name}: attaches ${arn}; a host's role carries only ${cfg.allowedManagedPolicies.join(", ")}.`);
       return;
     }

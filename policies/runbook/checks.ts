@@ -5,6 +5,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { TYPES, type ContainerProps } from "../lib";
 import type { DatabaseRequirement, HealthProbe, MigrationRequirement, MinimumLimits, SecretFormat } from "./requirements";
+import { probes } from "./probes";
 import { byService, dependsOn, runsArgv, serviceName, single, type RequirementCheck, type Shortfall } from "./rules";
 
 const props = (r: PolicyResource) => r.props as ContainerProps & { command?: string[]; volumes?: { volumeName?: string; hostPath?: string }[] };
@@ -33,15 +34,6 @@ export const limits: RequirementCheck = {
     return out;
   },
 };
-
-/** The port and path a health check command calls (python and wget use a URL; node an options object). */
-function probes(command: string, probe: HealthProbe): string[] {
-  const missing: string[] = [];
-  if (probe.port !== undefined && !new RegExp(`(:|port: )${probe.port}(?![0-9])`).test(command)) missing.push(`port ${probe.port}`);
-  if (probe.path !== undefined && !new RegExp(`${probe.path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(?=["' ]|$)`).test(command)) missing.push(`path ${probe.path}`);
-  for (const word of probe.contains ?? []) if (!command.includes(word)) missing.push(`"${word}"`);
-  return missing;
-}
 
 export const health: RequirementCheck = {
   rules: (req) => byService(req.health),

@@ -17,7 +17,7 @@ describe("apps.<id>.fargate", () => {
   it("resolves with its defaults: a Multi-AZ database in prod, a single-zone one in staging, no autoscaling", () => {
     expect(appOf(withFargate("prod", "lms"), "lms").fargate).toEqual({
       ...FARGATE,
-      database: { instanceClass: "db.t4g.medium", storageGb: 100, multiAz: true },
+      database: { instanceClass: "db.m6g.large", storageGb: 100, multiAz: true },
       cacheNodeType: "cache.t4g.small",
     });
     expect(appOf(withFargate("staging", "lms"), "lms").fargate!.database.multiAz).toBe(false);

@@ -16,9 +16,14 @@ const HOST_ONLY = ["host", "hostKey", "aws", "firewall", "monitoring", "maintena
  * The committed stack, with `app` moved to Fargate: its host-only settings removed, `fargate` set
  * (with `extra` over it), everything else as committed.
  */
-export function withFargate(stack: "prod" | "staging", app: string, extra: Record<string, unknown> = {}): RawConfig {
+export function withFargate(stack: "prod" | "staging", apps: string | readonly string[], extra: Record<string, unknown> = {}): RawConfig {
   const raw = structuredClone(rawStackConfig(stack)) as unknown as { apps: Record<string, Record<string, unknown>> };
-  const cfg = raw.apps[app]!;
+  for (const app of typeof apps === "string" ? [apps] : apps) moveToFargate(raw.apps, app, extra);
+  return raw as unknown as RawConfig;
+}
+
+function moveToFargate(apps: Record<string, Record<string, unknown>>, app: string, extra: Record<string, unknown>): void {
+  const cfg = apps[app]!;
   for (const key of HOST_ONLY) delete cfg[key];
   const proxy = cfg["proxy"] as Record<string, unknown> | undefined;
   if (proxy) for (const key of ["tls", "httpPort", "httpsPort", "rateLimit"]) delete proxy[key];
@@ -30,5 +35,4 @@ export function withFargate(stack: "prod" | "staging", app: string, extra: Recor
   if (backups) delete backups["restoreFrom"];
   cfg["domain"] ??= `${app}.example.com`;
   cfg["fargate"] = { ...FARGATE, ...extra };
-  return raw as unknown as RawConfig;
 }
