@@ -19,6 +19,25 @@ export const FARGATE_ALARM_DEFAULTS = {
   minutes: 5,
 } as const;
 
+/**
+ * The share of 5xx answers: a minute without any 5xx of one kind has no datapoint of that metric,
+ * and metric math adds time series only where both have one, so each count is filled with 0; a
+ * minute without requests has no rate (missing data, not breaching).
+ */
+export const ERROR_RATE_EXPRESSION = "IF(requests > 0, 100 * (FILL(errors, 0) + FILL(elb_errors, 0)) / requests, 0)";
+
+/** The alarm topic's key policy: the account administers it; CloudWatch alarms may encrypt and decrypt with it to publish. */
+export function alarmTopicKeyPolicy(partition: string, account: string): string {
+  if (!/^aws[a-z-]*$/.test(partition) || !/^\d{12}$/.test(account)) throw new Error(`not an AWS partition and account: ${partition} ${account}`);
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+      { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*" },
+    ],
+  });
+}
+
 export interface FargateAlarmsArgs {
   readonly app: AppSpec & { readonly fargate: { readonly database: { readonly storageGb: number } } };
   readonly network: FargateNetwork;
@@ -28,6 +47,8 @@ export interface FargateAlarmsArgs {
 }
 
 export class FargateAlarms extends pulumi.ComponentResource {
+  /** The customer-managed key of the topic, whose policy lets CloudWatch alarms publish to it. */
+  public readonly key: aws.kms.Key;
   public readonly topic: aws.sns.Topic;
   /** Alarm resources by what they watch: `error-rate`, `unhealthy-<target>`, `backend-memory`, `db-cpu`, `db-storage`. */
   public readonly alarms: Readonly<Record<string, aws.cloudwatch.MetricAlarm>>;
@@ -38,7 +59,22 @@ export class FargateAlarms extends pulumi.ComponentResource {
     const child = { parent: this };
     const tags = { "runbook.app": app.id, "runbook.environment": app.environment };
     const alerts = app.monitoring?.alerts ?? {};
-    this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: "alias/aws/sns", tags }, child);
+    // Encrypted with a key of its own: CloudWatch alarms cannot publish to a topic under the AWS-managed
+    // alias/aws/sns key (its policy, which nobody can change, grants CloudWatch nothing), and an alarm
+    // action that fails is only a line in the alarm's history, so every notification would be lost.
+    const account = args.cluster.arn.apply((arn) => arn.split(":").slice(1, 5) as [string, string, string, string]);
+    this.key = new aws.kms.Key(
+      `${name}-topic-key`,
+      {
+        description: `${app.id}: the alarm topic's messages at rest`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: account.apply(([partition, , , id]) => alarmTopicKeyPolicy(partition, id)),
+        tags,
+      },
+      child,
+    );
+    this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: this.key.arn, tags }, child);
     const critical = app.monitoring?.receivers.critical;
     const endpoints = [
       ...(critical?.email ?? "").split(",").map((a) => a.trim()).filter(Boolean).map((endpoint) => ({ protocol: "email", endpoint })),
@@ -60,7 +96,7 @@ export class FargateAlarms extends pulumi.ComponentResource {
         evaluationPeriods: minutes("errorRate"),
         treatMissingData: "notBreaching",
         metricQueries: [
-          { id: "rate", expression: "100 * (errors + elb_errors) / MAX([requests, 1])", label: "5xx percent", returnData: true },
+          { id: "rate", expression: ERROR_RATE_EXPRESSION, label: "5xx percent", returnData: true },
           { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: { LoadBalancer: lb }, stat: "Sum", period: 60 } },
           { id: "elb_errors", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_ELB_5XX_Count", dimensions: { LoadBalancer: lb }, stat: "Sum", period: 60 } },
           { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: { LoadBalancer: lb }, stat: "Sum", period: 60 } },
