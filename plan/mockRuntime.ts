@@ -84,6 +84,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "random:index/randomPassword:RandomPassword":
       // Never a real secret: the mock's value is a fixed filler of the requested length.
       return { ...inputs, result: "x".repeat(Number(inputs["length"] ?? 16)) };
+    case "random:index/randomId:RandomId":
+      return { ...inputs, hex: createHash("sha1").update(name).digest("hex").slice(0, 2 * Number(inputs["byteLength"] ?? 4)) };
     case "random:index/randomBytes:RandomBytes": {
       // Zero bytes of the requested length, in both encodings the provider returns.
       const bytes = Buffer.alloc(Number(inputs["length"] ?? 32));
@@ -110,6 +112,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "aws:ec2/securityGroup:SecurityGroup":
       // Autonamed by the provider, as Docker names are: the resource name and a random suffix.
       return { ...inputs, name: inputs["name"] ?? `${name}-${createHash("sha1").update(name).digest("hex").slice(0, 7)}` };
+    case "aws:ec2/instance:Instance":
+      return { ...inputs, arn: `arn:aws:ec2:${MOCK_AWS.region}:${MOCK_AWS.account}:instance/${mockId(type, name)}` };
     case "aws:ec2/eip:Eip":
       // An address of TEST-NET-2 (RFC 5737), derived from the name.
       return { ...inputs, publicIp: `198.51.100.${(createHash("sha1").update(name).digest()[0]! % 250) + 1}` };

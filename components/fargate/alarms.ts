@@ -7,6 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
+import { alarmTopicKeyPolicy } from "../monitoring/cloudAlarms";
 import type { FargateData } from "./dataServices";
 import type { FargateNetwork } from "./loadBalancer";
 
@@ -25,18 +26,6 @@ export const FARGATE_ALARM_DEFAULTS = {
  * minute without requests has no rate (missing data, not breaching).
  */
 export const ERROR_RATE_EXPRESSION = "IF(requests > 0, 100 * (FILL(errors, 0) + FILL(elb_errors, 0)) / requests, 0)";
-
-/** The alarm topic's key policy: the account administers it; CloudWatch alarms may encrypt and decrypt with it to publish. */
-export function alarmTopicKeyPolicy(partition: string, account: string): string {
-  if (!/^aws[a-z-]*$/.test(partition) || !/^\d{12}$/.test(account)) throw new Error(`not an AWS partition and account: ${partition} ${account}`);
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
-      { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*" },
-    ],
-  });
-}
 
 export interface FargateAlarmsArgs {
   readonly app: AppSpec & { readonly fargate: { readonly database: { readonly storageGb: number } } };

@@ -52,6 +52,9 @@ export function deployDataServices(
   const tags = { "runbook.app": app.id, "runbook.environment": app.environment };
   const state = { parent, protect: app.protectState, retainOnDelete: app.protectState };
 
+  // A final snapshot's name must be new at each deletion: a destroyed and recreated stack would otherwise
+  // fail its next deletion on the name the first one left (a suffix made with the instance's stack).
+  const finalSuffix = new random.RandomId(`${name}-db-final-snapshot-suffix`, { byteLength: 4 }, child);
   const subnets = new aws.rds.SubnetGroup(`${name}-db-subnets`, { subnetIds: [...app.fargate.privateSubnetIds], tags }, child);
   const database = new aws.rds.Instance(
     `${name}-db`,
@@ -77,7 +80,7 @@ export function deployDataServices(
       copyTagsToSnapshot: true,
       deletionProtection: app.protectState,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: `${app.id}-${app.environment}-final`,
+      finalSnapshotIdentifier: pulumi.interpolate`${app.id}-${app.environment}-final-${finalSuffix.hex}`,
       autoMinorVersionUpgrade: true,
       tags: { ...tags, "runbook.role": "database" },
     },
@@ -126,7 +129,8 @@ export function deployDataServices(
   }
 
   // AWS Backup: snapshots on the app's backup schedule, kept its cloud retention (beyond RDS's 35 days).
-  const vault = new aws.backup.Vault(`${name}-vault`, { tags }, app.protectState ? { parent, protect: true } : child);
+  // Staging's vault may be deleted with its recovery points; prod's is protected and never emptied by a destroy.
+  const vault = new aws.backup.Vault(`${name}-vault`, { forceDestroy: !app.protectState, tags }, app.protectState ? { parent, protect: true } : child);
   const backupRole = new aws.iam.Role(
     `${name}-backup-role`,
     { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }] }), tags },

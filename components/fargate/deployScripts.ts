@@ -89,28 +89,83 @@ export function renderOneOffTaskScript(spec: OneOffTaskScriptSpec): string {
   ].join("\n");
 }
 
+/** Pre-deploy snapshots kept per instance: the newest, one per release, as the release record keeps five. */
+export const PRE_DEPLOY_SNAPSHOTS_KEPT = 5;
+
 /**
  * The pre-deploy backup of a Fargate app: a manual RDS snapshot of DB_INSTANCE named
  * `<SNAPSHOT_PREFIX>-<UTC time>`, waited for until available. Manual snapshots outlive the instance and
- * its automated backups. Environment: DB_INSTANCE (identifier), DB_ARN (for the region), SNAPSHOT_PREFIX.
- * Prints the snapshot's identifier (the step's stdout: what to restore to undo the release).
+ * its automated backups. It first waits for the instance to be available (RDS refuses a snapshot
+ * while the instance is backing up or being modified), and afterwards deletes this prefix's snapshots
+ * beyond the newest `kept`. Environment: DB_INSTANCE (identifier), DB_ARN (for the region),
+ * SNAPSHOT_PREFIX. Prints the snapshot's identifier (the step's stdout: what to restore to undo the release).
  */
-export function renderSnapshotScript(): string {
+export function renderSnapshotScript(kept: number = PRE_DEPLOY_SNAPSHOTS_KEPT): string {
+  if (!Number.isInteger(kept) || kept < 1) throw new Error("`kept` must be a whole number of at least 1");
   return [
     "#!/bin/sh",
     "# Pre-deploy RDS snapshot of a Fargate release: rendered by runbook-as-code, do not edit by hand.",
     "set -eu",
     ': "${DB_INSTANCE:?}" "${DB_ARN:?}" "${SNAPSHOT_PREFIX:?}"',
     'region=$(printf %s "$DB_ARN" | cut -d: -f4)',
+    "# `wait` polls every 30 s, 60 times: an instance busy for 30 minutes fails the release before anything changed.",
+    'if ! aws rds wait db-instance-available --region "$region" --db-instance-identifier "$DB_INSTANCE"; then',
+    '  echo "pre-deploy backup: $DB_INSTANCE is not available for a snapshot; the release stops before its migrations" >&2',
+    "  exit 1",
+    "fi",
     'snapshot="$SNAPSHOT_PREFIX-$(date -u +%Y%m%d-%H%M%S)"',
     'aws rds create-db-snapshot --region "$region" --db-instance-identifier "$DB_INSTANCE" --db-snapshot-identifier "$snapshot" \\',
     "  --tags Key=runbook.role,Value=pre-deploy --query 'DBSnapshot.DBSnapshotIdentifier' --output text >/dev/null",
-    "# `wait db-snapshot-available` polls every 30 s, 60 times: a snapshot not available in 30 minutes fails the release.",
     'if ! aws rds wait db-snapshot-available --region "$region" --db-snapshot-identifier "$snapshot"; then',
     '  echo "pre-deploy backup: snapshot $snapshot of $DB_INSTANCE is not available; the release stops before its migrations" >&2',
     "  exit 1",
     "fi",
+    `# Older pre-deploy snapshots of this prefix beyond the newest ${kept}; a failed deletion only warns.`,
+    'old=$(aws rds describe-db-snapshots --region "$region" --db-instance-identifier "$DB_INSTANCE" --snapshot-type manual \\',
+    `  --query "reverse(sort_by(DBSnapshots[?starts_with(DBSnapshotIdentifier, '$SNAPSHOT_PREFIX-')], &SnapshotCreateTime))[${kept}:].DBSnapshotIdentifier" --output text) || old=""`,
+    'for id in $old; do',
+    '  [ "$id" = None ] && continue',
+    '  aws rds delete-db-snapshot --region "$region" --db-snapshot-identifier "$id" >/dev/null || echo "pre-deploy backup: could not delete the old snapshot $id" >&2',
+    "done",
     'echo "$snapshot"',
+    "",
+  ].join("\n");
+}
+
+/**
+ * The check before the health gate that each ECS service runs the revision this release registered:
+ * a rollout the circuit breaker rolled back fails `pulumi up` once, but a second `up` would find
+ * nothing to change and pass the gate on the old code (the provider keeps the failed update's state).
+ * Environment: CLUSTER (ARN), and SERVICES: `<service name>=<task definition ARN>` pairs, one per line.
+ */
+export function renderReleaseCheckScript(): string {
+  return [
+    "#!/bin/sh",
+    "# Release check of a Fargate release: rendered by runbook-as-code, do not edit by hand.",
+    "set -eu",
+    ': "${CLUSTER:?}" "${SERVICES:?}"',
+    'region=$(printf %s "$CLUSTER" | cut -d: -f4)',
+    "failed=0",
+    "while IFS='=' read -r service expected; do",
+    '  [ -n "$service" ] || continue',
+    '  found=$(aws ecs describe-services --region "$region" --cluster "$CLUSTER" --services "$service" \\',
+    "    --query \"[services[0].deployments[?status=='PRIMARY'].taskDefinition | [0], services[0].deployments[?status=='PRIMARY'].rolloutState | [0], services[0].deployments[?status=='PRIMARY'].rolloutStateReason | [0]]\" --output text)",
+    '  running=$(printf %s "$found" | cut -f1)',
+    '  state=$(printf %s "$found" | cut -f2)',
+    '  reason=$(printf %s "$found" | cut -f3)',
+    '  if [ "$running" != "$expected" ]; then',
+    '    echo "release check: $service runs ${running##*/}, not ${expected##*/}: the rollout was rolled back ($reason); the release failed" >&2',
+    "    failed=1",
+    '  elif [ "$state" != COMPLETED ]; then',
+    '    echo "release check: $service rollout of ${expected##*/} is $state ($reason)" >&2',
+    "    failed=1",
+    "  else",
+    '    echo "release check: $service runs ${expected##*/}"',
+    "  fi",
+    "done <<EOF",
+    "$SERVICES",
+    "EOF",
+    'exit "$failed"',
     "",
   ].join("\n");
 }

@@ -27,7 +27,7 @@ import type { AppSecrets } from "../secrets/appSecrets";
 import { SecretStore } from "../secrets/secretStore";
 import { renderContainerDefinitions } from "./containerDefinitions";
 import { deployDataServices, type FargateData } from "./dataServices";
-import { renderOneOffTaskScript, renderSnapshotScript } from "./deployScripts";
+import { renderOneOffTaskScript, renderReleaseCheckScript, renderSnapshotScript } from "./deployScripts";
 import { deployNetwork, type FargateNetwork } from "./loadBalancer";
 import { fargateTaskSize } from "./taskSize";
 import { FargateAlarms } from "./alarms";
@@ -78,6 +78,8 @@ export class FargateApp extends pulumi.ComponentResource {
   public readonly preDeployBackup: command.local.Command;
   public readonly oneOffs: readonly command.local.Command[];
   public readonly healthGate: command.local.Command;
+  /** Before the health gate: each service runs this release's task definition, its rollout completed. */
+  public readonly releaseCheck: command.local.Command;
   /** `https://<domain>`, and the load balancer's DNS name the domain must point at. */
   public readonly endpoint: string;
   public readonly loadBalancerDns: pulumi.Output<string>;
@@ -148,7 +150,11 @@ export class FargateApp extends pulumi.ComponentResource {
       .all(secretVersions.map((v) => v.versionId))
       .apply((ids) => createHash("sha256").update(ids.map((id) => id ?? "").join("\n")).digest("hex").slice(0, 16));
     const probe = probeHeaders({ publicHost: app.publicHost, proxy: { tls: true } });
-    const taskDefinition = (key: string, container: string, spec: { image: string; limits: ResourceLimits; health?: HealthcheckSpec; port?: number; command?: readonly string[]; backendEnv: boolean; env: Record<string, string> }) => {
+    const taskDefinition = (
+      key: string,
+      container: string,
+      spec: { image: string; limits: ResourceLimits; health?: HealthcheckSpec; port?: number; command?: readonly string[]; backendEnv: boolean; env: Record<string, string>; oneOff?: boolean },
+    ) => {
       const size = fargateTaskSize(spec.limits);
       const secrets = spec.backendEnv ? secretArns : {};
       return new aws.ecs.TaskDefinition(
@@ -162,13 +168,17 @@ export class FargateApp extends pulumi.ComponentResource {
           runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
           executionRoleArn: executionRole.arn,
           taskRoleArn: taskRole.arn,
+          // Older revisions stay registered: the one a rolled-back rollout returned to keeps running and
+          // scaling, and `pulumi up` never deregisters what a service still runs (ecs/taskDefinition.d.ts skipDestroy).
+          skipDestroy: true,
           containerDefinitions: pulumi.all([pulumi.output(secrets), region, logGroup.name, secretsRevision]).apply(([arns, r, group, revision]) =>
             renderContainerDefinitions({
               name: container,
               image: spec.image,
               ...(spec.port !== undefined && { port: spec.port }),
               ...(spec.command && { command: spec.command }),
-              env: spec.backendEnv ? { ...spec.env, [SECRETS_REVISION_VARIABLE]: revision } : spec.env,
+              // A one-off task reads the current secrets when it starts; only long-running services must roll.
+              env: spec.backendEnv && !spec.oneOff ? { ...spec.env, [SECRETS_REVISION_VARIABLE]: revision } : spec.env,
               secrets: arns,
               ...(spec.health && { health: spec.health }),
               limits: spec.limits,
@@ -220,7 +230,7 @@ export class FargateApp extends pulumi.ComponentResource {
     const oneOffs: command.local.Command[] = [];
     let after: pulumi.Resource[] = [this.preDeployBackup, ...secretVersions, ...(this.data.cache ? [this.data.cache] : [])];
     for (const o of oneOffSpecs) {
-      const definition = taskDefinition(o.key, o.key, { image: app.backend.image, limits: app.backend.limits, command: o.command, backendEnv: true, env: envOf({ backendEnv: true, key: o.key }) });
+      const definition = taskDefinition(o.key, o.key, { image: app.backend.image, limits: app.backend.limits, command: o.command, backendEnv: true, env: envOf({ backendEnv: true, key: o.key }), oneOff: true });
       const step = new command.local.Command(
         `${name}-${o.key}`,
         {
@@ -310,6 +320,23 @@ export class FargateApp extends pulumi.ComponentResource {
       );
     }
 
+    // The release check: each service runs this release's revision (a rollout rolled back fails here,
+    // on this `up` and on every later one, until a release gets healthy).
+    this.releaseCheck = new command.local.Command(
+      `${name}-release-check`,
+      {
+        create: renderReleaseCheckScript(),
+        environment: {
+          CLUSTER: this.cluster.arn,
+          SERVICES: pulumi.all(Object.entries(ecsServices).map(([key, svc]) => pulumi.interpolate`${svc.name}=${taskDefinitions[key]!.arn}`)).apply((lines) => lines.join("\n")),
+        },
+        interpreter: ["/bin/sh", "-c"],
+        triggers: Object.values(taskDefinitions).map((d) => d.arn),
+        logging: "stdoutAndStderr",
+      },
+      { parent: this, dependsOn: Object.values(ecsServices) },
+    );
+
     // The health gate: every health endpoint through the load balancer, as a browser reaches it.
     this.loadBalancerDns = this.network.loadBalancer.dnsName;
     this.healthGate = new command.local.Command(
@@ -333,7 +360,7 @@ export class FargateApp extends pulumi.ComponentResource {
         triggers: Object.values(taskDefinitions).map((d) => d.arn),
         logging: "stdoutAndStderr",
       },
-      { parent: this, dependsOn: Object.values(ecsServices) },
+      { parent: this, dependsOn: [...Object.values(ecsServices), this.releaseCheck] },
     );
     this.endpoint = `https://${app.publicHost}`;
 

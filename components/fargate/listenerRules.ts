@@ -41,6 +41,9 @@ export interface RoutingSpec {
 export const MAINTENANCE_BODY = (app: string) =>
   `<!doctype html><title>Maintenance</title><h1>${app} is down for maintenance</h1><p>Please try again in a few minutes.</p>`;
 
+/** During maintenance, the one path still forwarded to the frontend, so its target group stays attached. */
+export const FRONTEND_KEEPALIVE_PATH = "/.runbook-maintenance/frontend";
+
 const PATH = /^\/[A-Za-z0-9._~/-]*$/;
 
 /** nginx's `location <prefix>` as ALB path patterns: `/api/` is `/api/*`; `/health` also `/health/*` and `/health*`. */
@@ -59,6 +62,9 @@ export function planListener(spec: RoutingSpec): ListenerPlan {
   if (spec.maintenance) {
     const open = spec.healthEndpoints.filter((p) => routeFor(spec.routes, p) === "backend");
     for (const p of open) rules.push({ priority: priority++, paths: [p], action: { kind: "forward", target: "backend" } });
+    // ECS refuses a service whose target group no listener forwards to: the frontend's keeps a rule on a
+    // path of its own, which serves only what the frontend serves there.
+    if (spec.routes.some((r) => r.service === "frontend")) rules.push({ priority, paths: [FRONTEND_KEEPALIVE_PATH], action: { kind: "forward", target: "frontend" } });
     return { defaultAction: { kind: "fixed", status: 503, body: MAINTENANCE_BODY(spec.appName), contentType: "text/html" }, rules };
   }
   const root = spec.routes.find((r) => r.path === "/");

@@ -15,6 +15,18 @@ export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 const ANYWHERE = { cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] };
 
+/**
+ * What the load balancer's health check accepts from a service's health path. 2xx, except for an app
+ * that validates the Host header (Django's ALLOWED_HOSTS): the load balancer's probe carries the
+ * task's IP as Host and no X-Forwarded-Proto, so Django answers 400 (DisallowedHost) or 301
+ * (SECURE_SSL_REDIRECT) however healthy it is. For such an app the probe proves the task answers
+ * HTTP on its port, and the container's own health check, which sends the app's host name, decides
+ * whether the task is healthy: ECS replaces a task whose container check fails, and a rollout counts it.
+ */
+export function targetHealthMatcher(env: Readonly<Record<string, string>>): string {
+  return env["ALLOWED_HOSTS"] !== undefined ? "200-299,301,400" : "200-299";
+}
+
 export interface FargateNetwork {
   readonly albSecurityGroup: aws.ec2.SecurityGroup;
   readonly tasksSecurityGroup: aws.ec2.SecurityGroup;
@@ -95,8 +107,7 @@ export function deployNetwork(name: string, app: AppSpec & { readonly fargate: F
         targetType: "ip",
         protocol: "HTTP",
         port: svc.port,
-        // The service's own health path, as the runbook names it; 2xx only.
-        healthCheck: { path: svc.healthPath, matcher: "200-299", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+        healthCheck: { path: svc.healthPath, matcher: targetHealthMatcher(service === "backend" ? app.backend.env : {}), interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
         // A task being replaced gets 30 s to finish its requests before it is stopped.
         deregistrationDelay: 30,
         tags: { ...tags, "runbook.service": service },

@@ -12,6 +12,8 @@ export interface CloudAlarmsArgs {
   readonly app: string;
   /** The EC2 instance the app runs on. */
   readonly instanceId: pulumi.Input<string>;
+  /** Its ARN: the account and partition of the topic key's policy. */
+  readonly instanceArn: pulumi.Input<string>;
   /** CPU alarm threshold, percent (the app's runbook threshold; DEFAULTS.cpuPercent where it sets none). */
   readonly cpuPercent?: number;
   /** Who is told: e-mail addresses and https endpoints. Secrets: they reach the state only as such. */
@@ -27,7 +29,21 @@ export const CLOUD_ALARM_DEFAULTS = {
   cpuMinutes: 5,
 } as const;
 
+/** An alarm topic's key policy: the account administers it; CloudWatch alarms may encrypt and decrypt with it to publish. */
+export function alarmTopicKeyPolicy(partition: string, account: string): string {
+  if (!/^aws[a-z-]*$/.test(partition) || !/^\d{12}$/.test(account)) throw new Error(`not an AWS partition and account: ${partition} ${account}`);
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+      { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*" },
+    ],
+  });
+}
+
 export class CloudAlarms extends pulumi.ComponentResource {
+  /** The topic's customer-managed key, whose policy lets CloudWatch alarms publish. */
+  public readonly key: aws.kms.Key;
   public readonly topic: aws.sns.Topic;
   public readonly subscriptions: readonly aws.sns.TopicSubscription[];
   public readonly statusCheck: aws.cloudwatch.MetricAlarm;
@@ -42,8 +58,22 @@ export class CloudAlarms extends pulumi.ComponentResource {
     }
     const child = { parent: this };
     const tags = { "runbook.app": args.app };
-    // Encrypted at rest with the AWS-managed key for SNS.
-    this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: "alias/aws/sns", tags }, child);
+    // Encrypted under a key of its own: CloudWatch alarms cannot publish to a topic under the AWS-managed
+    // alias/aws/sns key (its policy grants CloudWatch nothing), and a failed alarm action is only a line
+    // in the alarm's history. The account and partition come from the instance's ARN.
+    const account = pulumi.output(args.instanceArn).apply((arn) => arn.split(":") as string[]);
+    this.key = new aws.kms.Key(
+      `${name}-topic-key`,
+      {
+        description: `${args.app}: the host alarm topic's messages at rest`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: account.apply((parts) => alarmTopicKeyPolicy(parts[1]!, parts[4]!)),
+        tags,
+      },
+      child,
+    );
+    this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: this.key.arn, tags }, child);
     this.subscriptions = (args.subscriptions ?? []).map(
       (s, i) => new aws.sns.TopicSubscription(`${name}-subscription-${i}`, { topic: this.topic.arn, protocol: s.protocol, endpoint: pulumi.secret(s.endpoint) }, child),
     );

@@ -41,7 +41,7 @@ export interface MonitoringArgs {
   /** Grafana's admin password; for PostgreSQL, the login roles (the exporter connects as the active one). */
   readonly secrets: Pick<AppSecrets, "grafanaAdminPassword" | "database">;
   /** The AWS instance the app runs on, where it has one: CloudWatch alarms and an SNS topic. */
-  readonly instance?: { readonly id: pulumi.Input<string> };
+  readonly instance?: { readonly id: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
   /** Images to run instead of DEFAULTS.images (each pinned). */
   readonly images?: Partial<Record<keyof typeof DEFAULTS.images, string>>;
 }
@@ -260,6 +260,7 @@ export class Monitoring extends pulumi.ComponentResource {
         {
           app: app.id,
           instanceId: args.instance.id,
+          instanceArn: args.instance.arn,
           ...(spec.alerts.cpu && { cpuPercent: spec.alerts.cpu.threshold }),
           subscriptions: [
             ...(critical.email ?? "").split(",").map((a) => a.trim()).filter(Boolean).map((endpoint) => ({ protocol: "email" as const, endpoint })),

@@ -217,7 +217,7 @@ describe("cloud alarms for an app on an AWS instance", () => {
       const secrets = new AppSecrets("lms-secrets", { app: lms });
       const stack = new AppStack("lms", { app: lms, secrets });
       // The hosts area makes the instance; here a fake id stands in for it.
-      return new Monitoring("lms-monitoring", { app: lms, stack, secrets, instance: { id: "i-0123456789abcdef0" } });
+      return new Monitoring("lms-monitoring", { app: lms, stack, secrets, instance: { id: "i-0123456789abcdef0", arn: "arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0" } });
     });
     const aws = run.resources.filter((r) => r.type.startsWith("aws:"));
     const alarms = aws.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm").map(inputs);
@@ -231,6 +231,15 @@ describe("cloud alarms for an app on an AWS instance", () => {
     expect(subscriptions.map((s) => inputs(s)["protocol"])).toEqual(["email"]);
     expect(isSecretWire(subscriptions[0]!.wireInputs["endpoint"])).toBe(true);
     expect(JSON.stringify(aws.map(inputs))).not.toContain(SECRETS.email);
+    // Under a key of its own that CloudWatch alarms may use: with alias/aws/sns no alarm could publish.
+    const key = aws.find((r) => r.type === "aws:kms/key:Key" && r.name === "lms-monitoring-alarms-topic-key")!;
+    expect(topic.dependencies).toContain(key.urn);
+    expect(inputs(topic)["kmsMasterKeyId"]).not.toBe("alias/aws/sns");
+    const policy = JSON.parse(String(inputs(key)["policy"])) as { Statement: { Principal: Record<string, string>; Action: unknown }[] };
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "kms:*" }),
+      expect.objectContaining({ Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] }),
+    ]);
   });
 });
 
@@ -251,8 +260,8 @@ describe("Monitoring and CloudAlarms refuse bad arguments before any resource", 
   });
 
   it.each<[string, ConstructorParameters<typeof CloudAlarms>[1], string]>([
-    ["a CPU threshold of 100", { app: "lms", instanceId: "i-1", cpuPercent: 100 }, "`cpuPercent` must be between 0 and 100 (got 100)"],
-    ["an https subscription to a plain http endpoint", { app: "lms", instanceId: "i-1", subscriptions: [{ protocol: "https", endpoint: "http://pager.example.com" }] }, "`subscriptions`: an https subscription needs an https:// endpoint"],
+    ["a CPU threshold of 100", { app: "lms", instanceId: "i-1", instanceArn: "arn:aws:ec2:eu-west-1:111122223333:instance/i-1", cpuPercent: 100 }, "`cpuPercent` must be between 0 and 100 (got 100)"],
+    ["an https subscription to a plain http endpoint", { app: "lms", instanceId: "i-1", instanceArn: "arn:aws:ec2:eu-west-1:111122223333:instance/i-1", subscriptions: [{ protocol: "https", endpoint: "http://pager.example.com" }] }, "`subscriptions`: an https subscription needs an https:// endpoint"],
   ])("CloudAlarms refuses %s", (_label, args, message) => {
     expect(() => new CloudAlarms("bad", args)).toThrow(message);
   });

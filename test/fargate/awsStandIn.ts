@@ -18,6 +18,12 @@ export interface AwsScenario {
   readonly createSnapshot?: unknown;
   /** Exit status of `rds wait db-snapshot-available` (the CLI's is 255 when the waiter gives up). */
   readonly snapshotWaitStatus?: number;
+  /** Exit status of `rds wait db-instance-available`. */
+  readonly instanceWaitStatus?: number;
+  /** The instance's manual snapshots, as `describe-db-snapshots` lists them (the new one is added when created). */
+  readonly snapshots?: readonly { readonly DBSnapshotIdentifier: string; readonly SnapshotCreateTime: string }[];
+  /** `ecs describe-services` responses by service name. */
+  readonly services?: Readonly<Record<string, unknown>>;
 }
 
 export interface AwsStandIn {
@@ -57,8 +63,17 @@ else if (service === "ecs" && op === "describe-tasks") {
   state.describe += 1;
   fs.writeFileSync(${JSON.stringify(state)}, JSON.stringify(state));
 } else if (service === "ecs" && op === "stop-task") answer({ task: { lastStatus: "STOPPING" } });
-else if (service === "rds" && op === "create-db-snapshot") answer(scenario.createSnapshot ?? { DBSnapshot: { DBSnapshotIdentifier: opt("--db-snapshot-identifier"), Status: "creating" } });
-else if (service === "rds" && op === "wait") process.exit(scenario.snapshotWaitStatus ?? 0);
+else if (service === "ecs" && op === "describe-services") answer(scenario.services[opt("--services")] ?? { services: [], failures: [{ reason: "MISSING" }] });
+else if (service === "rds" && op === "create-db-snapshot") {
+  state.created = opt("--db-snapshot-identifier");
+  fs.writeFileSync(${JSON.stringify(state)}, JSON.stringify(state));
+  answer(scenario.createSnapshot ?? { DBSnapshot: { DBSnapshotIdentifier: state.created, Status: "creating" } });
+} else if (service === "rds" && op === "wait" && argv[2] === "db-instance-available") process.exit(scenario.instanceWaitStatus ?? 0);
+else if (service === "rds" && op === "wait" && argv[2] === "db-snapshot-available") process.exit(scenario.snapshotWaitStatus ?? 0);
+else if (service === "rds" && op === "describe-db-snapshots") {
+  const mine = state.created ? [{ DBSnapshotIdentifier: state.created, SnapshotCreateTime: new Date().toISOString(), SnapshotType: "manual" }] : [];
+  answer({ DBSnapshots: [...(scenario.snapshots ?? []).map((s) => ({ ...s, SnapshotType: "manual" })), ...mine] });
+} else if (service === "rds" && op === "delete-db-snapshot") answer({ DBSnapshot: { DBSnapshotIdentifier: opt("--db-snapshot-identifier"), Status: "deleted" } });
 else { process.stderr.write("aws stand-in: unexpected call " + argv.join(" ") + "\\n"); process.exit(2); }
 `;
   fs.writeFileSync(path.join(bin, "aws"), script, { mode: 0o755 });

@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { renderOneOffTaskScript, renderSnapshotScript, type OneOffTaskScriptSpec } from "../../components/fargate/deployScripts";
+import { renderOneOffTaskScript, renderReleaseCheckScript, renderSnapshotScript, type OneOffTaskScriptSpec } from "../../components/fargate/deployScripts";
 import { requireTool, tempDir } from "../tools/realTools";
 import { awsStandIn, taskResponse, type AwsScenario } from "./awsStandIn";
 
@@ -99,19 +99,25 @@ describe("a Fargate release's one-off task (migrations), against a stand-in AWS 
 describe("a Fargate release's pre-deploy snapshot, against a stand-in AWS CLI", () => {
   const env = { DB_INSTANCE: "lms-prod-6820a7f", DB_ARN: "arn:aws:rds:eu-central-1:111122223333:db:lms-prod-6820a7f", SNAPSHOT_PREFIX: "lms-prod-pre-deploy" };
 
-  it("takes a manual snapshot of the instance, waits until it is available, and prints its identifier", () => {
+  it("waits for the instance, takes a manual snapshot, waits until it is available, and prints its identifier", () => {
     const r = run(renderSnapshotScript(), {}, env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const id = r.stdout.trim();
     expect(id).toMatch(/^lms-prod-pre-deploy-\d{8}-\d{6}$/);
-    expect(r.calls.map((c) => c.slice(0, 2).join(" "))).toEqual(["rds create-db-snapshot", "rds wait"]);
-    const [create, wait] = r.calls as [string[], string[]];
+    expect(r.calls.map((c) => c.slice(0, 3).join(" "))).toEqual(["rds wait db-instance-available", "rds create-db-snapshot --region", "rds wait db-snapshot-available", "rds describe-db-snapshots --region"]);
+    const [, create, wait] = r.calls as [string[], string[], string[]];
     expect(create[create.indexOf("--db-instance-identifier") + 1]).toBe("lms-prod-6820a7f");
     expect(create[create.indexOf("--db-snapshot-identifier") + 1]).toBe(id);
-    expect(wait.slice(0, 3)).toEqual(["rds", "wait", "db-snapshot-available"]);
     expect(wait[wait.indexOf("--db-snapshot-identifier") + 1]).toBe(id);
-    expect(wait[wait.indexOf("--region") + 1]).toBe("eu-central-1");
+    expect(r.calls.every((c) => c[c.indexOf("--region") + 1] === "eu-central-1")).toBe(true);
+  });
+
+  it("fails the release before any snapshot when the instance never becomes available (RDS refuses a snapshot while it is backing up)", () => {
+    const r = run(renderSnapshotScript(), { instanceWaitStatus: 255 }, env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("pre-deploy backup: lms-prod-6820a7f is not available for a snapshot; the release stops before its migrations\n");
+    expect(r.calls.map((c) => c[1])).toEqual(["wait"]);
   });
 
   it("fails the release when the snapshot never becomes available", () => {
@@ -119,12 +125,59 @@ describe("a Fargate release's pre-deploy snapshot, against a stand-in AWS CLI", 
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^pre-deploy backup: snapshot lms-prod-pre-deploy-\d{8}-\d{6} of lms-prod-6820a7f is not available; the release stops before its migrations\n$/);
   });
+
+  it("keeps the newest five pre-deploy snapshots, the new one included, and deletes only older ones of its own prefix", () => {
+    const at = (day: number) => new Date(Date.UTC(2026, 10, day, 3)).toISOString();
+    const snapshots = [
+      ...[1, 2, 3, 4, 5, 6].map((day) => ({ DBSnapshotIdentifier: `lms-prod-pre-deploy-202611${String(day).padStart(2, "0")}-030000`, SnapshotCreateTime: at(day) })),
+      // Another prefix's and an operator's own: never touched.
+      { DBSnapshotIdentifier: "lms-staging-pre-deploy-20261101-030000", SnapshotCreateTime: at(1) },
+      { DBSnapshotIdentifier: "before-the-big-import", SnapshotCreateTime: at(1) },
+    ];
+    const r = run(renderSnapshotScript(), { snapshots }, env);
+    expect(r.status, r.stderr).toBe(0);
+    const deleted = r.calls.filter((c) => c[1] === "delete-db-snapshot").map((c) => c[c.indexOf("--db-snapshot-identifier") + 1]);
+    // Seven of its prefix (six and the new one): the two oldest go.
+    expect(deleted).toEqual(["lms-prod-pre-deploy-20261102-030000", "lms-prod-pre-deploy-20261101-030000"]);
+  });
+});
+
+describe("a Fargate release's check that each service runs its new revision, against a stand-in AWS CLI", () => {
+  const CLUSTER_ARN = CLUSTER;
+  const revision = (n: number) => `arn:aws:ecs:eu-central-1:111122223333:task-definition/lms-prod-backend:${n}`;
+  const services = (primary: string, rolloutState: string, rolloutStateReason: string) => ({
+    services: [{ serviceName: "lms-backend-1a2b3c4", deployments: [{ status: "PRIMARY", taskDefinition: primary, rolloutState, rolloutStateReason }, { status: "ACTIVE", taskDefinition: revision(6), rolloutState: "COMPLETED" }] }],
+  });
+  const env = { CLUSTER: CLUSTER_ARN, SERVICES: `lms-backend-1a2b3c4=${revision(7)}\nlms-worker-rq-5d6e7f8=arn:aws:ecs:eu-central-1:111122223333:task-definition/lms-prod-worker-rq:3\n` };
+  const worker = { services: [{ serviceName: "lms-worker-rq-5d6e7f8", deployments: [{ status: "PRIMARY", taskDefinition: "arn:aws:ecs:eu-central-1:111122223333:task-definition/lms-prod-worker-rq:3", rolloutState: "COMPLETED", rolloutStateReason: "ECS deployment ecs-svc/1 completed." }] }] };
+
+  it("passes when every service's primary deployment is the release's revision, completed", () => {
+    const r = run(renderReleaseCheckScript(), { services: { "lms-backend-1a2b3c4": services(revision(7), "COMPLETED", "ECS deployment ecs-svc/2 completed."), "lms-worker-rq-5d6e7f8": worker } }, env);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("release check: lms-backend-1a2b3c4 runs lms-prod-backend:7\nrelease check: lms-worker-rq-5d6e7f8 runs lms-prod-worker-rq:3\n");
+    expect(r.calls.map((c) => c[c.indexOf("--services") + 1])).toEqual(["lms-backend-1a2b3c4", "lms-worker-rq-5d6e7f8"]);
+  });
+
+  it("fails when the circuit breaker rolled a service back to the previous revision, naming both and the reason", () => {
+    const rolledBack = services(revision(6), "COMPLETED", "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.");
+    const r = run(renderReleaseCheckScript(), { services: { "lms-backend-1a2b3c4": rolledBack, "lms-worker-rq-5d6e7f8": worker } }, env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("release check: lms-backend-1a2b3c4 runs lms-prod-backend:6, not lms-prod-backend:7: the rollout was rolled back (ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.); the release failed\n");
+  });
+
+  it("fails while a rollout has not completed", () => {
+    const r = run(renderReleaseCheckScript(), { services: { "lms-backend-1a2b3c4": services(revision(7), "IN_PROGRESS", "ECS deployment ecs-svc/2 in progress."), "lms-worker-rq-5d6e7f8": worker } }, env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("release check: lms-backend-1a2b3c4 rollout of lms-prod-backend:7 is IN_PROGRESS (ECS deployment ecs-svc/2 in progress.)\n");
+  });
 });
 
 describe("the Fargate deploy scripts under shellcheck", () => {
   it.each([
     ["the one-off task", renderOneOffTaskScript(SPEC)],
     ["the pre-deploy snapshot", renderSnapshotScript()],
+    ["the release check", renderReleaseCheckScript()],
   ])("%s passes", (_, script) => {
     const res = spawnSync(requireTool("shellcheck"), ["--shell=sh", "--severity=style", "-"], { input: script, encoding: "utf8" });
     expect(res.stdout).toBe("");

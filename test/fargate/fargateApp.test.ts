@@ -101,8 +101,15 @@ describe("the LMS on ECS Fargate under mocks", () => {
     // A new revision of the migration's task definition (a new image) runs it again.
     expect(inputs(migrate)["triggers"]).toEqual([inputs(migrate)["environment"] && (inputs(migrate)["environment"] as Record<string, string>)["TASK_DEFINITION"]]);
     for (const s of ofType(runs["lms"]!, SERVICE, "lms")) expect(s.dependencies, `${s.name} after the release task`).toContain(releaseTask.urn);
+    const check = named(resources, "lms-release-check");
     const gate = named(resources, "lms-health-gate");
-    for (const s of ofType(runs["lms"]!, SERVICE, "lms")) expect(gate.dependencies).toContain(s.urn);
+    for (const s of ofType(runs["lms"]!, SERVICE, "lms")) expect(check.dependencies).toContain(s.urn);
+    expect(gate.dependencies).toContain(check.urn);
+    // The check names each service with the revision this release registered for it.
+    const services = String((inputs(check)["environment"] as Record<string, string>)["SERVICES"]).split("\n").sort();
+    expect(services).toHaveLength(2);
+    for (const key of ["backend", "worker-rq"]) expect(services.some((l) => l.endsWith(`=${String(inputs(named(resources, `lms-${key}`))["taskDefinition"])}`))).toBe(true);
+    expect(inputs(check)["triggers"]).toEqual(ofType(runs["lms"]!, TASK, "lms").filter((t) => ["lms-backend-task", "lms-worker-rq-task"].includes(t.name)).map((t) => expect.stringContaining(String(inputs(t)["family"]))));
     expect(String(inputs(gate)["create"])).toContain("--connect-to lms.example.com:443:lms-alb-");
     expect(String(inputs(gate)["create"])).toContain(`check_endpoint ${spec.proxy.healthEndpoints[0]}`);
   });
@@ -125,16 +132,20 @@ describe("the LMS on ECS Fargate under mocks", () => {
     expect(resources.filter((r) => r.type.startsWith("aws:iam/rolePolicy") && r.dependencies.includes(named(resources, "lms-task-role").urn))).toEqual([]);
   });
 
-  it("rolls every backend task after a rotation: the secrets' versions are part of the task definitions, and the ARNs stay", () => {
+  it("rolls every service after a rotation (the secrets' versions are part of their task definitions, the ARNs stay), and runs no migration for it", () => {
     const before = runs["lms"]!.resources;
     const after = runs["rotated"]!.resources;
-    for (const key of ["backend", "worker-rq", "migrate"]) {
+    const revision = (c: Record<string, unknown>) => (c["environment"] as { name: string; value: string }[]).find((e) => e.name === SECRETS_REVISION_VARIABLE)?.value;
+    for (const key of ["backend", "worker-rq"]) {
       const [a, b] = [containerOf(named(before, `lms-${key}-task`)), containerOf(named(after, `lms-${key}-task`))];
-      const revision = (c: Record<string, unknown>) => (c["environment"] as { name: string; value: string }[]).find((e) => e.name === SECRETS_REVISION_VARIABLE)!.value;
       expect(revision(a), key).toMatch(/^[0-9a-f]{16}$/);
       expect(revision(b), key).not.toBe(revision(a));
       expect(b["secrets"], key).toEqual(a["secrets"]);
-      expect(inputs(named(after, `lms-${key}-task`))["containerDefinitions"]).not.toBe(inputs(named(before, `lms-${key}-task`))["containerDefinitions"]);
+    }
+    // A one-off task reads the secrets current when it starts: its definition, and so its step, stay.
+    for (const key of ["migrate", "release-task"]) {
+      expect(revision(containerOf(named(after, `lms-${key}-task`))), key).toBeUndefined();
+      expect(inputs(named(after, `lms-${key}-task`))["containerDefinitions"], key).toBe(inputs(named(before, `lms-${key}-task`))["containerDefinitions"]);
     }
   });
 
@@ -152,8 +163,10 @@ describe("the LMS on ECS Fargate under mocks", () => {
     const https = inputs(named(resources, "lms-https"));
     expect([https["protocol"], https["port"], https["sslPolicy"], https["certificateArn"]]).toEqual(["HTTPS", 443, TLS_POLICY, "arn:aws:acm:eu-west-1:111122223333:certificate/0e1f2a3b-0000-4000-8000-000000000001"]);
     expect(inputs(named(resources, "lms-http"))["defaultActions"]).toEqual([{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
-    const tg = inputs(named(resources, "lms-backend-tg"));
-    expect(tg["healthCheck"]).toMatchObject({ path: "/api/healthz/", matcher: "200-299" });
+    // Django validates Host: the load balancer's probe (the task's IP as Host) gets 400 or 301 from a healthy
+    // LMS, so it only proves the port answers; the container's check, with the app's host name, decides.
+    expect(inputs(named(resources, "lms-backend-tg"))["healthCheck"]).toMatchObject({ path: "/api/healthz/", matcher: "200-299,301,400" });
+    expect(inputs(named(runs["reference"]!.resources, "reference-backend-tg"))["healthCheck"]).toMatchObject({ path: "/health", matcher: "200-299" });
   });
 
   it("keeps the data in RDS and ElastiCache: encrypted, private, protected in prod, restorable 35 days back, snapshots kept the app's cloud retention", () => {
@@ -170,6 +183,13 @@ describe("the LMS on ECS Fargate under mocks", () => {
     const plan = inputs(named(resources, "lms-backup-plan"))["rules"] as { schedule: string; lifecycle: { deleteAfter: number } }[];
     expect(plan).toEqual([expect.objectContaining({ schedule: "cron(0 2 * * ? *)", lifecycle: { deleteAfter: spec.backups.cloudRetentionDays } })]);
     expect(named(resources, "lms-backup-selection").dependencies).toContain(db.urn);
+    // A final snapshot named anew for each instance, so a later deletion never collides with an earlier one's.
+    expect(String(inputs(db)["finalSnapshotIdentifier"])).toMatch(/^lms-prod-final-[0-9a-f]+$/);
+    expect(db.dependencies).toContain(named(resources, "lms-db-final-snapshot-suffix").urn);
+    // Prod's vault is protected and keeps its recovery points through a destroy.
+    expect([inputs(named(resources, "lms-vault"))["forceDestroy"], named(resources, "lms-vault").options.protect]).toEqual([false, true]);
+    // Every revision stays registered: the one a rolled-back rollout returned to is never deregistered by a later `up`.
+    for (const t of ofType(runs["lms"]!, TASK, "lms")) expect(inputs(t)["skipDestroy"], t.name).toBe(true);
   });
 
   it("scales the backend on CPU between its replicas and the ceiling, and leaves the running count to AWS", () => {
@@ -219,7 +239,8 @@ describe("the reference app on ECS Fargate under mocks", () => {
     const defaults = inputs(named(resources, "reference-https"))["defaultActions"] as { type: string; fixedResponse: { statusCode: string; contentType: string } }[];
     expect(defaults).toEqual([{ type: "fixed-response", fixedResponse: expect.objectContaining({ statusCode: "503", contentType: "text/html" }) }]);
     const rules = ofType(runs["maintenance"]!, "aws:lb/listenerRule:ListenerRule", "reference").map((r) => (inputs(r)["conditions"] as { pathPattern: { values: string[] } }[])[0]!.pathPattern.values);
-    expect(rules).toEqual([["/metrics", "/metrics*"], ["/health"]]);
+    // The frontend's target group keeps one rule of its own: ECS refuses a service whose group no listener uses.
+    expect(rules).toEqual([["/metrics", "/metrics*"], ["/health"], ["/.runbook-maintenance/frontend"]]);
     const gate = String(inputs(named(resources, "reference-health-gate"))["create"]);
     expect(gate).toContain("check_endpoint /health ");
     expect(gate).not.toContain("check_endpoint / ");
