@@ -66,6 +66,20 @@ pulumi.runtime.setMocks(
       if (["aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:ec2/securityGroup:SecurityGroup"].includes(type)) {
         state.name = inputs.name ?? `${name}-${digest(name).slice(7, 14)}`;
       }
+      if (type === "aws:ec2/instance:Instance") state.arn = `arn:aws:ec2:eu-west-1:111122223333:instance/i-${createHash("sha1").update(name).digest("hex").slice(0, 17)}`;
+      // Apps on ECS Fargate: the ARNs and names AWS gives (regions and accounts are placeholders).
+      const arn = (service, resource) => `arn:aws:${service}:eu-west-1:111122223333:${resource}`;
+      if (type === "aws:secretsmanager/secret:Secret") state.arn = arn("secretsmanager", `secret:${state.name}-AbCdEf`);
+      if (type === "aws:secretsmanager/secretVersion:SecretVersion") state.versionId = digest(JSON.stringify(inputs.secretString ?? "")).slice(7, 43);
+      if (type === "aws:cloudwatch/logGroup:LogGroup") state.arn = arn("logs", `log-group:${inputs.name ?? name}`);
+      if (type === "aws:ecs/cluster:Cluster") Object.assign(state, { name: `${name}-c`, arn: arn("ecs", `cluster/${name}-c`) });
+      if (type === "aws:ecs/taskDefinition:TaskDefinition") state.arn = arn("ecs", `task-definition/${inputs.family}:1`);
+      if (type === "aws:ecs/service:Service") state.name = inputs.name ?? `${name}-s`;
+      if (type === "aws:lb/loadBalancer:LoadBalancer") Object.assign(state, { arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/1`), arnSuffix: `app/${name}/1`, dnsName: `${name}.eu-west-1.elb.amazonaws.com` });
+      if (type === "aws:lb/targetGroup:TargetGroup") Object.assign(state, { arn: arn("elasticloadbalancing", `targetgroup/${name}/1`), arnSuffix: `targetgroup/${name}/1` });
+      if (type === "aws:rds/instance:Instance") Object.assign(state, { identifier: `${inputs.identifierPrefix ?? ""}1`, arn: arn("rds", `db:${inputs.identifierPrefix ?? ""}1`), address: `${name}.rds.example`, port: 5432 });
+      if (type === "aws:elasticache/replicationGroup:ReplicationGroup") state.primaryEndpointAddress = `${name}.cache.example`;
+      if (type === "random:index/randomId:RandomId") state.hex = digest(name).slice(7, 15);
       const prefix = { "aws:ebs/volume:Volume": "vol", "aws:ec2/instance:Instance": "i", "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/eip:Eip": "eipalloc" }[type];
       return { id: prefix ? `${prefix}-${createHash("sha1").update(name).digest("hex").slice(0, 17)}` : `${name}-id`, state };
     },
