@@ -76,7 +76,7 @@ describe("the LMS on ECS Fargate under mocks", () => {
     expect(containerOf(named(resources, "lms-worker-rq-task"))["command"]).toEqual(spec.workers[0]!.command);
   });
 
-  it("rolls each service without downtime: old tasks serve until the new ones are healthy, a release that never is rolls back, and `up` waits for the steady state", () => {
+  it("rolls each service without downtime: old tasks serve until the new ones are healthy, a release that never is rolls back, and pulumi up waits for the steady state", () => {
     for (const s of ofType(runs["lms"]!, SERVICE, "lms")) {
       const args = inputs(s);
       expect([args["deploymentMinimumHealthyPercent"], args["deploymentMaximumPercent"], args["deploymentCircuitBreaker"], args["waitForSteadyState"]], s.name).toEqual([100, 200, { enable: true, rollback: true }, true]);
