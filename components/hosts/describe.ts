@@ -28,6 +28,15 @@ export function describeHost(app: Pick<AppSpec, "host" | "machine" | "firewall">
 }
 
 /** The plan's "Hosts and firewall" lines. */
-export function describeHosting(apps: readonly Pick<AppSpec, "id" | "host" | "machine" | "firewall">[]): string[] {
-  return apps.flatMap((app) => [`  ${app.id}: ${describeHost(app)}`, ...describeFirewall(app.firewall).map((l) => `      ${l}`)]);
+export function describeHosting(apps: readonly Pick<AppSpec, "id" | "host" | "machine" | "firewall" | "fargate">[]): string[] {
+  return apps.flatMap((app) =>
+    app.fargate
+      ? [
+          // An app on ECS Fargate has no host: what it has is its VPC's security groups (components/fargate/loadBalancer.ts).
+          `  ${app.id}: ECS Fargate in ${app.fargate.vpcId} (no Docker host)`,
+          "      load balancer 443, and 80 redirecting to it: anywhere",
+          "      tasks: from the load balancer only; database and cache: from the tasks only",
+        ]
+      : [`  ${app.id}: ${describeHost(app)}`, ...describeFirewall(app.firewall).map((l) => `      ${l}`)],
+  );
 }
