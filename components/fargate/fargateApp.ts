@@ -283,7 +283,8 @@ export class FargateApp extends pulumi.ComponentResource {
           tags: { ...tags, "runbook.service": s.service },
         },
         // With autoscaling, AWS owns the running count; `up` must not reset it to the replicas.
-        { parent: this, dependsOn: [...after, this.network.https], ...(autoscaled && { ignoreChanges: ["desiredCount"] }) },
+        // ECS refuses a service whose target group no listener uses yet: after the listener and its rules.
+        { parent: this, dependsOn: [...after, this.network.https, ...this.network.rules], ...(autoscaled && { ignoreChanges: ["desiredCount"] }) },
       );
     }
     this.taskDefinitions = taskDefinitions;

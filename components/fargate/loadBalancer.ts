@@ -34,6 +34,8 @@ export interface FargateNetwork {
   readonly loadBalancer: aws.lb.LoadBalancer;
   readonly targetGroups: Readonly<Partial<Record<Target, aws.lb.TargetGroup>>>;
   readonly https: aws.lb.Listener;
+  /** The listener's rules: a target group a rule forwards to is attached to the load balancer only once the rule exists. */
+  readonly rules: readonly aws.lb.ListenerRule[];
 }
 
 export function deployNetwork(name: string, app: AppSpec & { readonly fargate: FargateSpec }, parent: pulumi.Resource): FargateNetwork {
@@ -138,12 +140,13 @@ export function deployNetwork(name: string, app: AppSpec & { readonly fargate: F
     { loadBalancerArn: loadBalancer.arn, port: 80, protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }], tags },
     child,
   );
-  for (const rule of plan.rules) {
-    new aws.lb.ListenerRule(
+  const rules = plan.rules.map(
+    (rule) =>
+      new aws.lb.ListenerRule(
       `${name}-rule-${rule.priority}`,
-      { listenerArn: https.arn, priority: rule.priority, conditions: [{ pathPattern: { values: [...rule.paths] } }], actions: [action(rule.action)], tags },
-      child,
-    );
-  }
-  return { albSecurityGroup, tasksSecurityGroup, dataSecurityGroup, loadBalancer, targetGroups, https };
+        { listenerArn: https.arn, priority: rule.priority, conditions: [{ pathPattern: { values: [...rule.paths] } }], actions: [action(rule.action)], tags },
+        child,
+      ),
+  );
+  return { albSecurityGroup, tasksSecurityGroup, dataSecurityGroup, loadBalancer, targetGroups, https, rules };
 }

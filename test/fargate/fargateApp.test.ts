@@ -230,6 +230,11 @@ describe("the reference app on ECS Fargate under mocks", () => {
     const defaults = inputs(named(resources, "reference-https"))["defaultActions"] as { targetGroupArn: string }[];
     expect(defaults[0]!.targetGroupArn.split("/")[1]).toBe("reference-frontend-tg");
     expect(inputs(named(resources, "reference-frontend"))["loadBalancers"]).toEqual([expect.objectContaining({ containerName: "frontend", containerPort: 3000 })]);
+    // A service starts only once its target group is attached: after the listener and every rule (the backend's group is only in rules).
+    for (const service of ["reference-backend", "reference-frontend"]) {
+      const deps = named(resources, service).dependencies;
+      for (const r of [named(resources, "reference-https"), ...ofType(runs["reference"]!, "aws:lb/listenerRule:ListenerRule", "reference")]) expect(deps, `${service} after ${r.name}`).toContain(r.urn);
+    }
     // The frontend reads no secret and no database.
     expect(containerOf(named(resources, "reference-frontend-task"))["secrets"]).toEqual([]);
   });
