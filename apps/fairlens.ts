@@ -54,6 +54,29 @@ export const fairlens: AppDefinition = {
   // "Blockchain: Check Algorand node connectivity": the node's URL is the stack's (algod answers
   // GET /health with 200 and no token); no timeout in the runbook, so Handwork's 5 seconds.
   externalServices: [{ name: "algorand", displayName: "Algorand node", expect: "2xx", timeoutSeconds: 5, procedure: "Blockchain Issues" }],
+  // "Log Management": "Alerting on error patterns". The app exports no error metrics, so its backend's
+  // lines are counted (mtail): the runbook's own troubleshooting case, a database the backend cannot
+  // reach, pages from its first line; error lines are counted for the dashboard.
+  backendLogMetrics: {
+    // Python's logging level and an uncaught exception's traceback header, as `docker-compose logs backend` shows them.
+    errors: { pattern: "ERROR|CRITICAL|Traceback \\(most recent call last\\)", ignoreCase: false, source: { section: "API Errors", line: 204, quote: "Check backend logs: `docker-compose logs backend`" } },
+    database: [
+      {
+        // libpq's own messages (psycopg2, SQLAlchemy): "could not connect to server" (libpq before 14),
+        // "connection to server at "db" (...), port 5432 failed" (14 and later), and PostgreSQL's refusal of
+        // the credentials. Not a bare "Connection refused": the Algorand node's client says that too.
+        name: "unreachable",
+        alert: "BackendDatabaseUnreachable",
+        what: "the backend cannot connect to PostgreSQL (server down or unreachable, or its credentials refused)",
+        line: {
+          pattern: "could not connect to server|connection to server at .* failed|password authentication failed for user",
+          ignoreCase: false,
+          source: { section: "Database Connection Issues", line: 200, quote: "Test connection: `docker-compose exec backend pg_isready -h db -U fairlens_user`" },
+        },
+        alertOn: { severity: "critical", procedure: "Database Connection Issues", source: { section: "Log Management", line: 183, quote: "Alerting on error patterns" } },
+      },
+    ],
+  },
   requirements: {
     replicas: {
       backend: { value: 2, source: { section: "Horizontal Scaling", line: 271, quote: "**Backend**: Multiple instances with shared database" } },

@@ -76,8 +76,8 @@ describe.each(apps)("the runbook requirements of %s", (_id, app) => {
       expect(lines[source.line - 1], `${app.id} ${name}: line ${source.line}`).toContain(source.quote);
       expect(sectionOf(lines, source.line), `${app.id} ${name}: section`).toBe(source.section);
     }
-    // Only Handwork's catalog entry opts in so far.
-    expect(sources.length > 0).toBe(app.id === "handwork");
+    // Handwork's (payments, pool exhaustion, SQLite) and FairLens's ("Alerting on error patterns") catalog entries opt in.
+    expect(sources.length > 0).toBe(["handwork", "fairlens"].includes(app.id));
   });
 
   it("do not contradict what the catalog deploys by default", () => {

@@ -152,9 +152,9 @@ describe.each(cases)("Monitoring %s", (_name, stack, id) => {
 });
 
 describe.each(cases)("the backend log exporter of %s", (_name, stack, id) => {
-  const optsIn = id === "handwork";
+  const optsIn = ["handwork", "fairlens"].includes(id);
 
-  it("runs mtail, a Prometheus job for it and its rules only where the app's catalog counts log lines (Handwork)", () => {
+  it("runs mtail, a Prometheus job for it and its rules only where the app's catalog counts log lines (Handwork, FairLens)", () => {
     const v = view(stack, id);
     expect(v.app.monitoring!.backendLog !== undefined).toBe(optsIn);
     expect(v.service("backend-log-exporter") !== undefined).toBe(optsIn);
@@ -164,7 +164,8 @@ describe.each(cases)("the backend log exporter of %s", (_name, stack, id) => {
     const job = prometheus.scrape_configs.find((j) => j.job_name === "backend-log");
     expect(job?.static_configs).toEqual(optsIn ? [{ targets: [`backend-log-exporter:${BACKEND_LOG.port}`] }] : undefined);
     const rules = renderAlertRules(alertRulesSpec(v.app));
-    for (const alert of ["PaymentErrorRateHigh", "PaymentsDown", "BackendPoolExhausted", "DatabaseLocked", "DatabaseCannotOpen"]) expect(rules.includes(`alert: ${alert}\n`), alert).toBe(optsIn);
+    for (const alert of ["PaymentErrorRateHigh", "PaymentsDown", "BackendPoolExhausted", "DatabaseLocked", "DatabaseCannotOpen"]) expect(rules.includes(`alert: ${alert}\n`), alert).toBe(id === "handwork");
+    expect(rules.includes("alert: BackendDatabaseUnreachable\n")).toBe(id === "fairlens");
   });
 
 });

@@ -49,7 +49,7 @@ describe("capacity-host-memory", () => {
     raw.apps["fairlens"]!["hostMemoryMb"] = 16384;
     const violations = await planned("staging", raw as unknown as RawConfig);
     expect(violations.map((v) => [v.enforcementLevel, v.message])).toEqual([
-      ["mandatory", "Host ssh://deploy@staging.example.com has 16384 MiB (apps.fairlens.hostMemoryMb), 512 MiB kept for the host, but the memory limits of its containers add up to 29184 MiB (fairlens 7168 MiB, fdts 3840 MiB, reference 6272 MiB, lms 7680 MiB, handwork 4224 MiB); give the host more memory or lower limits or replicas."],
+      ["mandatory", "Host ssh://deploy@staging.example.com has 16384 MiB (apps.fairlens.hostMemoryMb), 512 MiB kept for the host, but the memory limits of its containers add up to 29312 MiB (fairlens 7296 MiB, fdts 3840 MiB, reference 6272 MiB, lms 7680 MiB, handwork 4224 MiB); give the host more memory or lower limits or replicas."],
     ]);
   }, 60_000);
 });
