@@ -32,6 +32,18 @@ export const handwork: AppDefinition = {
     needsEgress: true,
     // "docker-compose ... up -d --scale backend=2".
     replicas: 2,
+    // "Service Health Checks": "Check database connectivity" through the app's own engine. The runbook's
+    // `engine.execute('SELECT 1')` is SQLAlchemy 1.x only (2.0 removed it); a connection's
+    // `exec_driver_sql` does the same on 1.4 and 2.x. Its answer, as the runbook prints it.
+    databaseCheck: {
+      command: [
+        "python",
+        "-c",
+        "from app.database import engine\ntry:\n    with engine.connect() as connection:\n        connection.exec_driver_sql('SELECT 1')\n    print('Database: OK')\nexcept Exception as e:\n    print(f'Database: ERROR - {e}')\n",
+      ],
+      ok: "Database: OK",
+      source: { section: "Service Health Checks", line: 70, quote: "# Check database connectivity" },
+    },
   },
   frontend: {
     // "Admin Dashboard: React web application": an admin UI, so it binds 127.0.0.1 only.

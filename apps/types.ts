@@ -96,6 +96,18 @@ export interface BackendDefinition extends HttpServiceDefinition {
   readonly needsEgress: boolean;
   /** Default replica count where the runbook scales the backend horizontally. */
   readonly replicas: number;
+  /**
+   * The runbook's own database check, run inside a backend container (`docker exec`): it passes when
+   * its output contains `ok`. `npm run diagnose` runs it; where absent, the database is checked from outside.
+   */
+  readonly databaseCheck?: DatabaseCheckDefinition;
+}
+
+export interface DatabaseCheckDefinition {
+  readonly command: readonly string[];
+  /** The text a healthy answer contains. */
+  readonly ok: string;
+  readonly source: RunbookLine;
 }
 
 export interface FrontendDefinition extends HttpServiceDefinition {

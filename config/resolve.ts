@@ -150,6 +150,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
       secretEnv: def.backend.secretEnv,
       volumes: def.backend.volumes,
       needsEgress: def.backend.needsEgress,
+      ...(def.backend.databaseCheck && { databaseCheck: def.backend.databaseCheck }),
     },
     ...(def.frontend && {
       frontend: {

@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { BackupSpec } from "./backups";
 import type {
+  DatabaseCheckDefinition,
   ProxyRoute,
   ResourceLimits,
   SecretEnvDefinition,
@@ -74,6 +75,8 @@ export interface BackendSpec extends HttpServiceSpec {
   readonly secretEnv: readonly SecretEnvDefinition[];
   readonly volumes: readonly StateVolume[];
   readonly needsEgress: boolean;
+  /** The runbook's own database check, run inside a backend container by `npm run diagnose` (apps/types.ts). */
+  readonly databaseCheck?: DatabaseCheckDefinition;
 }
 
 export interface FrontendSpec extends HttpServiceSpec {

@@ -25,6 +25,24 @@ export const DIAGNOSE_DEFAULTS = {
 /** Names whose values are secret wherever they appear (the config's secret-shaped names, and DSNs). */
 const SECRET_NAME = "SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS|WEBHOOK_URL|DATABASE_URL|DATA_SOURCE_NAME|_KEY$";
 
+/**
+ * The runbook's own database check where the catalog has one (Handwork "Service Health Checks": the
+ * app's engine runs `SELECT 1`), inside the first backend container; its answer is shown redacted.
+ */
+function appCheck(app: AppSpec, filter: string): string {
+  const check = app.backend.databaseCheck;
+  if (!check) return "";
+  return `section "database through the backend (runbook: ${check.source.section})"
+backend=$(docker ps -q --filter ${filter} --filter label=runbook.service=backend | head -n 1)
+if [ -z "$backend" ]; then problem "no running backend container"; else
+  answer=$(docker exec "$backend" ${check.command.map(shellQuote).join(" ")} 2>&1) || true
+  printf '%s\\n' "$answer" | redact
+  case "$answer" in *${shellQuote(check.ok)}*) ;; *) problem ${shellQuote(`the backend's database check did not answer "${check.ok}"`)};; esac
+fi
+
+`;
+}
+
 export function renderDiagnoseScript(app: AppSpec): string {
   const id = app.id;
   if (!/^[a-z][a-z0-9-]*$/.test(id)) throw new Error(`\`app.id\` must be a catalog id (got ${id})`);
@@ -129,7 +147,7 @@ if [ -n "$used" ] && [ "$used" -ge ${DIAGNOSE_DEFAULTS.diskPercent} ]; then prob
 section "database (${db.engine})"
 ${database.join("\n")}
 
-section "proxy (nginx -t)"
+${appCheck(app, filter)}section "proxy (nginx -t)"
 proxy=$(docker ps -q --filter ${filter} --filter label=runbook.service=proxy | head -n 1)
 if [ -z "$proxy" ]; then problem "no running proxy container"; elif docker exec "$proxy" nginx -t > "$work/nginx" 2>&1; then cat "$work/nginx"; else cat "$work/nginx"; problem "nginx -t refuses the proxy's config"; fi
 

@@ -53,6 +53,17 @@ describe.each(apps)("the runbook requirements of %s", (_id, app) => {
     }
   });
 
+  it("run their runbook's own database check only where it cites a real line of the runbook", () => {
+    const check = app.backend.databaseCheck;
+    if (check) {
+      const lines = fs.readFileSync(path.join(RUNBOOKS, app.runbook), "utf8").split("\n");
+      expect(lines[check.source.line - 1], `${app.id} databaseCheck`).toContain(check.source.quote);
+      expect(sectionOf(lines, check.source.line)).toBe(check.source.section);
+    }
+    // Handwork's runbook checks its database through the app's engine; the others' from outside.
+    expect(check !== undefined).toBe(app.id === "handwork");
+  });
+
   it("count log lines (backendLogMetrics) only with patterns that cite real lines of the app's runbook", () => {
     const lines = fs.readFileSync(path.join(RUNBOOKS, app.runbook), "utf8").split("\n");
     const log = app.backendLogMetrics;

@@ -26,7 +26,7 @@ const apps = stackSpec("prod").apps;
 const appCases = apps.map((a) => [a.id, a] as const);
 const SECRETS = { password: "Pa55-word-never-shown", jwt: "jwt-signing-key-never-shown", stripe: "sk_live_never_shown_42" };
 
-function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: number } = {}) {
+function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: number; databaseDown?: boolean } = {}) {
   const dir = tempDir(`diagnose-${app.id}`);
   dirs.push(dir);
   const env = [`DATABASE_URL=postgresql://app:${SECRETS.password}@db:5432/app`, `JWT_SECRET=${SECRETS.jwt}`, `STRIPE_SECRET_KEY=${SECRETS.stripe}`, "NODE_ENV=production"];
@@ -52,6 +52,10 @@ function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: numbe
   const bin = path.join(dir, "bin");
   fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/ssh.args\nfor a do case "$a" in UserKnownHostsFile=*) cp "\${a#UserKnownHostsFile=}" ${dir}/known_hosts;; esac; done\nexec sh -s\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "psql"), `#!/bin/sh\ncase "$*" in *max_connections*) echo 100;; *pg_database_size*) echo '7453 kB';; *) echo ${trouble.connections ?? 12};; esac\n`, { mode: 0o755 });
+  // The backend's python, for the runbook's own database check: it answers as the check prints, and an
+  // error that quotes the connection string (the redaction must hide its password).
+  const answer = trouble.databaseDown ? `Database: ERROR - (sqlite3.OperationalError) unable to open database file (postgresql://app:${SECRETS.password}@db)` : "Database: OK";
+  fs.writeFileSync(path.join(bin, "python"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/python.args\necho '${answer}'\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "nginx"), "#!/bin/sh\necho 'nginx: the configuration file /etc/nginx/nginx.conf syntax is ok' >&2\n", { mode: 0o755 });
   return { dir, env: { ...process.env, ...docker.env, RUNBOOK_EVIDENCE_DIR: path.join(dir, "evidence") }, docker };
 }
@@ -95,6 +99,23 @@ describe("diagnostics", () => {
     expect(res.status).toBe(1);
     expect(res.stdout).toContain(`PROBLEM: ${app.id}-backend-1a2b is not healthy`);
     if (app.database.engine === "postgres") expect(res.stdout).toContain("PROBLEM: database connections at 90% of max_connections (runbook: below 80%)");
+  });
+
+  it("handwork: runs the runbook's database check through the backend's own engine, and a failed one is a problem, its message redacted", () => {
+    const app = apps.find((a) => a.id === "handwork")!;
+    const ok = setUp(app);
+    const healthy = diagnose(["--stack", "prod", "--app", "handwork"], ROOT, ok.env);
+    expect(healthy.stdout).toContain("== database through the backend (runbook: Service Health Checks) ==\nDatabase: OK\n");
+    // Inside the backend container, the runbook's check: the app's engine runs SELECT 1.
+    const argv = fs.readFileSync(path.join(ok.dir, "python.args"), "utf8");
+    expect(argv.startsWith("-c\nfrom app.database import engine\n")).toBe(true);
+    expect(argv).toContain("exec_driver_sql('SELECT 1')");
+    const down = setUp(app, { databaseDown: true });
+    const res = diagnose(["--stack", "prod", "--app", "handwork"], ROOT, down.env);
+    expect(res.status).toBe(1);
+    expect(res.stdout).toContain("Database: ERROR - (sqlite3.OperationalError) unable to open database file (postgresql://[redacted]@db)");
+    expect(res.stdout).toContain('PROBLEM: the backend\'s database check did not answer "Database: OK"');
+    expect(res.stdout + res.stderr).not.toContain(SECRETS.password);
   });
 
   it("--evidence takes the incident bundle too: inspect with the environment redacted, logs, and its sha256", () => {
