@@ -311,7 +311,9 @@ export class AppStack extends pulumi.ComponentResource {
       backends: this.backendReplicas,
       frontends: admin ? [] : this.frontends,
       others: [...(this.database ? [this.database] : []), ...replicas, ...(this.pooler ? [this.pooler.container] : []), ...(this.cache ? [this.cache] : []), ...this.workers, ...(admin ? this.frontends : [])],
-      after: handedOver,
+      // After the pre-deploy gates too: a recovery's restore brings back the certificates the proxy mounts
+      // (a missing bind-mount source would be created by Docker as an empty directory).
+      after: [...handedOver, ...preDeploy],
     });
     this.proxy = proxy.container;
     this.proxyConfig = proxy.config;

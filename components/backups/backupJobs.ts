@@ -53,6 +53,22 @@ export interface BackupJobsArgs {
   readonly rollbackRestore?: { readonly key: string; readonly undoes: number; readonly from?: number };
 }
 
+/** Where certbot keeps its certificates, renewal settings and the `live/` links into `archive/`. */
+export const LETSENCRYPT_DIR = "/etc/letsencrypt";
+
+/**
+ * What the backups keep of the proxy's TLS files (jobs.env): certbot's whole directory where the
+ * certificate is Let's Encrypt's (kept as it is: `certbot renew` refuses `live/` files that are not
+ * links), else the certificate and key themselves, read through links (TLS_DEREFERENCE).
+ */
+export function tlsBackupSettings(tls: { readonly certificateFile: string; readonly keyFile: string } | undefined): Record<string, string | number> {
+  if (!tls) return {};
+  const files = [tls.certificateFile, tls.keyFile];
+  for (const f of files) if (!/^\/[A-Za-z0-9._/@+-]+$/.test(f)) throw new Error(`\`proxy.tls\` path ${JSON.stringify(f)} must be absolute, without spaces`);
+  if (files.every((f) => f.startsWith(`${LETSENCRYPT_DIR}/`))) return { TLS_PATHS: LETSENCRYPT_DIR };
+  return { TLS_PATHS: [...new Set(files)].join(" "), TLS_DEREFERENCE: 1 };
+}
+
 /** The volume of an app that holds uploads, by name. */
 export const UPLOADS_VOLUME = "uploads";
 
@@ -116,6 +132,7 @@ export class BackupJobs extends pulumi.ComponentResource {
               ? { SQLITE_VOLUME: sqliteVolumeName, SQLITE_FILE: db.path.slice(sqliteVolume.mountPath.length + 1) }
               : { SQLITE_PATH: db.path }),
           ...(uploads && { UPLOADS_VOLUME: uploadsVolumeName }),
+          ...tlsBackupSettings(app.proxy.tls),
         }),
       );
     const installer = jobConfig.apply((config) =>

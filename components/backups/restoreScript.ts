@@ -150,6 +150,16 @@ export function renderRestoreScript(spec: ScriptSpec): string {
           'tar -C "$UPLOADS" -xzf "$B/uploads.tar.gz" || fail "uploads.tar.gz does not extract into $UPLOADS"',
         ]
       : [],
+    // A host rebuilt from the backup gets the proxy's certificates before the proxy starts; a file this
+    // host has is never replaced (a newer renewal, an operator's own certificate).
+    // An empty directory is not "on this host": Docker creates a bind mount's missing source as one.
+    'if [ -n "${TLS_PATHS:-}" ] && [ -f "$B/tls.tar.gz" ]; then',
+    '  for p in $TLS_PATHS; do',
+    '    if { [ -d "$p" ] && [ -n "$(ls -A "$p")" ]; } || { [ -e "$p" ] && [ ! -d "$p" ]; }; then log "TLS: $p is on this host: kept"',
+    '    elif tar -C / -xzf "$B/tls.tar.gz" "${p#/}"; then log "TLS: restored $p"',
+    '    else log "warning: $p is not in backup $ID"; fi',
+    "  done",
+    "fi",
     "END=$(clock)",
     'log "restored backup $ID in $(elapsed "$START" "$END") s"',
     'if [ -n "$MARK" ]; then mkdir -p "$(dirname "$MARK")"; echo "$ID $(now)" > "$MARK"; fi',

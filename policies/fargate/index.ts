@@ -1,8 +1,15 @@
 import type { Policies } from "@pulumi/policy";
 import type { RequirementsData } from "../runbook/requirements";
 import { fargateRunbookRequirements } from "./requirements";
-import { fargateDatabaseSafe, fargateHttpsOnly, fargateLogRetention, fargateRolloutSafe } from "./services";
-import { fargateHealthcheckRequired, fargateImageTagPinned, fargateLogsCollected, fargateMemoryLimitRequired, fargateSecretsByReference } from "./tasks";
+import { fargateDatabaseSafe } from "./databaseSafe";
+import { fargateHealthcheckRequired } from "./healthcheckRequired";
+import { fargateHttpsOnly } from "./httpsOnly";
+import { fargateImageTagPinned } from "./imageTagPinned";
+import { fargateLogRetention } from "./logRetention";
+import { fargateLogsCollected } from "./logsCollected";
+import { fargateMemoryLimitRequired } from "./memoryLimitRequired";
+import { fargateRolloutSafe } from "./rolloutSafe";
+import { fargateSecretsByReference } from "./secretsByReference";
 
 export { rdsClassSize } from "./rdsClasses";
 

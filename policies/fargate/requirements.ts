@@ -110,7 +110,7 @@ function check(app: FargateAppView, entry: AppRequirementsEntry, resources: read
 export const fargateRunbookRequirements = (data: RequirementsData): StackValidationPolicy => ({
   name: "fargate-runbook-requirements",
   description:
-    "An app on ECS Fargate meets its runbook's numbers as on a Docker host: tasks per service, CPU and memory limits (the database's instance class included), what each health check probes, migrations and the release task as one-off tasks before the services move, a pre-deploy snapshot before the migrations, the PostgreSQL major version, and private metrics.",
+    "An app on ECS Fargate meets its runbook's numbers as on a Docker host: tasks per service, CPU and memory limits (the database's instance class included), what each health check probes, migrations and the release task as one-off tasks before the services move, a pre-deploy snapshot before the migrations, the PostgreSQL major version, and private metrics. Each shortfall names the app, the requirement and the runbook line.",
   validateStack: (args, report) => {
     for (const app of fargateApps(args.resources)) {
       const entry = data[app.id];

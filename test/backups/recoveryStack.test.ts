@@ -87,6 +87,23 @@ describe("a recovery stack made from prod's config plus the restore setting", ()
     for (const w of app.workers) expect(gated.filter((g) => g.name.startsWith(`${id}-worker-${w.name}-`)), w.name).toHaveLength(w.replicas);
   });
 
+  it.each(APPS.filter((id) => stackSpec("prod").apps.find((a) => a.id === id)!.proxy.tls))("%s (TLS): brings back certbot's directory with the data, before the proxy that mounts the certificate starts", (id) => {
+    // The backup jobs keep /etc/letsencrypt (jobs.env), and the restore puts it back where the fresh host has none.
+    const install = String(inputs(r(`${id}-backups-install`))["create"]);
+    expect(install).toContain("TLS_PATHS=/etc/letsencrypt");
+    // The proxy comes after the restore (through the backends it routes to), so nginx finds its files.
+    const restore = r(`${id}-backups-restore`).urn;
+    const proxy = run.resources.find((x) => x.type === "docker:index/container:Container" && x.name === `${id}-proxy`)!;
+    const seen = new Set<string>();
+    const after = (urn: string): boolean => {
+      if (urn === restore) return true;
+      if (seen.has(urn)) return false;
+      seen.add(urn);
+      return run.resources.find((x) => x.urn === urn)!.dependencies.some(after);
+    };
+    expect(after(proxy.urn)).toBe(true);
+  });
+
   it.each(APPS)("%s: reports the recovery point, the backup's key and the recovery time once the health gate has passed", async (id) => {
     const healthy = r(`${id}-recovery-healthy`);
     expect(healthy.dependencies).toEqual(expect.arrayContaining([r(`${id}-health-gate`).urn, r(`${id}-backups-restore`).urn]));
