@@ -20,14 +20,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
 import type { FargateSpec } from "../../config/fargate";
 import { httpHealthcheck, probeHeaders, shellHealthcheck, type HealthcheckSpec } from "../app/containerDefaults";
-import { renderHealthGateScript } from "../app/healthGate";
-import { maintenanceOpenEndpoints } from "../app/nginxConfig";
 import type { ResourceLimits } from "../../apps/types";
 import type { AppSecrets } from "../secrets/appSecrets";
 import { SecretStore } from "../secrets/secretStore";
 import { renderContainerDefinitions } from "./containerDefinitions";
 import { deployDataServices, type FargateData } from "./dataServices";
-import { renderOneOffTaskScript, renderReleaseCheckScript, renderSnapshotScript } from "./deployScripts";
+import { renderOneOffTaskScript, renderSnapshotScript } from "./deployScripts";
+import { deployAutoscaling, deployReleaseChecks } from "./releaseSteps";
 import { deployNetwork, type FargateNetwork } from "./loadBalancer";
 import { fargateTaskSize } from "./taskSize";
 import { FargateAlarms } from "./alarms";
@@ -290,79 +289,13 @@ export class FargateApp extends pulumi.ComponentResource {
     this.taskDefinitions = taskDefinitions;
     this.services = ecsServices;
 
-    if (app.fargate.autoscaling) {
-      const backend = ecsServices["backend"]!;
-      const target = new aws.appautoscaling.Target(
-        `${name}-backend-scaling`,
-        {
-          serviceNamespace: "ecs",
-          scalableDimension: "ecs:service:DesiredCount",
-          resourceId: pulumi.interpolate`service/${this.cluster.name}/${backend.name}`,
-          minCapacity: app.backend.replicas,
-          maxCapacity: app.fargate.autoscaling.maxReplicas,
-        },
-        child,
-      );
-      new aws.appautoscaling.Policy(
-        `${name}-backend-cpu`,
-        {
-          policyType: "TargetTrackingScaling",
-          serviceNamespace: target.serviceNamespace,
-          scalableDimension: target.scalableDimension,
-          resourceId: target.resourceId,
-          targetTrackingScalingPolicyConfiguration: {
-            predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
-            targetValue: app.fargate.autoscaling.cpuPercent,
-            scaleInCooldown: 300,
-            scaleOutCooldown: 60,
-          },
-        },
-        child,
-      );
-    }
+    if (app.fargate.autoscaling) deployAutoscaling(name, { cluster: this.cluster, backend: ecsServices["backend"]!, floor: app.backend.replicas, ...app.fargate.autoscaling }, this);
 
-    // The release check: each service runs this release's revision (a rollout rolled back fails here,
-    // on this `up` and on every later one, until a release gets healthy).
-    this.releaseCheck = new command.local.Command(
-      `${name}-release-check`,
-      {
-        create: renderReleaseCheckScript(),
-        environment: {
-          CLUSTER: this.cluster.arn,
-          SERVICES: pulumi.all(Object.entries(ecsServices).map(([key, svc]) => pulumi.interpolate`${svc.name}=${taskDefinitions[key]!.arn}`)).apply((lines) => lines.join("\n")),
-        },
-        interpreter: ["/bin/sh", "-c"],
-        triggers: Object.values(taskDefinitions).map((d) => d.arn),
-        logging: "stdoutAndStderr",
-      },
-      { parent: this, dependsOn: Object.values(ecsServices) },
-    );
-
-    // The health gate: every health endpoint through the load balancer, as a browser reaches it.
+    // Then the release check and the health gate through the load balancer (releaseSteps.ts).
     this.loadBalancerDns = this.network.loadBalancer.dnsName;
-    this.healthGate = new command.local.Command(
-      `${name}-health-gate`,
-      {
-        create: this.network.loadBalancer.dnsName.apply((dns) =>
-          renderHealthGateScript({
-            appName: app.id,
-            scheme: "https",
-            host: app.publicHost,
-            port: 443,
-            connectTo: dns,
-            // During maintenance only the endpoints still routed (the backend's) can answer 2xx.
-            endpoints: app.proxy.maintenance ? maintenanceOpenEndpoints(app.proxy) : app.proxy.healthEndpoints,
-            attempts: app.healthGate.attempts,
-            intervalSeconds: app.healthGate.intervalSeconds,
-            containers: [],
-          }),
-        ),
-        interpreter: ["/bin/sh", "-c"],
-        triggers: Object.values(taskDefinitions).map((d) => d.arn),
-        logging: "stdoutAndStderr",
-      },
-      { parent: this, dependsOn: [...Object.values(ecsServices), this.releaseCheck] },
-    );
+    const steps = deployReleaseChecks(name, { app, cluster: this.cluster, services: ecsServices, taskDefinitions, loadBalancerDns: this.loadBalancerDns }, this);
+    this.releaseCheck = steps.releaseCheck;
+    this.healthGate = steps.healthGate;
     this.endpoint = `https://${app.publicHost}`;
 
     this.alarms = new FargateAlarms(`${name}-alarms`, { app, network: this.network, data: this.data, cluster: this.cluster, services: ecsServices }, child);

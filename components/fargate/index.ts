@@ -5,4 +5,5 @@ export * from "./deployScripts";
 export * from "./fargateApp";
 export * from "./listenerRules";
 export * from "./loadBalancer";
+export * from "./releaseSteps";
 export * from "./taskSize";
