@@ -29,6 +29,14 @@ export async function runRollback(opts: RollbackOptions): Promise<number> {
   const stack = await LocalWorkspace.selectStack({ stackName: opts.stack, workDir: opts.workDir });
   const outputs = await stack.outputs();
   const apps = outputs["apps"]?.value;
+  // An app on ECS Fargate keeps no release record: its rollouts roll back by themselves (README "ECS Fargate").
+  const fargate = outputs["fargate"]?.value as Record<string, unknown> | undefined;
+  if (opts.app !== undefined && fargate?.[opts.app] !== undefined) {
+    opts.log(
+      `${opts.app} runs on ECS Fargate in stack ${opts.stack}: npm run rollback rolls back apps on Docker hosts. A rollout that never gets healthy rolls back by itself; to go back a release, set the previous tag (pulumi config set --path 'apps.${opts.app}.backend.tag' <tag>) and run pulumi up (no down-migration runs on Fargate). Nothing changed.\n`,
+    );
+    return 1;
+  }
   const decision = planRollback(PROJECT, apps, opts);
   if (opts.app !== undefined || decision.ok) {
     const app = decision.ok ? decision.plan.app : opts.app!;

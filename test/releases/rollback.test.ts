@@ -270,3 +270,14 @@ describe("npm run rollback", () => {
     expect(res.stderr).toContain("rollback: --stack is required\nUsage: npm run rollback");
   });
 });
+
+describe("rolling back an app on ECS Fargate", () => {
+  it("refuses, changes nothing, and says how to go back a release there", async () => {
+    fake.reset({ environment: "prod", apps: {}, fargate: { lms: { endpoint: "https://lms.example.com" } } });
+    const r = await rollback({ app: "lms", yes: true });
+    expect(r.code).toBe(1);
+    expect(r.text).toContain("lms runs on ECS Fargate in stack prod: npm run rollback rolls back apps on Docker hosts.");
+    expect(r.text).toContain("pulumi config set --path 'apps.lms.backend.tag' <tag>");
+    expect(r.calls.filter((c) => ["up", "config"].includes(c[0]!))).toEqual([]);
+  });
+});
