@@ -19,6 +19,8 @@ import { poolerSchema } from "./pooler";
 import { loggingKeys } from "./logging";
 import { fargateKeys } from "./fargate";
 
+/** A TLS file on the Docker host: an absolute path of letters, digits and ._/@+- (no spaces). */
+const TLS_PATH = /^\/[A-Za-z0-9._/@+-]+$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
@@ -146,8 +148,9 @@ const appConfig = z.strictObject({
       httpsPort: port.optional(),
       tls: z
         .strictObject({
-          certificateFile: z.string().startsWith("/", { error: "must be an absolute path on the Docker host" }),
-          keyFile: z.string().startsWith("/", { error: "must be an absolute path on the Docker host" }),
+          // Absolute and without spaces: the backups list them in jobs.env as words (components/backups/backupJobs.ts).
+          certificateFile: z.string().regex(TLS_PATH, { error: "must be an absolute path on the Docker host, without spaces" }),
+          keyFile: z.string().regex(TLS_PATH, { error: "must be an absolute path on the Docker host, without spaces" }),
         })
         .optional(),
       maintenance: z.boolean({ error: "must be true or false" }).optional(),

@@ -74,7 +74,8 @@ describe("stack config validation", () => {
     ["the LMS Redis turned off", "apps.lms.cache", { enabled: false }, "runbook:apps.lms.cache.enabled: Fraction Ball LMS needs its Redis"],
     ["an unknown worker", "apps.lms.workers.celery", { replicas: 1 }, "runbook:apps.lms.workers.celery: unknown worker; Fraction Ball LMS has rq"],
     ["a reservation above the limit", "apps.lms.backend.limits", { memoryMb: 1024, memoryReservationMb: 2048 }, "runbook:apps.lms.backend.limits.memoryReservationMb: must not exceed memoryMb"],
-    ["a relative TLS path", "apps.fdts.proxy.tls.keyFile", "privkey.pem", "runbook:apps.fdts.proxy.tls.keyFile: must be an absolute path on the Docker host"],
+    ["a relative TLS path", "apps.fdts.proxy.tls.keyFile", "privkey.pem", "runbook:apps.fdts.proxy.tls.keyFile: must be an absolute path on the Docker host, without spaces"],
+    ["a TLS path with a space", "apps.fdts.proxy.tls.certificateFile", "/etc/ssl/my cert.pem", "runbook:apps.fdts.proxy.tls.certificateFile: must be an absolute path on the Docker host, without spaces"],
     ["a bad log size", "apps.fdts.logRotation", { maxSize: "10 MB", maxFile: 3 }, "runbook:apps.fdts.logRotation.maxSize: must be a size such as 10m"],
   ])("refuses %s, naming the key path", (_label, path, value, expected) => {
     const problems = problemsOf(withValue(path, value));
