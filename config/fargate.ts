@@ -109,6 +109,11 @@ const NOT_ON_FARGATE: readonly [readonly string[], string][] = [
   [["cache", "limits"], "the cache is ElastiCache: size it with `fargate.cache.nodeType`"],
   [["cache", "tag"], "the cache is ElastiCache: its engine version is the program's"],
   [["backups", "restoreFrom"], "a Fargate app's database is recovered with RDS point-in-time restore (README, \"ECS Fargate\")"],
+  [["backups", "verifySchedule"], "the test restores that verify backups run on a Docker host; RDS and AWS Backup snapshots are not verified by a restore (not built)"],
+  [["backups", "localRetentionDays"], "there is no host to keep local copies on: RDS keeps 35 days of point-in-time backups, AWS Backup the cloud retention"],
+  [["backups", "noncurrentVersionDays"], "there is no backup bucket: snapshots live in RDS and the AWS Backup vault"],
+  [["backups", "localDir"], "there is no host to keep local copies on"],
+  [["backups", "metricsDir"], "there is no host whose node exporter would read backup metrics"],
 ];
 
 /** Rules between `fargate` and the app's other settings; every problem names its key. */

@@ -60,9 +60,10 @@ describe("apps.<id>.fargate", () => {
     lms["proxy"] = { tls: { certificateFile: "/c.pem", keyFile: "/k.pem" } };
     lms["database"] = { pooler: { enabled: true } };
     lms["cache"] = { limits: { memoryMb: 512 } };
-    lms["backups"] = { restoreFrom: { stack: "organization/runbook/prod" } };
+    lms["backups"] = { restoreFrom: { stack: "organization/runbook/prod" }, localRetentionDays: 7, schedule: "0 3 * * *", cloudRetentionDays: 120 };
     const problems = problemsOf(raw).filter((p) => p.includes("is not used with `fargate`"));
-    expect(problems.map((p) => p.split(": ")[0])).toEqual(["backups.restoreFrom", "cache.limits", "database.pooler", "proxy.tls"].map((k) => `runbook:apps.lms.${k}`));
+    // The schedule and the cloud retention are used (AWS Backup's plan); what only a host has is refused.
+    expect(problems.map((p) => p.split(": ")[0])).toEqual(["backups.localRetentionDays", "backups.restoreFrom", "cache.limits", "database.pooler", "proxy.tls"].map((k) => `runbook:apps.lms.${k}`));
   });
 
   it("needs the app's domain: the certificate is for it and the health gate sends it", () => {
