@@ -48,6 +48,8 @@ describe("apps.<id>.fargate", () => {
     ["logging", { enabled: true }],
     ["maintenance", { window: true }],
     ["firewall", { lockdown: true }],
+    ["logRotation", { maxSize: "10m", maxFile: 3 }],
+    ["releases", { keep: 5 }],
   ])("refuses `%s` beside fargate, naming it and why", (name, value) => {
     const raw = withFargate("prod", "lms") as unknown as { apps: Record<string, Record<string, unknown>> };
     raw.apps["lms"]![name] = value;
