@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { ResourceLimits } from "../apps/types";
+import { awsId } from "./hosts";
 import { rdsClassSize } from "../policies/fargate/rdsClasses";
 import type { RawProblem } from "./schema";
 
@@ -26,11 +27,6 @@ export const FARGATE_DEFAULTS = {
   /** RDS keeps automated backups (point-in-time restore) at most 35 days. */
   maxPointInTimeDays: 35,
 } as const;
-
-const awsId = (prefix: string) =>
-  z.string({ error: `must be an id such as ${prefix}-0123456789abcdef0` }).regex(new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`), {
-    error: `must be an id such as ${prefix}-0123456789abcdef0 (from your AWS account; the program looks nothing up)`,
-  });
 
 /** Two subnets at least, in two zones: an ALB, an RDS subnet group and a Multi-AZ failover need them. */
 const subnets = z

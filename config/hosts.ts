@@ -32,7 +32,7 @@ export const port = z
   .min(1, { error: "must be a port number from 1 to 65535" })
   .max(65535, { error: "must be a port number from 1 to 65535" });
 
-const awsId = (prefix: string) =>
+export const awsId = (prefix: string) =>
   z.string({ error: `must be an id such as ${prefix}-0123456789abcdef0` }).regex(new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`), {
     error: `must be an id such as ${prefix}-0123456789abcdef0 (from your AWS account; the program looks nothing up)`,
   });

@@ -33,6 +33,19 @@ export function roleOf(props: ContainerProps): string | undefined {
   return props.labels?.find((l) => l.label === ROLE_LABEL)?.value;
 }
 
+/** Health check commands that always pass: a broken service would report healthy. */
+export const ALWAYS_PASSING_CHECKS: ReadonlySet<string> = new Set(["true", ":", "exit 0", "/bin/true", "/usr/bin/true", "echo ok", "sh -c true", "sh -c exit 0"]);
+
+/**
+ * The tag of an image reference (`repo:tag`, a registry port is not a tag); undefined without one;
+ * `null` for a digest reference (`repo@sha256:...`), which is pinned by definition.
+ */
+export function imageTag(ref: string): string | undefined | null {
+  if (ref.includes("@sha256:")) return null;
+  const last = ref.slice(ref.lastIndexOf("/") + 1);
+  return last.includes(":") ? last.slice(last.indexOf(":") + 1) : undefined;
+}
+
 /** Parses a duration such as `10s`, `1m30s` or `500ms` into seconds. */
 export function durationSeconds(text: string | undefined): number | undefined {
   if (!text) return undefined;

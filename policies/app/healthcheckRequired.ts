@@ -1,5 +1,5 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
-import { durationSeconds, forContainers, settings } from "../lib";
+import { ALWAYS_PASSING_CHECKS, durationSeconds, forContainers, settings } from "../lib";
 
 const configSchema: PolicyConfigSchema = {
   properties: {
@@ -7,7 +7,6 @@ const configSchema: PolicyConfigSchema = {
   },
 };
 
-const NO_OPS = new Set(["true", ":", "exit 0", "/bin/true", "/usr/bin/true", "echo ok", "sh -c true", "sh -c exit 0"]);
 
 /** Every runbook checks service health ("docker compose ps ... healthy", "curl -f .../health"). */
 export const healthcheckRequired: ResourceValidationPolicy = {
@@ -24,7 +23,7 @@ export const healthcheckRequired: ResourceValidationPolicy = {
       return;
     }
     // A check that always passes reports a broken service as healthy.
-    if (NO_OPS.has(command.replace(/;$/, ""))) {
+    if (ALWAYS_PASSING_CHECKS.has(command.replace(/;$/, ""))) {
       report(`Container ${args.name} has a health check that always passes (\`${command}\`); make it probe the service.`);
       return;
     }

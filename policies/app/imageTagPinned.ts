@@ -1,5 +1,5 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
-import { settings, TYPES } from "../lib";
+import { imageTag, settings, TYPES } from "../lib";
 
 const configSchema: PolicyConfigSchema = {
   properties: {
@@ -17,9 +17,8 @@ export const imageTagPinned: ResourceValidationPolicy = {
     if (args.type !== TYPES.remoteImage) return;
     const { forbiddenTags } = settings<{ forbiddenTags: string[] }>(configSchema, args);
     const ref = String(args.props["name"] ?? "");
-    if (ref.includes("@sha256:")) return;
-    const lastSegment = ref.slice(ref.lastIndexOf("/") + 1);
-    const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : undefined;
+    const tag = imageTag(ref);
+    if (tag === null) return;
     if (tag === undefined) {
       report(`Image ${ref} has no tag (Docker would pull latest); pin a version tag or a digest.`);
     } else if (forbiddenTags.includes(tag)) {

@@ -1,8 +1,8 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { ALWAYS_PASSING_CHECKS } from "../lib";
 import { forTaskContainers } from "./taskContainers";
 import { ONE_OFF_SERVICES, tagOf } from "./view";
 
-const NO_OPS = new Set(["true", ":", "exit 0", "/bin/true", "/usr/bin/true", "echo ok"]);
 
 export const fargateHealthcheckRequired: ResourceValidationPolicy = {
   name: "fargate-container-healthcheck-required",
@@ -13,7 +13,7 @@ export const fargateHealthcheckRequired: ResourceValidationPolicy = {
     const command = (c.healthCheck?.command ?? []).slice(1).join(" ").trim();
     if (!c.healthCheck || command === "" || (c.healthCheck.command ?? [])[0] === "NONE") {
       report(`Container ${c.name ?? "?"} of ${args.name} has no health check; give it a CMD or CMD-SHELL probe.`);
-    } else if (NO_OPS.has(command.replace(/;$/, ""))) {
+    } else if (ALWAYS_PASSING_CHECKS.has(command.replace(/;$/, ""))) {
       report(`Container ${c.name ?? "?"} of ${args.name} has a health check that always passes (\`${command}\`); make it probe the service.`);
     }
   }),

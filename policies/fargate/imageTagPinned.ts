@@ -1,5 +1,5 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
-import { settings } from "../lib";
+import { imageTag, settings } from "../lib";
 import { forTaskContainers } from "./taskContainers";
 
 const tagConfig: PolicyConfigSchema = {
@@ -14,9 +14,8 @@ export const fargateImageTagPinned: ResourceValidationPolicy = {
   validateResource: forTaskContainers((c, args, report) => {
     const { forbiddenTags } = settings<{ forbiddenTags: string[] }>(tagConfig, args);
     const ref = c.image ?? "";
-    if (ref.includes("@sha256:")) return;
-    const last = ref.slice(ref.lastIndexOf("/") + 1);
-    const tag = last.includes(":") ? last.slice(last.indexOf(":") + 1) : undefined;
+    const tag = imageTag(ref);
+    if (tag === null) return;
     if (tag === undefined) report(`Container ${c.name ?? "?"} of ${args.name} runs ${ref} without a tag (latest); pin a version tag or a digest.`);
     else if (forbiddenTags.includes(tag)) report(`Container ${c.name ?? "?"} of ${args.name} runs the moving tag "${tag}" of ${ref}; pin a version tag or a digest.`);
   }),

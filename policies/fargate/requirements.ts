@@ -6,11 +6,9 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { probes } from "../runbook/probes";
 import { runbookNumber, type AppRequirementsEntry, type HealthProbe, type MigrationRequirement, type MinimumLimits, type RequirementsData, type Rule } from "../runbook/requirements";
-import { runsArgv, serviceName } from "../runbook/rules";
+import { dependsOn, runsArgv, serviceName } from "../runbook/rules";
 import { rdsClassSize } from "./rdsClasses";
 import { fargateApps, FARGATE_TYPES, tagOf, containersOf, type FargateAppView } from "./view";
-
-const dependsOn = (r: PolicyResource, on: PolicyResource) => r.dependencies.some((d) => d.urn === on.urn);
 
 function applies<T>(rule: Rule<T> | undefined, environment: string): { value: T; where: string; section: string } | undefined {
   if (!rule) return undefined;

@@ -5,6 +5,7 @@
  * Self-contained (only @pulumi/policy): the pack runs from its own folder.
  */
 import type { PolicyResource } from "@pulumi/policy";
+import { TYPES } from "../lib";
 
 export const FARGATE_TYPES = {
   taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
@@ -13,7 +14,6 @@ export const FARGATE_TYPES = {
   rdsInstance: "aws:rds/instance:Instance",
   scalingTarget: "aws:appautoscaling/target:Target",
   component: "runbook:fargate:FargateApp",
-  localCommand: "command:local:Command",
 } as const;
 
 /** Task definitions of one-off tasks (judged by their exit code, not a health check). */
@@ -75,7 +75,7 @@ export function fargateApps(resources: readonly PolicyResource[]): FargateAppVie
     const component = own[0]!.parent;
     const children = component ? resources.filter((r) => r.parent?.urn === component.urn) : [];
     const taskOf = (r: PolicyResource) => r.dependencies.find((d) => d.type === FARGATE_TYPES.taskDefinition);
-    const step = (suffix: string) => children.find((r) => r.type === FARGATE_TYPES.localCommand && r.name.endsWith(`-${suffix}`));
+    const step = (suffix: string) => children.find((r) => r.type === TYPES.localCommand && r.name.endsWith(`-${suffix}`));
     return {
       id,
       environment: tagOf(own[0]!, "runbook.environment") ?? "",

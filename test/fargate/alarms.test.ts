@@ -37,7 +37,7 @@ describe("the Fargate app's alarms", () => {
     );
   });
 
-  it("count a minute's target 5xx even when the load balancer answered no 5xx that minute", () => {
+  it("fill each 5xx count with 0 in the share's expression, so a minute of target 5xx without load balancer 5xx is not dropped (CloudWatch itself not run)", () => {
     const alarm = inputs(named(resources, "lms-alarms-error-rate"));
     const rate = (alarm["metricQueries"] as { id: string; expression?: string }[]).find((q) => q.id === "rate")!;
     expect(rate.expression).toBe(ERROR_RATE_EXPRESSION);

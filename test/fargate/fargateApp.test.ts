@@ -99,7 +99,9 @@ describe("the LMS on ECS Fargate under mocks", () => {
     expect([migrateTask["image"], migrateTask["command"], migrateTask["healthCheck"]]).toEqual([spec.backend.image, spec.backend.migrationCommand, undefined]);
     expect(inputs(migrate)["create"]).toBe(renderOneOffTaskScript({ what: "migrations", container: "migrate", logGroup: "/runbook/runbook/prod/lms", streamPrefix: "migrate", timeoutSeconds: 1800, pollSeconds: 10 }));
     // A new revision of the migration's task definition (a new image) runs it again.
-    expect(inputs(migrate)["triggers"]).toEqual([inputs(migrate)["environment"] && (inputs(migrate)["environment"] as Record<string, string>)["TASK_DEFINITION"]]);
+    const taskDefinition = (inputs(migrate)["environment"] as Record<string, string>)["TASK_DEFINITION"];
+    expect(taskDefinition).toMatch(/^arn:aws:ecs:[^:]+:\d{12}:task-definition\/lms-prod-migrate:/);
+    expect(inputs(migrate)["triggers"]).toEqual([taskDefinition]);
     for (const s of ofType(runs["lms"]!, SERVICE, "lms")) expect(s.dependencies, `${s.name} after the release task`).toContain(releaseTask.urn);
     const check = named(resources, "lms-release-check");
     const gate = named(resources, "lms-health-gate");
