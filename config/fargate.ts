@@ -18,8 +18,6 @@ import type { RawProblem } from "./schema";
 export const RDS_DEFAULT_CLASSES = ["db.t4g.medium", "db.m6g.large", "db.m6g.xlarge", "db.m6g.2xlarge", "db.m6g.4xlarge", "db.m6g.8xlarge"] as const;
 
 export const FARGATE_DEFAULTS = {
-  /** The smallest default class; a runbook's database limits may need a larger one (RDS_DEFAULT_CLASSES). */
-  databaseInstanceClass: "db.t4g.medium",
   databaseStorageGb: 100,
   cacheNodeType: "cache.t4g.small",
   /** Target tracking on the backend's average CPU (percent of its task's CPU). */

@@ -149,11 +149,12 @@ export class FargateApp extends pulumi.ComponentResource {
       .all(secretVersions.map((v) => v.versionId))
       .apply((ids) => createHash("sha256").update(ids.map((id) => id ?? "").join("\n")).digest("hex").slice(0, 16));
     const probe = probeHeaders({ publicHost: app.publicHost, proxy: { tls: true } });
+    // The backend's kind (backend, worker, one-off task) reads the backend's env and its secrets; the frontend neither.
     const taskDefinition = (
       key: string,
-      container: string,
-      spec: { image: string; limits: ResourceLimits; health?: HealthcheckSpec; port?: number; command?: readonly string[]; backendEnv: boolean; env: Record<string, string>; oneOff?: boolean },
+      spec: { image: string; limits: ResourceLimits; health?: HealthcheckSpec; port?: number; command?: readonly string[]; backendEnv: boolean; oneOff?: boolean },
     ) => {
+      const env = spec.backendEnv ? { ...app.backend.env } : { ...app.frontend!.env };
       const size = fargateTaskSize(spec.limits);
       const secrets = spec.backendEnv ? secretArns : {};
       return new aws.ecs.TaskDefinition(
@@ -172,12 +173,12 @@ export class FargateApp extends pulumi.ComponentResource {
           skipDestroy: true,
           containerDefinitions: pulumi.all([pulumi.output(secrets), region, logGroup.name, secretsRevision]).apply(([arns, r, group, revision]) =>
             renderContainerDefinitions({
-              name: container,
+              name: key,
               image: spec.image,
               ...(spec.port !== undefined && { port: spec.port }),
               ...(spec.command && { command: spec.command }),
               // A one-off task reads the current secrets when it starts; only long-running services must roll.
-              env: spec.backendEnv && !spec.oneOff ? { ...spec.env, [SECRETS_REVISION_VARIABLE]: revision } : spec.env,
+              env: spec.backendEnv && !spec.oneOff ? { ...env, [SECRETS_REVISION_VARIABLE]: revision } : env,
               secrets: arns,
               ...(spec.health && { health: spec.health }),
               limits: spec.limits,
@@ -207,7 +208,6 @@ export class FargateApp extends pulumi.ComponentResource {
         : []),
       ...app.workers.map((w) => ({ key: `worker-${w.name}`, service: `worker:${w.name}`, image: app.backend.image, replicas: w.replicas, limits: w.limits, health: shellHealthcheck(w.healthcheck), command: w.command, backendEnv: true })),
     ];
-    const envOf = (s: { backendEnv: boolean; key: string }) => (s.key === "frontend" ? { ...app.frontend!.env } : { ...app.backend.env });
 
     // Deploy steps: the pre-deploy snapshot whenever an image changes, then each one-off task of the release.
     const images = [...new Set(services.map((s) => s.image))].sort();
@@ -229,7 +229,7 @@ export class FargateApp extends pulumi.ComponentResource {
     const oneOffs: command.local.Command[] = [];
     let after: pulumi.Resource[] = [this.preDeployBackup, ...secretVersions, ...(this.data.cache ? [this.data.cache] : [])];
     for (const o of oneOffSpecs) {
-      const definition = taskDefinition(o.key, o.key, { image: app.backend.image, limits: app.backend.limits, command: o.command, backendEnv: true, env: envOf({ backendEnv: true, key: o.key }), oneOff: true });
+      const definition = taskDefinition(o.key, { image: app.backend.image, limits: app.backend.limits, command: o.command, backendEnv: true, oneOff: true });
       const step = new command.local.Command(
         `${name}-${o.key}`,
         {
@@ -255,7 +255,7 @@ export class FargateApp extends pulumi.ComponentResource {
     const taskDefinitions: Record<string, aws.ecs.TaskDefinition> = {};
     const ecsServices: Record<string, aws.ecs.Service> = {};
     for (const s of services) {
-      const definition = taskDefinition(s.key, s.key, { image: s.image, limits: s.limits, health: s.health, ...(s.port !== undefined && { port: s.port }), ...(s.command && { command: s.command }), backendEnv: s.backendEnv, env: envOf(s) });
+      const definition = taskDefinition(s.key, { image: s.image, limits: s.limits, health: s.health, ...(s.port !== undefined && { port: s.port }), ...(s.command && { command: s.command }), backendEnv: s.backendEnv });
       taskDefinitions[s.key] = definition;
       const autoscaled = s.key === "backend" && app.fargate.autoscaling !== undefined;
       ecsServices[s.key] = new aws.ecs.Service(

@@ -21,7 +21,9 @@ describe("apps.<id>.fargate", () => {
       cacheNodeType: "cache.t4g.small",
     });
     expect(appOf(withFargate("staging", "lms"), "lms").fargate!.database.multiAz).toBe(false);
-    expect(FARGATE_DEFAULTS).toEqual({ databaseInstanceClass: "db.t4g.medium", databaseStorageGb: 100, cacheNodeType: "cache.t4g.small", autoscalingCpuPercent: 60, maxPointInTimeDays: 35 });
+    // The default class holds the catalog's database limits: the LMS's 8 GiB, the reference app's 2 GiB.
+    expect(appOf(withFargate("prod", "reference"), "reference").fargate!.database.instanceClass).toBe("db.t4g.medium");
+    expect(FARGATE_DEFAULTS).toEqual({ databaseStorageGb: 100, cacheNodeType: "cache.t4g.small", autoscalingCpuPercent: 60, maxPointInTimeDays: 35 });
   });
 
   it("takes the stack's database, cache and autoscaling settings, with a 60 % CPU target unless given", () => {
