@@ -23,7 +23,7 @@ import { runUnderMocks, type PlannedResource } from "../../plan/mockRuntime";
 import { words } from "../../policies/runbook/rules";
 import { startPostgres, type Postgres } from "../backups/servers";
 import { isSecretWire, rawStackConfig, keptRandomPasswords } from "../helpers";
-import { freePort, requireTool, sleep, tempDir } from "../tools/realTools";
+import { freePort, requireTool, sleep, stopProcess, tempDir } from "../tools/realTools";
 
 const POOL_SIZE = 5;
 const CLIENTS = 40;
@@ -143,8 +143,8 @@ beforeAll(async () => {
   pg.psql("postgres", `CREATE ROLE "${db.user}" WITH SUPERUSER LOGIN PASSWORD '${w0.bootstrap}';\nCREATE DATABASE "${db.database}" OWNER "${db.user}";\n`);
 }, 180_000);
 
-afterAll(() => {
-  if (pgbouncer && pgbouncer.exitCode === null) pgbouncer.kill("SIGTERM");
+afterAll(async () => {
+  if (pgbouncer) await stopProcess(pgbouncer);
   pg?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECEIVERS, renderAlertmanagerConfig, renderBootstrapAlertmanagerConfig } from "../../components/monitoring/alertmanagerConfig";
 import { renderAlertmanagerConfigScript } from "../../components/monitoring/deployScripts";
 import { stackSpec } from "../helpers";
-import { freePort, requireTool, runScript, sleep, startServer, tempDir, type TestServer } from "./realTools";
+import { freePort, requireTool, runScript, sleep, startServer, stopProcess, tempDir, type TestServer } from "./realTools";
 
 const dir = tempDir("alertmanager");
 const apps = ["prod", "staging"].flatMap((stack) => stackSpec(stack).apps.map((app) => ({ name: `${stack}-${app.id}`, app })));
@@ -83,7 +83,7 @@ describe("a real Alertmanager on 127.0.0.1", () => {
     }
   });
   afterAll(async () => {
-    am?.kill();
+    if (am) await stopProcess(am);
     await hooks?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -18,7 +18,7 @@ import { BACKEND_LOG, BACKEND_LOG_IMAGE, backendLogFiles, renderBackendLogProgra
 import { alertRulesSpec, prometheusSpec } from "../../components/monitoring/specs";
 import { stackSpec } from "../helpers";
 import { testHostPrometheusConfig } from "./liveMonitoring";
-import { freePort, requireTool, sleep, tempDir } from "./realTools";
+import { freePort, requireTool, sleep, stopProcess, tempDir } from "./realTools";
 
 const dir = tempDir("backend-log-live");
 const handwork = stackSpec("prod").apps.find((a) => a.id === "handwork")!;
@@ -106,8 +106,8 @@ beforeAll(async () => {
   await until("Prometheus scraping the counters at 0", 30, async () => (await query(`backend_log_payment_failed_lines_total{job="backend-log"}`))[0]?.value[1] === "0");
 }, 90_000);
 
-afterAll(() => {
-  for (const p of processes) p.kill();
+afterAll(async () => {
+  await Promise.all(processes.map(stopProcess));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -21,7 +21,7 @@ import type { AppSpec } from "../../config/spec";
 import type { Mutable } from "../policies/breakers";
 import { stackSpec } from "../helpers";
 import { testHostPrometheusConfig } from "./liveMonitoring";
-import { freePort, requireTool, sleep, tempDir } from "./realTools";
+import { freePort, requireTool, sleep, stopProcess, tempDir } from "./realTools";
 
 const dir = tempDir("external-probes-live");
 const processes: ChildProcess[] = [];
@@ -134,7 +134,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of processes) p.kill();
+  await Promise.all(processes.map(stopProcess));
   for (const s of servers) await s.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

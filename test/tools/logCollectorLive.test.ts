@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { LOG_COLLECTOR, renderCollectorConfig, renderCollectorStart, renderInputsScript } from "../../components/logging/collectorConfig";
 import { dockerStandIn, type StandInContainer, type StandInFixture } from "./dockerStandIn";
-import { freePort, requireTool, sleep, tempDir } from "./realTools";
+import { freePort, requireTool, sleep, stopProcess, tempDir } from "./realTools";
 
 const rsyslogd = requireTool("rsyslogd");
 const openssl = requireTool("openssl");
@@ -62,7 +62,7 @@ function setup(name: string, forward?: { port: number; ca: string; serverName: s
       running.add(collector);
     },
     async stop() {
-      if (collector) await stopProcess(collector);
+      if (collector) await stop(collector);
       collector = undefined;
     },
     /** As an OOM kill or a host crash stops it: no chance to write anything on the way out. */
@@ -107,11 +107,8 @@ function setup(name: string, forward?: { port: number; ca: string; serverName: s
   return world;
 }
 
-async function stopProcess(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
-  p.kill("SIGTERM");
-  await Promise.race([exited, sleep(10_000).then(() => p.kill("SIGKILL"))]);
+async function stop(p: ChildProcess): Promise<void> {
+  await stopProcess(p);
   running.delete(p);
 }
 
@@ -130,10 +127,10 @@ const numbered = (from: number, n: number, prefix = "line") =>
   Array.from({ length: n }, (_, i) => ["stdout", `${prefix} ${from + i}`, new Date(Date.UTC(2026, 10, 26, 10, 0, 0, from + i)).toISOString()] as const);
 
 afterEach(async () => {
-  for (const p of [...running]) await stopProcess(p);
+  for (const p of [...running]) await stop(p);
 });
 afterAll(async () => {
-  for (const p of [...running]) await stopProcess(p);
+  for (const p of [...running]) await stop(p);
 });
 
 const BACKEND = container(hex("a"), "fairlens-backend-1-1a2b3c4", "backend");
@@ -381,7 +378,7 @@ function receiver(dir: string, port: number, tls: { ca: string; cert: string; ke
     const file = path.join(out, "fairlens-prod", `${service}.log`);
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
   };
-  return { stop: () => stopProcess(p), received };
+  return { stop: () => stop(p), received };
 }
 
 describe("the log collector's forward over TLS, to a real rsyslogd receiver on 127.0.0.1", () => {

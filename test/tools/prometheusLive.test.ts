@@ -17,7 +17,7 @@ import { PROXY_LOG_FORMAT } from "../../components/monitoring/proxyLogExporterCo
 import { alertRulesSpec, prometheusSpec } from "../../components/monitoring/specs";
 import { stackSpec } from "../helpers";
 import { testHostPrometheusConfig } from "./liveMonitoring";
-import { freePort, get, requireTool, sleep, startNginx, startServer, tempDir, type RunningNginx, type TestServer } from "./realTools";
+import { freePort, get, requireTool, sleep, startNginx, startServer, stopProcess, tempDir, type RunningNginx, type TestServer } from "./realTools";
 
 const dir = tempDir("prometheus-live");
 const fdts = stackSpec("staging").apps.find((a) => a.id === "fdts")!;
@@ -91,7 +91,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of processes) p.kill();
+  await Promise.all(processes.map(stopProcess));
   await proxy?.stop();
   await backend?.close();
   syslog?.close();

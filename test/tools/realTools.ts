@@ -195,6 +195,19 @@ export function requestLoop(port: number, paths: readonly string[], ok: (path: s
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Stops a process and waits for it to exit (SIGKILL after 10 s): a server killed without waiting
+ * may still be writing its data directory (Alertmanager's snapshot on shutdown) when the test
+ * deletes it, and the rmdir fails with ENOTEMPTY.
+ */
+export async function stopProcess(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
+  p.kill("SIGTERM");
+  await Promise.race([exited, sleep(10_000).then(() => p.kill("SIGKILL"))]);
+  await exited;
+}
+
 export interface ScriptResult {
   readonly status: number;
   readonly stdout: string;
