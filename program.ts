@@ -193,7 +193,10 @@ export function deployStack(spec: StackSpec, opts?: pulumi.ComponentResourceOpti
     }
 
     // Monitoring and alerts: after the app, whose containers it scrapes.
-    const monitoring = app.monitoring ? new Monitoring(`${app.id}-monitoring`, { app, stack, secrets, ...(hosting.host.instance && { instance: hosting.host.instance }) }, opts) : undefined;
+    const restoreData = backups.jobs?.monitoringDataRestore;
+    const monitoring = app.monitoring
+      ? new Monitoring(`${app.id}-monitoring`, { app, stack, secrets, ...(hosting.host.instance && { instance: hosting.host.instance }), ...(restoreData && { restoreData }) }, opts)
+      : undefined;
     if (monitoring) outputs.monitoring = monitoring.endpoints;
 
     // Centralized logging: after the app and its monitoring, whose containers' logs it follows.

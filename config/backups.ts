@@ -29,6 +29,8 @@ export const BACKUP_DEFAULTS = {
   metricsDir: TEXTFILE_DIR,
   /** A backup before every deploy whose images change (LMS "1. Create backup"). */
   preDeploy: true,
+  /** Prometheus' and Grafana's data, daily, where the app runs monitoring (reference app "3.1 Data Backup Strategy"). */
+  monitoringData: true,
 } as const;
 
 const days = z
@@ -72,6 +74,7 @@ export const backupsConfig = z
     cloudRetentionDays: days.optional(),
     noncurrentVersionDays: days.optional(),
     preDeploy: z.boolean({ error: "must be true or false" }).optional(),
+    monitoringData: z.boolean({ error: "must be true or false" }).optional(),
     localDir: absolutePath.optional(),
     metricsDir: absolutePath.optional(),
     restoreFrom: restoreFrom.optional(),
@@ -94,6 +97,8 @@ export interface BackupSpec {
   readonly noncurrentVersionDays: number;
   readonly keepMin: number;
   readonly preDeploy: boolean;
+  /** A daily backup of Prometheus' and Grafana's data (apps with monitoring only), restored by a recovery stack. */
+  readonly monitoringData: boolean;
   /** Object Lock (governance) for the local retention window, and the bucket protected: prod. */
   readonly locked: boolean;
   /** This app's directory of local copies on the host. */
@@ -140,6 +145,7 @@ export function resolveBackups(def: AppDefinition, cfg: BackupsConfig, protected
     noncurrentVersionDays: cfg?.noncurrentVersionDays ?? BACKUP_DEFAULTS.noncurrentVersionDays,
     keepMin: BACKUP_DEFAULTS.keepMin,
     preDeploy: cfg?.preDeploy ?? BACKUP_DEFAULTS.preDeploy,
+    monitoringData: cfg?.monitoringData ?? BACKUP_DEFAULTS.monitoringData,
     locked: protectedEnvironment,
     localDir: `${cfg?.localDir ?? BACKUP_DEFAULTS.localDir}/${def.id}`,
     metricsDir: cfg?.metricsDir ?? BACKUP_DEFAULTS.metricsDir,

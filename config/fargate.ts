@@ -111,6 +111,7 @@ const NOT_ON_FARGATE: readonly [readonly string[], string][] = [
   [["backups", "noncurrentVersionDays"], "there is no backup bucket: snapshots live in RDS and the AWS Backup vault"],
   [["backups", "localDir"], "there is no host to keep local copies on"],
   [["backups", "metricsDir"], "there is no host whose node exporter would read backup metrics"],
+  [["backups", "monitoringData"], "a Fargate app has no Prometheus or Grafana: its metrics are CloudWatch's"],
 ];
 
 /** Rules between `fargate` and the app's other settings; every problem names its key. */

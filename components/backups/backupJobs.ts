@@ -29,6 +29,7 @@ import { shellJoin, shellQuote } from "../shared/shell";
 import { renderBackupScript } from "./backupScript";
 import { backupUnit, configDir, renderInstallScript, renderUninstallScript, renderUnits, scriptDir, verifyUnit } from "./hostInstall";
 import { renderJobConfig } from "./jobConfig";
+import { MONITORING_DATA_SCHEDULE, renderMonitoringBackupScript, renderMonitoringRestoreScript } from "./monitoringData";
 import { renderPruneScript } from "./pruneScript";
 import { renderRestoreScript } from "./restoreScript";
 import { maxGapHours, toOnCalendar } from "./schedule";
@@ -95,6 +96,15 @@ export class BackupJobs extends pulumi.ComponentResource {
   public readonly preDeployBackupKey: pulumi.Output<string>;
   /** What the release waits for: the restore (recovery stacks) and the pre-deploy backup. */
   public readonly gates: readonly pulumi.Resource[];
+  /**
+   * A recovery stack of an app whose monitoring data is backed up: the command that puts the newest
+   * monitoring backup into Prometheus' and Grafana's (empty) volumes, and what it waits for. The
+   * Monitoring component runs it before those two containers start (monitoringData.ts).
+   */
+  public readonly monitoringDataRestore?: {
+    readonly create: (volumes: { readonly prometheus: pulumi.Input<string>; readonly grafana: pulumi.Input<string> }) => pulumi.Output<string>;
+    readonly after: readonly pulumi.Resource[];
+  };
 
   constructor(name: string, args: BackupJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("runbook:backups:BackupJobs", name, {}, opts);
@@ -106,6 +116,7 @@ export class BackupJobs extends pulumi.ComponentResource {
     // host: its jobs are given the container's path and fail loudly, the pre-deploy backup included.
     const sqliteVolume = db.engine === "sqlite" ? app.backend.volumes.find((v) => v.name === db.volume && state.volumes[v.name] && db.path.startsWith(`${v.mountPath}/`)) : undefined;
     const spec = scriptSpec(app);
+    const monitoringData = backups.monitoringData && app.monitoring !== undefined;
     const uploads = spec.uploads ? state.volumes[UPLOADS_VOLUME] : undefined;
     if (spec.uploads && !uploads) throw new Error(`\`state.volumes.${UPLOADS_VOLUME}\` must be given: ${app.id} has an uploads volume`);
 
@@ -138,9 +149,20 @@ export class BackupJobs extends pulumi.ComponentResource {
     const installer = jobConfig.apply((config) =>
       renderInstallScript({
         appId: app.id,
-        scripts: { "backup.sh": renderBackupScript(spec), "verify.sh": renderVerifyScript(spec), "restore.sh": renderRestoreScript(spec), "prune.sh": renderPruneScript(spec) },
+        scripts: {
+          "backup.sh": renderBackupScript(spec),
+          "verify.sh": renderVerifyScript(spec),
+          "restore.sh": renderRestoreScript(spec),
+          "prune.sh": renderPruneScript(spec),
+          ...(monitoringData && { "monitoring-backup.sh": renderMonitoringBackupScript(spec), "monitoring-restore.sh": renderMonitoringRestoreScript(spec) }),
+        },
         jobConfig: config,
-        units: renderUnits({ appId: app.id, backupCalendar: toOnCalendar(backups.schedule), verifyCalendar: toOnCalendar(backups.verifySchedule) }),
+        units: renderUnits({
+          appId: app.id,
+          backupCalendar: toOnCalendar(backups.schedule),
+          verifyCalendar: toOnCalendar(backups.verifySchedule),
+          ...(monitoringData && { monitoringCalendar: toOnCalendar(MONITORING_DATA_SCHEDULE) }),
+        }),
         localDir: backups.localDir,
       }),
     );
@@ -202,6 +224,17 @@ export class BackupJobs extends pulumi.ComponentResource {
         { parent: this, dependsOn: [this.install, ...state_] },
       );
       gates.push(this.restore);
+      if (monitoringData) {
+        this.monitoringDataRestore = {
+          create: (volumes) =>
+            pulumi
+              .all([source.bucket, source.prefix, volumes.prometheus, volumes.grafana])
+              .apply(([bucket, prefix, prometheus, grafana]) =>
+                sudo([`${dir}/monitoring-restore.sh`, "--prometheus-volume", prometheus, "--grafana-volume", grafana, "--from-bucket", bucket, "--from-prefix", prefix]),
+              ),
+          after: [this.install],
+        };
+      }
     }
     if (backups.preDeploy) {
       this.preDeployBackup = deployCommand(

@@ -27,7 +27,8 @@ import { header, lines, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommo
 /** The bucket key, under the app's prefix, that names the host taking its backups. */
 export const BACKUP_HOST_KEY = ".backup-host";
 
-const HOST_CLAIM = [
+/** Which host takes the app's backups: `check_host` and `claim_host` (the monitoring data's backup uses them too). */
+export const HOST_CLAIM = [
   "# Which host takes this app's backups (see the script's header in backupScript.ts).",
   'host_id() {',
   '  if [ -n "${RUNBOOK_HOST_ID:-}" ]; then ME=$RUNBOOK_HOST_ID; elif [ -s /etc/machine-id ]; then ME=$(cat /etc/machine-id); else ME=; fi',

@@ -25,12 +25,16 @@ export const scriptDir = (appId: string): string => `${SCRIPT_DIR}/${appId}`;
 export const configDir = (appId: string): string => `${CONFIG_DIR}/${appId}`;
 export const backupUnit = (appId: string): string => `runbook-backup-${appId}`;
 export const verifyUnit = (appId: string): string => `runbook-backup-verify-${appId}`;
+/** The monitoring data's daily backup (monitoringData.ts). */
+export const monitoringBackupUnit = (appId: string): string => `runbook-monitoring-backup-${appId}`;
 
 export interface UnitsSpec {
   readonly appId: string;
   /** systemd `OnCalendar=` of the backup and of the verification (schedule.ts `toOnCalendar`). */
   readonly backupCalendar: string;
   readonly verifyCalendar: string;
+  /** The monitoring data's backup, where the app backs it up. */
+  readonly monitoringCalendar?: string;
 }
 
 /** The systemd units of an app's jobs, by file name. */
@@ -62,6 +66,10 @@ export function renderUnits(spec: UnitsSpec): Record<string, string> {
     [`${backupUnit(spec.appId)}.timer`]: timer(`Scheduled backup of ${spec.appId}`, spec.backupCalendar),
     [`${verifyUnit(spec.appId)}.service`]: service(`Verification of the newest backup of ${spec.appId} by a test restore (runbook-as-code)`, [`ExecStart=${dir}/verify.sh`]),
     [`${verifyUnit(spec.appId)}.timer`]: timer(`Scheduled backup verification of ${spec.appId}`, spec.verifyCalendar),
+    ...(spec.monitoringCalendar !== undefined && {
+      [`${monitoringBackupUnit(spec.appId)}.service`]: service(`Backup of the Prometheus and Grafana data of ${spec.appId} to its bucket (runbook-as-code)`, [`ExecStart=${dir}/monitoring-backup.sh`]),
+      [`${monitoringBackupUnit(spec.appId)}.timer`]: timer(`Scheduled backup of the monitoring data of ${spec.appId}`, spec.monitoringCalendar),
+    }),
   };
 }
 
@@ -106,6 +114,13 @@ export function renderInstallScript(spec: InstallSpec): string {
     ...writeFile(`${config}/jobs.env`, spec.jobConfig, "0644"),
     ...Object.entries(spec.scripts).flatMap(([name, text]) => writeFile(`${scripts}/${name}`, text, "0755")),
     ...Object.entries(spec.units).flatMap(([name, text]) => writeFile(`${UNIT_DIR}/${name}`, text, "0644")),
+    // A job the app no longer has (the monitoring data's backup turned off) stops with this install.
+    ...[monitoringBackupUnit(spec.appId)]
+      .filter((unit) => !(`${unit}.timer` in spec.units))
+      .flatMap((unit) => [
+        `if [ -e "$ROOT"${shellQuote(`${UNIT_DIR}/${unit}.timer`)} ]; then "$SYSTEMCTL" disable --now ${shellQuote(`${unit}.timer`)}; fi`,
+        `rm -f "$ROOT"${shellQuote(`${UNIT_DIR}/${unit}.timer`)} "$ROOT"${shellQuote(`${UNIT_DIR}/${unit}.service`)}`,
+      ]),
     '"$SYSTEMCTL" daemon-reload',
     `"$SYSTEMCTL" enable --now ${timers.map(shellQuote).join(" ")}`,
     `echo ${shellQuote(`backup jobs of ${spec.appId} installed: ${timers.join(", ")}`)}`,
@@ -121,15 +136,15 @@ export interface UninstallSpec {
 
 /**
  * The uninstaller: the install step's `delete`, run as root (`sudo -n`) when the app leaves the stack.
- * It stops and disables the app's backup and verification timers and removes their unit files; a run
- * already in progress is left to finish. It removes nothing else: the local backups, the app's volumes,
+ * It stops and disables the app's backup, verification and monitoring-data timers (each one there is)
+ * and removes their unit files; a run already in progress is left to finish. It removes nothing else: the local backups, the app's volumes,
  * the scripts (restore.sh among them) and jobs.env with the writer's credentials, which restore.sh
  * reads, all stay, so an operator can still restore by hand. Running it twice does no harm.
  * The provider hands a delete the standard input stored with the step (the writer's credentials,
  * docs/engine-evidence.md item 18): the script reads nothing from it and closes it first.
  */
 export function renderUninstallScript(spec: UninstallSpec): string {
-  const units = [backupUnit(spec.appId), verifyUnit(spec.appId)];
+  const units = [backupUnit(spec.appId), verifyUnit(spec.appId), monitoringBackupUnit(spec.appId)];
   const timers = units.map((u) => `${u}.timer`);
   const files = units.flatMap((u) => [`${u}.timer`, `${u}.service`]);
   const kept = [`${spec.localDir} (local backups)`, `${scriptDir(spec.appId)} (restore.sh and the other scripts)`, `${configDir(spec.appId)} (jobs.env and the credentials restore.sh reads)`, "the app's Docker volumes"];

@@ -6,7 +6,8 @@
  * dashboard read them from here (test/backups/metricsContract.test.ts feeds a real job's file to
  * the rendered rules under promtool).
  *
- * Every gauge carries `{app="<catalog id>", kind="database"|"uploads"}`.
+ * Every gauge carries `{app="<catalog id>", kind="database"|"uploads"|"monitoring"}` (monitoring: the
+ * daily backup of Prometheus' and Grafana's data, monitoringData.ts; no verification metrics).
  */
 
 /** Where the node exporter's textfile collector reads `*.prom` files (Debian's prometheus-node-exporter default). */
@@ -17,9 +18,9 @@ export function metricsFileName(appId: string): string {
   return `runbook_backup_${appId}.prom`;
 }
 
-/** What a backup covers: the app's database, or its uploads volume. */
-export type BackupKind = "database" | "uploads";
-export const BACKUP_KINDS: readonly BackupKind[] = ["database", "uploads"];
+/** What a backup covers: the app's database, its uploads volume, or its monitoring data. */
+export type BackupKind = "database" | "uploads" | "monitoring";
+export const BACKUP_KINDS: readonly BackupKind[] = ["database", "uploads", "monitoring"];
 
 export const BACKUP_METRICS = {
   /** Unix time of the last backup that finished and was uploaded. */

@@ -132,7 +132,7 @@ export function header(spec: ScriptSpec, job: string, purpose: string): string[]
     "",
     "emit_metric() {",
     "  found=0",
-    "  for kind in database uploads; do",
+    "  for kind in database uploads monitoring; do",
     '    [ -r "$STATE_DIR/$1.$kind" ] || continue',
     '    if [ "$found" = 0 ]; then printf \'# HELP %s %s\\n# TYPE %s gauge\\n\' "$1" "$2" "$1"; found=1; fi',
     '    printf \'%s{app="%s",kind="%s"} %s\\n\' "$1" "$APP" "$kind" "$(cat "$STATE_DIR/$1.$kind")"',

@@ -252,6 +252,9 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
       quiet: (m, at) => [[{ series: lastSuccess, values: gauge(at * 60, m) }]],
       settle: 0,
     }),
+    // The monitoring data's daily backup (components/backups/monitoringData.ts): no series before its first run.
+    rule("platform", "MonitoringBackupStale", `time() - max by (app) (${BACKUP_METRICS.lastSuccess}{app="${app}",kind="monitoring"}) > 2 * 86400`, 0, "warning", "the daily backup of Prometheus' and Grafana's data has not succeeded for more than 2 days", undefined,
+      condition(selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), { app }, (m, at) => gauge(at * 60 - 3 * 86400, m), (m, at) => gauge(at * 60 - 86400, m))),
     rule("platform", "BackupFinished", `time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}"}) < 900`, 0, "info", "a backup finished", undefined,
       condition(lastSuccess, { app, kind: "database" }, (m, at) => gauge(at * 60, m), (m, at) => gauge(at * 60 - 3600, m))),
   );

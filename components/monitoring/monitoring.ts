@@ -21,6 +21,7 @@ import { longRunningSettings, type HealthcheckSpec } from "../app/containerDefau
 import { deployCommand, type DeployCommand } from "../app/deployCommand";
 import type { AppStack } from "../app/appStack";
 import type { AppSecrets } from "../secrets/appSecrets";
+import type { BackupJobs } from "../backups/backupJobs";
 import { renderAlertRules } from "./alertRules";
 import { renderAlertmanagerConfig, renderBootstrapAlertmanagerConfig } from "./alertmanagerConfig";
 import { BACKEND_LOG, BACKEND_LOG_IMAGE, backendLogFiles, renderBackendLogProgram } from "./backendLogProgram";
@@ -44,6 +45,8 @@ export interface MonitoringArgs {
   readonly instance?: { readonly id: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
   /** Images to run instead of DEFAULTS.images (each pinned). */
   readonly images?: Partial<Record<keyof typeof DEFAULTS.images, string>>;
+  /** A recovery stack: puts the backed-up Prometheus and Grafana data into their volumes before either starts (BackupJobs). */
+  readonly restoreData?: BackupJobs["monitoringDataRestore"];
 }
 
 export function validateMonitoringArgs(args: MonitoringArgs): MonitoringSpec {
@@ -187,6 +190,22 @@ export class Monitoring extends pulumi.ComponentResource {
     }
     if (app.cache && stack.cache) run("redis-exporter", { envs: [`REDIS_ADDR=redis://redis:${app.cache.port}`] }, { dependsOn: [stack.cache] });
 
+    // A recovery stack: the old host's metrics and Grafana's data go into the new, empty volumes first.
+    const restored = args.restoreData
+      ? [
+          deployCommand(
+            `${name}-restore-data`,
+            {
+              host: app.host,
+              create: args.restoreData.create({ prometheus: this.volumes["prometheus-data"].name, grafana: this.volumes["grafana-data"].name }),
+              // Once per pair of volumes; again into a new one (a volume with data is kept either way).
+              triggers: [this.volumes["prometheus-data"].name, this.volumes["grafana-data"].name],
+            },
+            { parent: this, dependsOn: [this.volumes["prometheus-data"], this.volumes["grafana-data"], ...args.restoreData.after] },
+          ),
+        ]
+      : [];
+
     // Prometheus, with the rules from the runbook's thresholds.
     this.alertRules = renderAlertRules(alertRulesSpec(app));
     run(
@@ -199,7 +218,7 @@ export class Monitoring extends pulumi.ComponentResource {
           { file: PATHS.rules, content: this.alertRules },
         ],
       },
-      { dependsOn: Object.values(containers) },
+      { dependsOn: [...Object.values(containers), ...restored] },
     );
 
     // Alertmanager starts on a config that sends nothing; the step delivers the receivers.
@@ -242,7 +261,7 @@ export class Monitoring extends pulumi.ComponentResource {
           ...grafanaDashboards(grafanaSettings).map((d) => ({ file: `${GRAFANA_PATHS.dashboards}/${d.uid}.json`, content: dashboardJson(grafanaSettings, d) })),
         ],
       },
-      { additionalSecretOutputs: ["envs"], dependsOn: [containers.prometheus!] },
+      { additionalSecretOutputs: ["envs"], dependsOn: [containers.prometheus!, ...restored] },
     );
     this.grafanaPassword = deployCommand(
       `${name}-grafana-password`,

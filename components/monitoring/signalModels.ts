@@ -161,7 +161,8 @@ export const SIGNAL_MODELS: Readonly<Record<AlertSignal, SignalModel>> = {
     settle: 0,
   },
   backupAge: {
-    value: (app) => `(time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}"})) / 3600`,
+    // The monitoring data's backup is daily whatever the database's schedule: its own rule (MonitoringBackupStale).
+    value: (app) => `(time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}",kind!="monitoring"})) / 3600`,
     series: (level, app, minutes, at) => [
       { series: selector(BACKUP_METRICS.lastSuccess, { app, instance: NODE["instance"]!, job: JOBS.node, kind: "database" }), values: gauge(at * 60 - level * 3600, minutes) },
     ],

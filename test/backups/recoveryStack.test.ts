@@ -104,6 +104,20 @@ describe("a recovery stack made from prod's config plus the restore setting", ()
     expect(after(proxy.urn)).toBe(true);
   });
 
+  it.each(APPS.filter((id) => stackSpec("prod").apps.find((a) => a.id === id)!.monitoring))("%s (monitoring): puts the newest monitoring backup into Prometheus' and Grafana's new volumes before either container starts", (id) => {
+    const step = r(`${id}-monitoring-restore-data`);
+    const volume = (key: string) => r(`${id}-monitoring-${key}`);
+    // The volumes' names are the provider's (auto-named: `<name>-<hex>` under the mocks).
+    expect(String(inputs(step)["create"])).toMatch(
+      new RegExp(`^sudo -n /usr/local/lib/runbook-backup/${id}/monitoring-restore\\.sh --prometheus-volume ${id}-monitoring-prometheus-data-[0-9a-f]+ --grafana-volume ${id}-monitoring-grafana-data-[0-9a-f]+ --from-bucket ${id}-acme-runbook-prod-backups --from-prefix ${id}$`),
+    );
+    for (const dep of [volume("prometheus-data"), volume("grafana-data"), r(`${id}-backups-install`)]) expect(step.dependencies, dep.name).toContain(dep.urn);
+    for (const service of ["prometheus", "grafana"]) {
+      const container = run.resources.find((x) => x.type === "docker:index/container:Container" && x.name === `${id}-monitoring-${service}`)!;
+      expect(container.dependencies, service).toContain(step.urn);
+    }
+  });
+
   it.each(APPS)("%s: reports the recovery point, the backup's key and the recovery time once the health gate has passed", async (id) => {
     const healthy = r(`${id}-recovery-healthy`);
     expect(healthy.dependencies).toEqual(expect.arrayContaining([r(`${id}-health-gate`).urn, r(`${id}-backups-restore`).urn]));
@@ -133,7 +147,7 @@ describe("a recovery stack made from prod's config plus the restore setting", ()
 
   it("a stack without the restore setting restores nothing and reports no recovery", async () => {
     const prod = await runUnderMocks(stackSpec("prod"), "prod-no-recovery");
-    expect(prod.resources.filter((x) => /-(backups-restore|recovery-healthy)$/.test(x.name))).toEqual([]);
+    expect(prod.resources.filter((x) => /-(backups-restore|recovery-healthy|monitoring-restore-data)$/.test(x.name))).toEqual([]);
     for (const id of APPS) expect((prod.outputs as StackOutputs).apps[id]!.recovery, id).toBeUndefined();
   });
 });

@@ -11,10 +11,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { renderTlsOnlyBucketPolicy, renderWriterPolicy, WRITER_DENIED_ACTIONS } from "../../components/backups/accessPolicies";
 import { renderBackupScript } from "../../components/backups/backupScript";
-import { renderInstallScript, renderUnits } from "../../components/backups/hostInstall";
+import { renderInstallScript, renderUninstallScript, renderUnits } from "../../components/backups/hostInstall";
 import { parseJobConfig, renderJobConfig } from "../../components/backups/jobConfig";
 import { lifecycleRules } from "../../components/backups/lifecycle";
 import { BACKUP_METRIC_HELP, BACKUP_METRICS } from "../../components/backups/metrics";
+import { MONITORING_DATA_SCHEDULE, renderMonitoringBackupScript, renderMonitoringRestoreScript } from "../../components/backups/monitoringData";
 import { renderPruneScript } from "../../components/backups/pruneScript";
 import { renderRestoreScript } from "../../components/backups/restoreScript";
 import { maxGapHours, scheduleProblem, toOnCalendar } from "../../components/backups/schedule";
@@ -178,7 +179,12 @@ describe("what the host receives", () => {
         files.push(file);
       }
     }
-    const units = renderUnits({ appId: "app", backupCalendar: "*-*-* 02:00:00 UTC", verifyCalendar: "*-*-* 05:30:00 UTC" });
+    for (const [name, render] of Object.entries({ "monitoring-backup": renderMonitoringBackupScript, "monitoring-restore": renderMonitoringRestoreScript })) {
+      const file = path.join(dir, `${name}.sh`);
+      fs.writeFileSync(file, render(specs[0]!));
+      files.push(file);
+    }
+    const units = renderUnits({ appId: "app", backupCalendar: "*-*-* 02:00:00 UTC", verifyCalendar: "*-*-* 05:30:00 UTC", monitoringCalendar: "*-*-* 03:15:00 UTC" });
     const installer = path.join(dir, "install.sh");
     fs.writeFileSync(installer, renderInstallScript({ appId: "app", scripts: { "backup.sh": renderBackupScript(specs[0]!) }, jobConfig: renderJobConfig({ BUCKET: "b" }), units, localDir: "/var/backups/runbook/app" }));
     const res = spawnSync(requireTool("shellcheck"), ["--shell=sh", "--severity=style", ...files, installer], { encoding: "utf8" });
@@ -210,11 +216,37 @@ describe("what the host receives", () => {
     expect(`${res.stdout}${res.stderr}`).not.toContain("not-a-real-secret");
   });
 
+  it("installs the monitoring data's daily timer where the app backs it up, and stops and removes it once the app no longer does", () => {
+    const root = tempDir("install-monitoring");
+    const log = path.join(root, "systemctl.log");
+    const fakeSystemctl = path.join(root, "systemctl");
+    fs.writeFileSync(fakeSystemctl, `#!/bin/sh\necho "$*" >> ${log}\n`, { mode: 0o755 });
+    const spec = { appId: "ref", engine: "postgres" as const, uploads: false, configDir: "/etc/runbook-backup/ref" };
+    const install = (monitoringCalendar?: string) => {
+      const units = renderUnits({ appId: "ref", backupCalendar: toOnCalendar("0 * * * *"), verifyCalendar: toOnCalendar("30 5 * * *"), ...(monitoringCalendar && { monitoringCalendar }) });
+      const script = renderInstallScript({ appId: "ref", scripts: { "backup.sh": renderBackupScript(spec) }, jobConfig: renderJobConfig({ BUCKET: "b" }), units, localDir: "/var/backups/runbook/ref" });
+      return spawnSync("sh", ["-c", script], { input: "", encoding: "utf8", env: { ...process.env, INSTALL_ROOT: root, SYSTEMCTL: fakeSystemctl } });
+    };
+    const timer = path.join(root, "/etc/systemd/system/runbook-monitoring-backup-ref.timer");
+    expect(install(toOnCalendar(MONITORING_DATA_SCHEDULE)).status).toBe(0);
+    expect(fs.readFileSync(timer, "utf8")).toContain("OnCalendar=*-*-* 03:15:00 UTC\n");
+    expect(fs.readFileSync(path.join(root, "/etc/systemd/system/runbook-monitoring-backup-ref.service"), "utf8")).toContain("ExecStart=/usr/local/lib/runbook-backup/ref/monitoring-backup.sh\n");
+    expect(fs.readFileSync(log, "utf8")).toContain("enable --now runbook-backup-ref.timer runbook-backup-verify-ref.timer runbook-monitoring-backup-ref.timer\n");
+    fs.rmSync(log);
+    const off = install(undefined);
+    expect(off.status, off.stderr).toBe(0);
+    expect(fs.existsSync(timer)).toBe(false);
+    expect(fs.readFileSync(log, "utf8")).toBe("disable --now runbook-monitoring-backup-ref.timer\ndaemon-reload\nenable --now runbook-backup-ref.timer runbook-backup-verify-ref.timer\n");
+    // The uninstaller stops it too.
+    expect(renderUninstallScript({ appId: "ref", localDir: "/var/backups/runbook/ref" })).toContain("runbook-monitoring-backup-ref.timer");
+  });
+
   it("writes units systemd accepts", () => {
     const dir = tempDir("units");
-    const units = renderUnits({ appId: "lms", backupCalendar: toOnCalendar("0 2 * * *"), verifyCalendar: toOnCalendar("30 5 * * *") });
+    const units = renderUnits({ appId: "lms", backupCalendar: toOnCalendar("0 2 * * *"), verifyCalendar: toOnCalendar("30 5 * * *"), monitoringCalendar: toOnCalendar(MONITORING_DATA_SCHEDULE) });
+    expect(Object.keys(units)).toContain("runbook-monitoring-backup-lms.timer");
     for (const [name, text] of Object.entries(units)) fs.writeFileSync(path.join(dir, name), text.replaceAll("/usr/local/lib/runbook-backup/lms", dir));
-    for (const script of ["backup.sh", "verify.sh", "prune.sh"]) fs.writeFileSync(path.join(dir, script), "#!/bin/sh\n", { mode: 0o755 });
+    for (const script of ["backup.sh", "verify.sh", "prune.sh", "monitoring-backup.sh"]) fs.writeFileSync(path.join(dir, script), "#!/bin/sh\n", { mode: 0o755 });
     const res = spawnSync(requireTool("systemd-analyze"), ["verify", ...Object.keys(units).map((u) => path.join(dir, u))], { encoding: "utf8" });
     expect(`${res.stdout}${res.stderr}`.split("\n").filter((l) => l && !/docker\.service|network-online|Failed to .*bus|Unit .* not found/i.test(l))).toEqual([]);
   });

@@ -41,6 +41,7 @@ const pinned: [string, (a: AppSpec) => unknown, unknown][] = [
   ["localDir", (a) => a.backups.localDir.replace(`/${a.id}`, ""), "/var/backups/runbook"],
   ["metricsDir", (a) => a.backups.metricsDir, "/var/lib/node_exporter/textfile"],
   ["preDeploy", (a) => a.backups.preDeploy, true],
+  ["monitoringData", (a) => a.backups.monitoringData, true],
 ];
 
 describe("backup defaults after resolution", () => {
@@ -86,6 +87,7 @@ describe("backup defaults after resolution", () => {
       "| `apps.<id>.backups.localRetentionDays`, `.cloudRetentionDays` | 1–3650 | 30, 90 |",
       "| `apps.<id>.backups.noncurrentVersionDays` | 1–3650 | 30 |",
       "| `apps.<id>.backups.preDeploy` | boolean | `true` |",
+      "| `apps.<id>.backups.monitoringData` | boolean | `true` |",
     ]) {
       expect(readme).toContain(row);
     }

@@ -1,0 +1,206 @@
+/**
+ * The monitoring data's backup and restore (reference app "3.1 Data Backup Strategy": "Daily
+ * snapshots or backups of Docker volumes (e.g. `prometheus_data`, `grafana_data`) ... Storage: same
+ * as database backups"; "3.2 ... Restore persistent Docker volumes from backups").
+ *
+ * `monitoring-backup.sh`, daily from its own timer (MONITORING_DATA_SCHEDULE, whatever the database's
+ * schedule: an hourly app would otherwise upload its whole metrics history every hour):
+ *  - Prometheus: the TSDB's persisted blocks (a directory named by its ULID holding `meta.json`),
+ *    which Prometheus never changes once written (it writes a block under a temporary name and
+ *    renames it); not the WAL and head chunks, which it is writing: a restore lacks at most the last
+ *    two to three hours before the backup (the head, not yet a block);
+ *  - Grafana: its data directory, with `grafana.db` copied by SQLite's online backup API (the server
+ *    may be writing it), then `PRAGMA integrity_check` on the copy;
+ *  - both archives keep numeric owners, and the manifest records each directory's owner and mode:
+ *    the containers run as users of their own (Prometheus as nobody, Grafana as 472);
+ *  - stored off-site only, under `<PREFIX>/monitoring/<id>/` with a manifest of its own (uploaded
+ *    last), never beside a database backup: a database restore or verification never downloads it,
+ *    and the database backups' listings (`<PREFIX>/<id>/manifest.txt`) never see it; bucket
+ *    lifecycle and Object Lock apply as to every backup;
+ *  - only on the host that takes the app's backups (the same `.backup-host` claim as backup.sh);
+ *  - its metrics are the backups' with `kind="monitoring"`; a failed run fails the unit (journal)
+ *    and sets `runbook_backup_last_status{kind="monitoring"}` to 0.
+ *
+ * `monitoring-restore.sh --prometheus-volume V --grafana-volume V [--id ID] [--from-bucket B
+ * --from-prefix P]` (a recovery stack's step, before Prometheus and Grafana start): the newest
+ * monitoring backup (or a named one), checked against its manifest, extracted into a volume only when
+ * the volume holds no data yet (Prometheus: no block and no WAL; Grafana: no grafana.db); a volume
+ * with data is kept as it is. No monitoring backup at all (the stack never took one) is a warning:
+ * Prometheus and Grafana start empty, as they would have without it.
+ */
+import { PATHS } from "../monitoring/settings";
+import { HOST_CLAIM } from "./backupScript";
+import { FETCH_AND_CHECK, header, lines, type ScriptSpec } from "./scriptCommon";
+
+/** Daily, after the default 02:00 database backup and before the 05:30 verification. */
+export const MONITORING_DATA_SCHEDULE = "15 3 * * *";
+/** Below the app's prefix in its bucket. */
+export const MONITORING_DATA_DIR = "monitoring";
+export const MONITORING_ARCHIVES = { prometheus: "prometheus.tar.gz", grafana: "grafana.tar.gz" } as const;
+
+/** Where a monitoring container's data is: its volume's mount point on a Docker host, else a directory from jobs.env (tests). */
+const MONITORING_DIR = [
+  "# $1: the service (runbook.service=monitoring:$1), $2: its data path in the container, $3: the path without Docker.",
+  "monitoring_dir() {",
+  '  if [ "$DOCKER" = 1 ]; then',
+  '    cid=$(docker ps -aq --filter "label=runbook.app=$APP" --filter "label=runbook.service=monitoring:$1" | head -n 1)',
+  '    [ -n "$cid" ] || fail "no $1 container of $APP on this host"',
+  "    docker inspect --format \"{{ range .Mounts }}{{ if eq .Destination \\\"$2\\\" }}{{ .Source }}{{ end }}{{ end }}\" \"$cid\"",
+  "  else",
+  "    printf '%s\\n' \"$3\"",
+  "  fi",
+  "}",
+];
+
+/** The persisted blocks of a Prometheus data directory ($1), one `./<ULID>` per line. */
+const PROMETHEUS_BLOCKS = [
+  "prometheus_blocks() {",
+  "  for b in \"$1\"/*; do",
+  '    name=$(basename "$b")',
+  "    # A block is renamed into place complete: a temporary one (`<ULID>.tmp-for-creation`) never matches.",
+  '    if [ -f "$b/meta.json" ] && printf \'%s\\n\' "$name" | grep -Eq \'^[0-9A-HJKMNP-TV-Z]{26}$\'; then printf \'./%s\\n\' "$name"; fi',
+  "  done",
+  "}",
+];
+
+export function renderMonitoringBackupScript(spec: ScriptSpec): string {
+  const { prometheus, grafana } = MONITORING_ARCHIVES;
+  return lines(
+    header(spec, "monitoring-backup", "Backup of the monitoring data (Prometheus and Grafana)"),
+    HOST_CLAIM,
+    MONITORING_DIR,
+    PROMETHEUS_BLOCKS,
+    "",
+    'usage() { echo "usage: $0 [--id ID]" >&2; exit 2; }',
+    "ID=",
+    'while [ "$#" -gt 0 ]; do',
+    '  case "$1" in',
+    '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
+    "    *) usage ;;",
+    "  esac",
+    "done",
+    '[ -n "$ID" ] || ID="$(date -u +%Y%m%dT%H%M%SZ)-monitoring"',
+    'case "$ID" in *[!A-Za-z0-9._-]*|.*) fail "--id must be letters, digits, ., _ and - (got $ID)" ;; esac',
+    `KEY="$PREFIX/${MONITORING_DATA_DIR}/$ID"`,
+    "STARTED=$(now)",
+    "T0=$(clock)",
+    "set_metric monitoring runbook_backup_last_attempt_timestamp_seconds \"$STARTED\"",
+    "STATUS=failed",
+    'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-monitoring.XXXXXX")',
+    "finish() {",
+    '  rm -rf "$WORK"',
+    '  if [ "$STATUS" = failed ]; then set_metric monitoring runbook_backup_last_status 0; fi',
+    "  publish_metrics",
+    "}",
+    "trap finish EXIT",
+    "trap 'exit 1' HUP INT TERM",
+    "",
+    "check_host",
+    'if s3_any "$BUCKET" "$KEY/"; then fail "s3://$BUCKET/$KEY/ already exists: a backup never overwrites another"; fi',
+    'mkdir "$WORK/out"',
+    "",
+    "# Prometheus: its persisted blocks only (see monitoringData.ts); a young server has none yet.",
+    `P=$(monitoring_dir prometheus ${PATHS.prometheusData} "\${PROMETHEUS_DIR:-}")`,
+    'if [ -z "$P" ] || [ ! -d "$P" ]; then fail "no Prometheus data directory of $APP (got \'$P\')"; fi',
+    'prometheus_blocks "$P" > "$WORK/blocks"',
+    // GNU tar: 1 is "some files differ" (changed while read), a warning; a block compaction removed
+    // while it was read is 2, and the run fails (the next day's run takes the new block).
+    `rc=0; tar -C "$P" --numeric-owner -czf "$WORK/out/${prometheus}" -T "$WORK/blocks" || rc=$?`,
+    '[ "$rc" -le 1 ] || fail "tar of the Prometheus blocks in $P failed ($rc)"',
+    "",
+    "# Grafana: the directory without grafana.db, then the online backup API's copy of grafana.db.",
+    `G=$(monitoring_dir grafana ${PATHS.grafanaData} "\${GRAFANA_DIR:-}")`,
+    'if [ -z "$G" ] || [ ! -d "$G" ]; then fail "no Grafana data directory of $APP (got \'$G\')"; fi',
+    `rc=0; tar -C "$G" --numeric-owner --exclude=./grafana.db --exclude='./grafana.db-*' -cf "$WORK/grafana.tar" . || rc=$?`,
+    '[ "$rc" -le 1 ] || fail "tar of $G failed ($rc)"',
+    'if [ -f "$G/grafana.db" ]; then',
+    '  mkdir "$WORK/db"',
+    "  sqlite3 \"$G/grafana.db\" '.timeout 30000' \".backup '$WORK/db/grafana.db'\" >/dev/null || fail \"the online backup of $G/grafana.db failed\"",
+    "  CHECK=$(sqlite3 \"$WORK/db/grafana.db\" 'PRAGMA integrity_check;' 2>&1) || true",
+    '  [ "$CHECK" = ok ] || fail "integrity_check of the copy of grafana.db answered: $CHECK"',
+    '  chmod "$(stat -c %a "$G/grafana.db")" "$WORK/db/grafana.db"',
+    '  tar -C "$WORK/db" --owner="+$(stat -c %u "$G/grafana.db")" --group="+$(stat -c %g "$G/grafana.db")" -rf "$WORK/grafana.tar" ./grafana.db || fail "cannot add grafana.db to the archive"',
+    "else",
+    '  log "warning: $G has no grafana.db yet: the archive holds the directory only"',
+    "fi",
+    `gzip -c "$WORK/grafana.tar" > "$WORK/out/${grafana}"`,
+    "",
+    "{",
+    "  printf 'format\\t1\\napp\\t%s\\nid\\t%s\\ncreated\\t%s\\n' \"$APP\" \"$ID\" \"$STARTED\"",
+    "  printf 'prometheus_dir\\t%s\\nprometheus_blocks\\t%s\\n' \"$(stat -c '%u:%g %a' \"$P\")\" \"$(wc -l < \"$WORK/blocks\" | tr -d ' ')\"",
+    "  printf 'grafana_dir\\t%s\\n' \"$(stat -c '%u:%g %a' \"$G\")\"",
+    "  for f in \"$WORK/out\"/*; do printf 'file\\t%s\\t%s\\t%s\\n' \"$(basename \"$f\")\" \"$(sha256 \"$f\")\" \"$(wc -c < \"$f\" | tr -d ' ')\"; done",
+    '} > "$WORK/manifest.txt"',
+    `s3_put "$WORK/out/${prometheus}" "$KEY/${prometheus}"`,
+    `s3_put "$WORK/out/${grafana}" "$KEY/${grafana}"`,
+    's3_put "$WORK/manifest.txt" "$KEY/manifest.txt"',
+    "",
+    "T1=$(clock)",
+    `SIZE=$(cat "$WORK/out/${prometheus}" "$WORK/out/${grafana}" | wc -c | tr -d " ")`,
+    "set_metric monitoring runbook_backup_last_size_bytes \"$SIZE\"",
+    'set_metric monitoring runbook_backup_last_duration_seconds "$(elapsed "$T0" "$T1")"',
+    'set_metric monitoring runbook_backup_last_success_timestamp_seconds "$(now)"',
+    "set_metric monitoring runbook_backup_last_status 1",
+    "STATUS=ok",
+    'log "monitoring backup $ID: $(wc -l < "$WORK/blocks" | tr -d " ") Prometheus blocks and Grafana\'s data, $SIZE bytes, in $(elapsed "$T0" "$T1") s"',
+    'echo "monitoring-backup-key: $KEY/"',
+  );
+}
+
+export function renderMonitoringRestoreScript(spec: ScriptSpec): string {
+  const { prometheus, grafana } = MONITORING_ARCHIVES;
+  return lines(
+    header(spec, "monitoring-restore", "Restore of the monitoring data (Prometheus and Grafana)"),
+    FETCH_AND_CHECK,
+    PROMETHEUS_BLOCKS,
+    "",
+    'usage() { echo "usage: $0 --prometheus-volume VOLUME --grafana-volume VOLUME [--id ID] [--from-bucket BUCKET --from-prefix PREFIX]" >&2; exit 2; }',
+    "ID=",
+    "PROMETHEUS_VOLUME=",
+    "GRAFANA_VOLUME=",
+    "FROM_BUCKET=$BUCKET",
+    "FROM_PREFIX=$PREFIX",
+    'while [ "$#" -gt 0 ]; do',
+    '  case "$1" in',
+    '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
+    '    --prometheus-volume) [ "$#" -ge 2 ] || usage; PROMETHEUS_VOLUME=$2; shift 2 ;;',
+    '    --grafana-volume) [ "$#" -ge 2 ] || usage; GRAFANA_VOLUME=$2; shift 2 ;;',
+    '    --from-bucket) [ "$#" -ge 2 ] || usage; FROM_BUCKET=$2; shift 2 ;;',
+    '    --from-prefix) [ "$#" -ge 2 ] || usage; FROM_PREFIX=$2; shift 2 ;;',
+    "    *) usage ;;",
+    "  esac",
+    "done",
+    'if [ -z "$PROMETHEUS_VOLUME" ] || [ -z "$GRAFANA_VOLUME" ]; then usage; fi',
+    `SRC="$FROM_PREFIX/${MONITORING_DATA_DIR}"`,
+    'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-monitoring-restore.XXXXXX")',
+    "trap 'rm -rf \"$WORK\"' EXIT",
+    "trap 'exit 1' HUP INT TERM",
+    "",
+    'if [ -z "$ID" ]; then',
+    '  ID=$(latest_id "$FROM_BUCKET" "$SRC")',
+    '  if [ -z "$ID" ]; then log "warning: no monitoring backup under s3://$FROM_BUCKET/$SRC/: Prometheus and Grafana start empty"; echo "monitoring-restored: none"; exit 0; fi',
+    "fi",
+    'B="$WORK/backup"',
+    'fetch_backup "$FROM_BUCKET" "$SRC" "$ID" "$B"',
+    'check_files "$B"',
+    "",
+    "# $1: the directory, $2: the archive, $3: the manifest's owner and mode of the directory.",
+    "restore_into() {",
+    '  tar -tzf "$B/$2" >/dev/null || fail "$2 of monitoring backup $ID does not list"',
+    '  tar -C "$1" --numeric-owner -xzf "$B/$2" || fail "$2 does not extract into $1"',
+    '  owner=${3% *}; mode=${3#* }',
+    '  chown "$owner" "$1" || fail "cannot give $1 the owner $owner it had"',
+    '  chmod "$mode" "$1" || fail "cannot give $1 the mode $mode it had"',
+    "}",
+    "",
+    `P=$(volume_dir "$PROMETHEUS_VOLUME" "$PROMETHEUS_VOLUME")`,
+    'mkdir -p "$P"',
+    "if [ -d \"$P/wal\" ] || [ -n \"$(prometheus_blocks \"$P\")\" ]; then log \"Prometheus: $P holds data: kept\"",
+    `else restore_into "$P" ${prometheus} "$(manifest_get prometheus_dir "$B/manifest.txt")"; log "Prometheus: restored $(manifest_get prometheus_blocks "$B/manifest.txt") blocks into $P"; fi`,
+    `G=$(volume_dir "$GRAFANA_VOLUME" "$GRAFANA_VOLUME")`,
+    'mkdir -p "$G"',
+    'if [ -f "$G/grafana.db" ]; then log "Grafana: $G/grafana.db exists: kept"',
+    `else restore_into "$G" ${grafana} "$(manifest_get grafana_dir "$B/manifest.txt")"; log "Grafana: restored into $G"; fi`,
+    'echo "monitoring-restored: $SRC/$ID/"',
+  );
+}

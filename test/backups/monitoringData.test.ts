@@ -1,0 +1,189 @@
+/**
+ * The monitoring data's backup and restore (reference app "3.1 Data Backup Strategy": daily backups
+ * of `prometheus_data` and `grafana_data`; "3.2 ... Restore persistent Docker volumes from backups"),
+ * run for real against a local S3 API: Prometheus blocks written by promtool, a Grafana data directory
+ * with a SQLite grafana.db. A restore into empty volumes gives a real Prometheus the same samples and
+ * Grafana the same rows; the WAL and unfinished blocks are never archived; a volume with data is kept;
+ * a tampered archive is refused before anything is extracted; the database backups never see it.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MONITORING_ARCHIVES, renderMonitoringBackupScript, renderMonitoringRestoreScript } from "../../components/backups/monitoringData";
+import type { ScriptSpec } from "../../components/backups/scriptCommon";
+import { freePort, requireTool, sleep, stopProcess, tempDir } from "../tools/realTools";
+import { AWS, installJobs, metricValue, startS3, type Jobs, type S3Server } from "./servers";
+
+const HOUR = 3600;
+let s3: S3Server;
+let dir: string;
+let jobs: Jobs;
+const spec: ScriptSpec = { appId: "mon", engine: "sqlite", uploads: false, configDir: "/etc/runbook-backup/mon" };
+const source = { prometheus: "", grafana: "", db: "" };
+/** The samples written into the blocks: [unix seconds, value]. */
+const samples: [number, number][] = [];
+
+function sh(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+  const res = spawnSync(cmd, args, { encoding: "utf8", ...options });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+const sqlite = (db: string, sql: string) => sh(requireTool("sqlite3"), [db, sql]).stdout.trim();
+const run = (script: "monitoring-backup" | "monitoring-restore", args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+  sh("sh", [path.join(jobs.dir, `${script}.sh`), ...args], { env: jobs.environment(env) });
+const s3cli = (args: string[]) => sh(AWS, ["--endpoint-url", s3.endpoint, ...args], { env: jobs.environment() });
+
+beforeAll(async () => {
+  s3 = await startS3();
+  dir = tempDir("monitoring-data");
+  // Prometheus: two persisted blocks from promtool, plus what a running server has beside them.
+  source.prometheus = path.join(dir, "prometheus");
+  const now = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < 6; i++) samples.push([now - 5 * HOUR + i * 1800, i * 10 + 1]);
+  const openMetrics = path.join(dir, "samples.om");
+  fs.writeFileSync(openMetrics, `${samples.map(([t, v]) => `runbook_test_requests{job="backend"} ${v} ${t}`).join("\n")}\n# EOF\n`);
+  const created = sh(requireTool("promtool"), ["tsdb", "create-blocks-from", "openmetrics", openMetrics, source.prometheus]);
+  expect(created.status, created.stderr).toBe(0);
+  fs.mkdirSync(path.join(source.prometheus, "wal"));
+  fs.writeFileSync(path.join(source.prometheus, "wal", "00000001"), "the head's write-ahead log, being written");
+  fs.mkdirSync(path.join(source.prometheus, "chunks_head"));
+  fs.writeFileSync(path.join(source.prometheus, "chunks_head", "000001"), "head chunks");
+  fs.mkdirSync(path.join(source.prometheus, "01JDZZZZZZZZZZZZZZZZZZZZZZ.tmp-for-creation"));
+  fs.writeFileSync(path.join(source.prometheus, "01JDZZZZZZZZZZZZZZZZZZZZZZ.tmp-for-creation", "meta.json"), "{}");
+  fs.writeFileSync(path.join(source.prometheus, "lock"), "");
+  fs.chmodSync(source.prometheus, 0o750);
+  // Grafana: grafana.db (users, dashboards' versions, annotations live there) and its plugins.
+  source.grafana = path.join(dir, "grafana");
+  fs.mkdirSync(path.join(source.grafana, "plugins", "panel"), { recursive: true });
+  fs.writeFileSync(path.join(source.grafana, "plugins", "panel", "plugin.json"), '{"id":"panel"}\n');
+  source.db = path.join(source.grafana, "grafana.db");
+  sqlite(source.db, "CREATE TABLE annotation (id INTEGER PRIMARY KEY, text TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO annotation (text) SELECT 'deploy ' || i FROM n;");
+  fs.chmodSync(source.db, 0o640);
+  // The app's database: its own backups share the bucket and prefix.
+  const appDb = path.join(dir, "app.db");
+  sqlite(appDb, "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);");
+  jobs = installJobs(spec, s3, { SQLITE_PATH: appDb, PROMETHEUS_DIR: source.prometheus, GRAFANA_DIR: source.grafana });
+  fs.writeFileSync(path.join(jobs.dir, "monitoring-backup.sh"), renderMonitoringBackupScript(spec), { mode: 0o755 });
+  fs.writeFileSync(path.join(jobs.dir, "monitoring-restore.sh"), renderMonitoringRestoreScript(spec), { mode: 0o755 });
+}, 120_000);
+
+afterAll(async () => {
+  await s3?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A real Prometheus on a data directory; the samples of the test series it serves. */
+async function servedSamples(dataDir: string): Promise<[number, number][]> {
+  const port = await freePort();
+  const config = path.join(dir, `prometheus-${port}.yml`);
+  fs.writeFileSync(config, "global:\n  scrape_interval: 1h\n");
+  const p: ChildProcess = spawn(requireTool("prometheus"), [`--config.file=${config}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: "ignore" });
+  try {
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.status, () => 0)) !== 200) {
+      if (Date.now() > deadline) throw new Error("Prometheus did not get ready within 30 s");
+      await sleep(200);
+    }
+    const url = `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('runbook_test_requests{job="backend"}[6h]')}`;
+    const body = (await (await fetch(url)).json()) as { data: { result: { values: [number, string][] }[] } };
+    return (body.data.result[0]?.values ?? []).map(([t, v]) => [Math.round(t), Number(v)]);
+  } finally {
+    await stopProcess(p);
+  }
+}
+
+describe("the monitoring data's backup and restore, against a local S3 API", () => {
+  let key = "";
+
+  it("archives Prometheus' persisted blocks (never the WAL, head chunks or an unfinished block) and Grafana's data, off-site under <prefix>/monitoring/", () => {
+    const databaseBackup = jobs.run("backup", ["--reason", "scheduled"]);
+    expect(databaseBackup.status, databaseBackup.stderr).toBe(0);
+    const res = run("monitoring-backup");
+    expect(res.status, res.stderr).toBe(0);
+    key = /^monitoring-backup-key: (\S+)\/$/m.exec(res.stdout)![1]!;
+    expect(key).toMatch(/^mon\/monitoring\/\d{8}T\d{6}Z-monitoring$/);
+    const listed = s3cli(["s3", "ls", "--recursive", `s3://${s3.bucket}/${key}/`]).stdout;
+    for (const name of [...Object.values(MONITORING_ARCHIVES), "manifest.txt"]) expect(listed).toContain(`${key}/${name}`);
+
+    const local = path.join(dir, "fetched");
+    fs.mkdirSync(local);
+    expect(s3cli(["s3", "cp", "--recursive", `s3://${s3.bucket}/${key}/`, local]).status).toBe(0);
+    const members = sh("tar", ["-tzf", path.join(local, MONITORING_ARCHIVES.prometheus)]).stdout.split("\n").filter(Boolean);
+    const blocks = fs.readdirSync(source.prometheus).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+    expect(blocks).toHaveLength(2);
+    expect(new Set(members.map((m) => m.split("/")[1]))).toEqual(new Set(blocks));
+    expect(members.some((m) => /wal|chunks_head|tmp-for-creation|lock/.test(m))).toBe(false);
+    const manifest = fs.readFileSync(path.join(local, "manifest.txt"), "utf8");
+    expect(manifest).toContain("prometheus_blocks\t2\n");
+    expect(manifest).toMatch(/^prometheus_dir\t\d+:\d+ 750$/m);
+
+    // Beside the database's backups, never among them: verify.sh still takes the database backup as the newest.
+    const verify = jobs.run("verify");
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stderr).not.toContain("monitoring");
+    const metrics = jobs.metrics();
+    expect(metricValue(metrics, "runbook_backup_last_status", "mon", "monitoring")).toBe(1);
+    expect(metricValue(metrics, "runbook_backup_last_success_timestamp_seconds", "mon", "monitoring")).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(metricValue(metrics, "runbook_backup_last_status", "mon", "database")).toBe(1);
+  });
+
+  it("restores into empty volumes: a real Prometheus serves every sample, Grafana's rows, files, owners and modes are as they were", async () => {
+    const prometheus = path.join(dir, "new-host", "prometheus-data");
+    const grafana = path.join(dir, "new-host", "grafana-data");
+    fs.mkdirSync(prometheus, { recursive: true });
+    fs.mkdirSync(grafana, { recursive: true });
+    const res = run("monitoring-restore", ["--prometheus-volume", prometheus, "--grafana-volume", grafana]);
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toContain(`monitoring-restored: ${key}/`);
+    expect(res.stderr).toContain(`Prometheus: restored 2 blocks into ${prometheus}`);
+    expect(fs.existsSync(path.join(prometheus, "wal"))).toBe(false);
+
+    expect(await servedSamples(prometheus)).toEqual(samples);
+    const restoredDb = path.join(grafana, "grafana.db");
+    expect(sqlite(restoredDb, "PRAGMA integrity_check;")).toBe("ok");
+    expect(sqlite(restoredDb, "SELECT count(*), max(text) FROM annotation;")).toBe(sqlite(source.db, "SELECT count(*), max(text) FROM annotation;"));
+    expect(fs.readFileSync(path.join(grafana, "plugins", "panel", "plugin.json"), "utf8")).toBe('{"id":"panel"}\n');
+    expect(fs.statSync(prometheus).mode & 0o777).toBe(0o750);
+    expect(fs.statSync(restoredDb).mode & 0o777).toBe(0o640);
+    expect(fs.statSync(restoredDb).uid).toBe(fs.statSync(source.db).uid);
+  }, 60_000);
+
+  it("keeps a volume that already holds data, and restores into the one that does not", () => {
+    const prometheus = path.join(dir, "kept", "prometheus-data");
+    const grafana = path.join(dir, "kept", "grafana-data");
+    fs.mkdirSync(path.join(prometheus, "wal"), { recursive: true });
+    fs.writeFileSync(path.join(prometheus, "wal", "00000000"), "this server's own data");
+    fs.mkdirSync(grafana, { recursive: true });
+    const res = run("monitoring-restore", ["--prometheus-volume", prometheus, "--grafana-volume", grafana]);
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`Prometheus: ${prometheus} holds data: kept`);
+    expect(fs.readdirSync(prometheus)).toEqual(["wal"]);
+    expect(sqlite(path.join(grafana, "grafana.db"), "SELECT count(*) FROM annotation;")).toBe("500");
+    const again = run("monitoring-restore", ["--prometheus-volume", prometheus, "--grafana-volume", grafana]);
+    expect(again.stderr).toContain(`Grafana: ${grafana}/grafana.db exists: kept`);
+  });
+
+  it("refuses an archive that does not match its manifest before touching a volume; no monitoring backup at all is a warning", () => {
+    const tampered = path.join(dir, "tampered.tar.gz");
+    fs.writeFileSync(tampered, "not the archive");
+    expect(s3cli(["s3", "cp", tampered, `s3://${s3.bucket}/${key}/${MONITORING_ARCHIVES.prometheus}`]).status).toBe(0);
+    const prometheus = path.join(dir, "tampered-host", "prometheus-data");
+    const grafana = path.join(dir, "tampered-host", "grafana-data");
+    const res = run("monitoring-restore", ["--prometheus-volume", prometheus, "--grafana-volume", grafana]);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/prometheus\.tar\.gz is \d+ bytes, the manifest says \d+|checksum of prometheus\.tar\.gz does not match/);
+    expect(fs.existsSync(prometheus) && fs.readdirSync(prometheus).length > 0).toBe(false);
+
+    const none = run("monitoring-restore", ["--prometheus-volume", prometheus, "--grafana-volume", grafana, "--from-prefix", "never-backed-up"]);
+    expect(none.status, none.stderr).toBe(0);
+    expect(none.stdout).toContain("monitoring-restored: none");
+    expect(none.stderr).toContain("warning: no monitoring backup under");
+  });
+
+  it("uploads nothing from a host that no longer takes the app's backups", () => {
+    const res = run("monitoring-backup", [], { RUNBOOK_HOST_ID: "the-old-host" });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain("no longer takes mon's backups");
+    expect(metricValue(jobs.metrics(), "runbook_backup_last_status", "mon", "monitoring")).toBe(0);
+  });
+});
