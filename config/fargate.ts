@@ -98,7 +98,6 @@ const NOT_ON_FARGATE: readonly [readonly string[], string][] = [
   [["proxy", "tls"], "the load balancer terminates TLS with `fargate.certificateArn`; remove `proxy.tls`"],
   [["proxy", "httpPort"], "the load balancer listens on 80 (redirect) and 443"],
   [["proxy", "httpsPort"], "the load balancer listens on 80 (redirect) and 443"],
-  [["proxy", "rateLimit"], "the request rate limit is nginx's; the load balancer has none (AWS WAF is not built)"],
   [["database", "readReplicas"], "read replicas on Fargate would be RDS read replicas, which are not built"],
   [["database", "pooler"], "PgBouncer is not built for Fargate (RDS Proxy would be its form)"],
   [["database", "limits"], "the database is RDS: size it with `fargate.database.instanceClass`"],

@@ -144,6 +144,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, name: inputs["name"] ?? `${name}-${shortHash(name)}` };
     case "aws:lb/loadBalancer:LoadBalancer":
       return { ...inputs, arn: `arn:aws:elasticloadbalancing:${MOCK_AWS.region}:${MOCK_AWS.account}:loadbalancer/app/${name}/${shortHash(name)}`, arnSuffix: `app/${name}/${shortHash(name)}`, dnsName: `${name}-${shortHash(name)}.${MOCK_AWS.region}.elb.amazonaws.com` };
+    case "aws:wafv2/webAcl:WebAcl":
+      return { ...inputs, arn: `arn:aws:wafv2:${MOCK_AWS.region}:${MOCK_AWS.account}:regional/webacl/${name}/${fakeUuid(name)}` };
     case "aws:lb/targetGroup:TargetGroup":
       return { ...inputs, arn: `arn:aws:elasticloadbalancing:${MOCK_AWS.region}:${MOCK_AWS.account}:targetgroup/${name}/${shortHash(name)}`, arnSuffix: `targetgroup/${name}/${shortHash(name)}` };
     case "aws:lb/listener:Listener":

@@ -5,7 +5,8 @@
  *  - containers -> one ECS service per backend, frontend and worker, each task one container with
  *    the runbook's limits and health check, rolled without downtime (100 % stay healthy while the
  *    new tasks start; a deployment that never gets healthy rolls back by itself);
- *  - nginx -> an Application Load Balancer (loadBalancer.ts); PostgreSQL and Redis -> RDS and
+ *  - nginx -> an Application Load Balancer (loadBalancer.ts), its rate limit an AWS WAF web ACL
+ *    (rateLimit.ts); PostgreSQL and Redis -> RDS and
  *    ElastiCache (dataServices.ts);
  *  - deploy steps -> the pre-deploy RDS snapshot, then the migrations and the release task as one-off
  *    tasks of the new release, before any service moves to it; then the health gate through the
@@ -28,6 +29,7 @@ import { deployDataServices, type FargateData } from "./dataServices";
 import { renderOneOffTaskScript, renderSnapshotScript } from "./deployScripts";
 import { deployAutoscaling, deployReleaseChecks } from "./releaseSteps";
 import { deployNetwork, type FargateNetwork } from "./loadBalancer";
+import { deployRateLimit } from "./rateLimit";
 import { fargateTaskSize } from "./taskSize";
 import { FargateAlarms } from "./alarms";
 
@@ -68,6 +70,8 @@ interface ServiceSpec {
 export class FargateApp extends pulumi.ComponentResource {
   public readonly cluster: aws.ecs.Cluster;
   public readonly network: FargateNetwork;
+  /** nginx's request rate limit, as an AWS WAF web ACL on the load balancer (rateLimit.ts). */
+  public readonly rateLimit: ReturnType<typeof deployRateLimit>;
   public readonly data: FargateData;
   /** Every secret the tasks read, in Secrets Manager (SecretStore): names for break-glass reads. */
   public readonly store: SecretStore;
@@ -93,6 +97,7 @@ export class FargateApp extends pulumi.ComponentResource {
     const tags = { "runbook.app": app.id, "runbook.environment": app.environment };
 
     this.network = deployNetwork(name, app, this);
+    this.rateLimit = deployRateLimit(name, app, this.network.loadBalancer.arn, this);
     const credentials = args.secrets.database;
     if (!credentials) throw new Error(`\`app.database\`: ${app.id} has no PostgreSQL credentials; Fargate apps use PostgreSQL`);
     this.data = deployDataServices(name, app, { securityGroup: this.network.dataSecurityGroup, password: credentials.bootstrapPassword }, this);

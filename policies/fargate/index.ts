@@ -8,6 +8,7 @@ import { fargateImageTagPinned } from "./imageTagPinned";
 import { fargateLogRetention } from "./logRetention";
 import { fargateLogsCollected } from "./logsCollected";
 import { fargateMemoryLimitRequired } from "./memoryLimitRequired";
+import { fargateRateLimited } from "./rateLimited";
 import { fargateRolloutSafe } from "./rolloutSafe";
 import { fargateSecretsByReference } from "./secretsByReference";
 
@@ -23,6 +24,7 @@ export const fargatePolicies = (data: RequirementsData): Policies => [
   fargateRolloutSafe,
   fargateDatabaseSafe,
   fargateHttpsOnly,
+  fargateRateLimited,
   fargateLogRetention,
   fargateRunbookRequirements(data),
 ];

@@ -31,6 +31,12 @@ describe("apps.<id>.fargate", () => {
     expect([f.database, f.cacheNodeType, f.autoscaling]).toEqual([{ instanceClass: "db.r6g.large", storageGb: 200, multiAz: false }, "cache.r7g.large", { maxReplicas: 12, cpuPercent: 60 }]);
   });
 
+  it("takes the stack's proxy.rateLimit, which the load balancer's WAF keeps", () => {
+    const raw = withFargate("prod", "lms") as unknown as { apps: Record<string, Record<string, unknown>> };
+    raw.apps["lms"]!["proxy"] = { ...(raw.apps["lms"]!["proxy"] as object | undefined), rateLimit: { requestsPerSecond: 5, burst: 10 } };
+    expect(appOf(raw, "lms").proxy.rateLimit).toEqual({ requestsPerSecond: 5, burst: 10 });
+  });
+
   it("turns on the app's TLS settings, since the load balancer always terminates TLS", () => {
     expect(appOf(withFargate("prod", "lms"), "lms").backend.env["SECURE_SSL_REDIRECT"]).toBe("true");
     // The same settings on a Docker host whose proxy has no certificate: off.

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { isFargateSize } from "../../components/fargate/taskSize";
 import { SECRETS_REVISION_VARIABLE } from "../../components/fargate/fargateApp";
 import { TLS_POLICY } from "../../components/fargate/loadBalancer";
+import { RATE_WINDOW_SECONDS, wafRateLimit } from "../../components/fargate/rateLimit";
 import { renderOneOffTaskScript, renderSnapshotScript } from "../../components/fargate/deployScripts";
 import { httpHealthcheck, probeHeaders } from "../../components/app/containerDefaults";
 import { PROJECT } from "../../config/defaults";
@@ -192,6 +193,29 @@ describe("the LMS on ECS Fargate under mocks", () => {
     expect([inputs(named(resources, "lms-vault"))["forceDestroy"], named(resources, "lms-vault").options.protect]).toEqual([false, true]);
     // Every revision stays registered: the one a rolled-back rollout returned to is never deregistered by a later `up`.
     for (const t of ofType(runs["lms"]!, TASK, "lms")) expect(inputs(t)["skipDestroy"], t.name).toBe(true);
+  });
+
+  it("limits each client address as nginx does: a WAF web ACL on the load balancer lets the health endpoint through, then answers 429 past what nginx allows in a minute", () => {
+    const { resources, spec } = runs["lms"]!;
+    const [acl] = ofType(runs["lms"]!, "aws:wafv2/webAcl:WebAcl", "lms");
+    const a = inputs(acl!);
+    expect([a["scope"], a["defaultAction"]]).toEqual(["REGIONAL", { allow: {} }]);
+    const rules = a["rules"] as { name: string; priority: number; action: unknown; statement: Record<string, unknown> }[];
+    expect(rules.map((r) => [r.priority, r.name, r.action])).toEqual([
+      [0, "health-endpoints", { allow: {} }],
+      [1, "rate-limit", { block: { customResponse: { responseCode: 429 } } }],
+    ]);
+    expect(rules[0]!.statement).toEqual({ byteMatchStatement: expect.objectContaining({ fieldToMatch: { uriPath: {} }, positionalConstraint: "EXACTLY", searchString: "/api/healthz/" }) });
+    // nginx: 10 requests a second per address, 20 more at once; WAF's shortest window is a minute.
+    expect(spec.proxy.rateLimit).toEqual({ requestsPerSecond: 10, burst: 20 });
+    expect(rules[1]!.statement).toEqual({ rateBasedStatement: { aggregateKeyType: "IP", evaluationWindowSec: RATE_WINDOW_SECONDS, limit: 620 } });
+    // On the app's load balancer.
+    const association = named(resources, "lms-waf-alb");
+    expect(inputs(association)["resourceArn"]).toMatch(/:loadbalancer\/app\/lms-alb\//);
+    expect(inputs(association)["webAclArn"]).toMatch(/:regional\/webacl\/lms-waf\//);
+    expect(association.dependencies).toEqual(expect.arrayContaining([named(resources, "lms-alb").urn, acl!.urn]));
+    expect(wafRateLimit({ requestsPerSecond: 5, burst: 10 })).toBe(310);
+    expect(wafRateLimit({ requestsPerSecond: 1, burst: 0 })).toBe(60);
   });
 
   it("scales the backend on CPU between its replicas and the ceiling, and leaves the running count to AWS", () => {

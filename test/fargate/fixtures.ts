@@ -26,7 +26,7 @@ function moveToFargate(apps: Record<string, Record<string, unknown>>, app: strin
   const cfg = apps[app]!;
   for (const key of HOST_ONLY) delete cfg[key];
   const proxy = cfg["proxy"] as Record<string, unknown> | undefined;
-  if (proxy) for (const key of ["tls", "httpPort", "httpsPort", "rateLimit"]) delete proxy[key];
+  if (proxy) for (const key of ["tls", "httpPort", "httpsPort"]) delete proxy[key];
   const database = cfg["database"] as Record<string, unknown> | undefined;
   if (database) for (const key of ["limits", "tag", "readReplicas", "pooler"]) delete database[key];
   const cache = cfg["cache"] as Record<string, unknown> | undefined;

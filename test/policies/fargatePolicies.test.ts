@@ -151,6 +151,8 @@ const variants: [string, string, Mutation][] = [
   ["a rollout that stops half the tasks first", "fargate-service-rollout-safe", onName("lms-worker-rq", (p) => (p["deploymentMinimumHealthyPercent"] = 50))],
   ["a public database", "fargate-database-safe", onName("lms-db", (p) => (p["publiclyAccessible"] = true))],
   ["TLS 1.0 at the load balancer", "fargate-load-balancer-https-only", onName("lms-https", (p) => (p["sslPolicy"] = "ELBSecurityPolicy-2016-08"))],
+  ["a web ACL that only lets the health endpoint through, with no rate rule", "fargate-load-balancer-rate-limited", onName("lms-waf", (p) => (p["rules"] = (p["rules"] as { name: string }[]).filter((r) => r.name !== "rate-limit")))],
+  ["a rate rule that only counts", "fargate-load-balancer-rate-limited", onName("lms-waf", (p) => (p["rules"] = (p["rules"] as { name: string }[]).map((r) => (r.name === "rate-limit" ? { ...r, action: { count: {} } } : r))))],
   ["logs kept forever", "fargate-log-group-retention", onName("lms-logs", (p) => delete p["retentionInDays"])],
   ["a worker without a health check", "fargate-container-healthcheck-required", onName("lms-worker-rq-task", (p) => (p["containerDefinitions"] = pulumi.output(p["containerDefinitions"] as pulumi.Input<string>).apply((t) => JSON.stringify((JSON.parse(t) as Record<string, unknown>[]).map(({ healthCheck: _h, ...c }) => c)))))],
   ["the secret key as plain environment", "fargate-secrets-by-reference", onName("lms-backend-task", (p) => (p["containerDefinitions"] = pulumi.output(p["containerDefinitions"] as pulumi.Input<string>).apply((t) => JSON.stringify((JSON.parse(t) as { environment: unknown[] }[]).map((c) => ({ ...c, environment: [...c.environment, { name: "SECRET_KEY", value: "plain" }] }))))))],
