@@ -14,6 +14,8 @@ export const MAINTENANCE_DEFAULTS = {
   enabled: true,
   /** No maintenance window. */
   window: false,
+  /** An existing host is its owner's to patch; a created host runs unattended-upgrades (components/maintenance/osUpdates.ts). */
+  osUpdates: "off",
 } as const;
 
 /**
@@ -45,6 +47,7 @@ export const maintenanceSchema = z.strictObject({
   enabled: z.boolean({ error: "must be true or false" }).optional(),
   window: z.boolean({ error: "must be true or false" }).optional(),
   schedule: windowScheduleSchema.optional(),
+  osUpdates: z.enum(["off", "security", "all"], { error: 'must be "off", "security" (packages from a security archive) or "all" (the runbook\'s apt upgrade)' }).optional(),
 });
 
 /** The keys this area adds to `apps.<id>` (spread into appConfig). */
@@ -65,6 +68,8 @@ export interface MaintenanceSpec {
   readonly window: boolean;
   /** When windows open by themselves (`npm run maintenance-window -- --auto` turns `window` on and off). */
   readonly schedule?: WindowSchedule;
+  /** The weekly `os-updates` job: which packages it upgrades on the host, or "off". */
+  readonly osUpdates: "off" | "security" | "all";
 }
 
 /** How much memory the app's host has, and where that figure comes from. */
@@ -151,6 +156,7 @@ export function resolveMaintenance(appId: string, app: Raw, apps: Readonly<Recor
     maintenance: {
       enabled: typeof m["enabled"] === "boolean" ? m["enabled"] : MAINTENANCE_DEFAULTS.enabled,
       window: typeof m["window"] === "boolean" ? m["window"] : MAINTENANCE_DEFAULTS.window,
+      osUpdates: m["osUpdates"] === "security" || m["osUpdates"] === "all" ? m["osUpdates"] : MAINTENANCE_DEFAULTS.osUpdates,
       ...(resolveWindowSchedule(m) && { schedule: resolveWindowSchedule(m)! }),
     },
     hostCapacity: capacity,

@@ -3,6 +3,7 @@ import type { AppSpec } from "../../config/spec";
 import { renderPostgresMaintenanceScript, renderSqliteMaintenanceScript, type SqlitePragmas } from "./databaseScripts";
 import { renderCertificateRenewalScript, renderLogRetentionScript, renderPruneScript } from "./hostScripts";
 import { renderImageScanScript } from "./imageScan";
+import { renderOsUpdatesScript } from "./osUpdates";
 import { SCHEDULES, type ScheduledJob } from "./units";
 
 export const MAINTENANCE_JOB_DEFAULTS = {
@@ -63,6 +64,9 @@ export function maintenanceJobs(app: AppSpec): ScheduledJob[] {
     { name: "image-scan", description: "vulnerability scan (trivy) of the images the app runs", onCalendar: SCHEDULES.weekly, source: "FDTS Weekly Maintenance L194-201 (Security scan)", script: renderImageScanScript({ appId: app.id }) },
     { name: "logs", description: `log retention of ${MAINTENANCE_JOB_DEFAULTS.logRetentionDays} days`, onCalendar: SCHEDULES.logs, source: "LMS Maintenance Tasks L547", script: renderLogRetentionScript({ appId: app.id, days: MAINTENANCE_JOB_DEFAULTS.logRetentionDays }) },
   );
+  if (app.maintenance.osUpdates !== "off") {
+    jobs.push({ name: "os-updates", description: `package updates (${app.maintenance.osUpdates}), the Docker engine left out`, onCalendar: SCHEDULES.weekly, source: "FDTS Weekly Maintenance L173-176 (Update system packages)", script: renderOsUpdatesScript({ appId: app.id, mode: app.maintenance.osUpdates }) });
+  }
   if (app.proxy.tls) {
     jobs.push({ name: "certificates", description: "TLS certificate renewal and proxy reload", onCalendar: SCHEDULES.certificates, source: "FairLens Routine Maintenance L175", script: renderCertificateRenewalScript({ appId: app.id, certificateFile: app.proxy.tls.certificateFile }) });
   }

@@ -125,7 +125,7 @@ describe("catalog defaults after resolution (the values the README's config refe
 // Maintenance, scaling and diagnostics: that area's defaults, every leaf pinned.
 describe("maintenance, scaling and diagnostics defaults", () => {
   const pinned: [string, unknown, unknown][] = [
-    ["MAINTENANCE_DEFAULTS", MAINTENANCE_DEFAULTS, { enabled: true, window: false }],
+    ["MAINTENANCE_DEFAULTS", MAINTENANCE_DEFAULTS, { enabled: true, window: false, osUpdates: "off" }],
     ["MAINTENANCE_JOB_DEFAULTS", MAINTENANCE_JOB_DEFAULTS, { logRetentionDays: 30, imageRetentionDays: 7 }],
     [
       "SCHEDULES",
@@ -136,9 +136,9 @@ describe("maintenance, scaling and diagnostics defaults", () => {
   ];
   it.each(pinned)("%s holds the pinned values", (_, actual, expected) => expect(actual).toEqual(expected));
 
-  it.each(APPS)("%s: a minimal stack gets the scheduled jobs on, no window, and a host of unknown size", (app) => {
+  it.each(APPS)("%s: a minimal stack gets the scheduled jobs on, no window, no OS updates, and a host of unknown size", (app) => {
     const a = minimal(app);
-    expect(a.maintenance).toEqual({ enabled: true, window: false });
+    expect(a.maintenance).toEqual({ enabled: true, window: false, osUpdates: "off" });
     expect(a.hostCapacity).toEqual({ hostKey: "unix:///var/run/docker.sock", source: "unknown: set apps.<id>.hostMemoryMb" });
   });
 });
