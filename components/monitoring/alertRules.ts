@@ -330,6 +330,23 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
     );
   }
 
+  // Network connectivity (Handwork "System Metrics"): with two or more services probed, none answering
+  // means the host's outbound network is down, not a third party; as severe as the most severe probe.
+  const probes = spec.externalProbes ?? [];
+  if (probes.length >= 2) {
+    const probe = (e: (typeof probes)[number], up: number, m: number): InputSeries => ({ series: selector("probe_success", { [DEPENDENCY_LABEL]: e.name, instance: e.url, job: externalJob(e.name) }), values: gauge(up, m) });
+    const severity = (["critical", "warning", "info"] as const).find((level) => probes.some((e) => e.severity === level))!;
+    rules.push(
+      rule("platform", "OutboundNetworkDown", `max(probe_success{job=~"${externalJob("")}.+"}) == 0`, Math.min(...probes.map((e) => e.forMinutes)), severity, "no third-party service answers the probe from the host: its outbound network is down", undefined, {
+        firing: (m) => ({ series: probes.map((e) => probe(e, 0, m)), labels: {}, lag: 0 }),
+        justPast: (m) => ({ series: probes.map((e) => probe(e, 0, m)), labels: {} }),
+        // One service down while another answers is that service's outage, not the network's.
+        quiet: (m) => [probes.map((e, i) => probe(e, i === 0 ? 0 : 1, m)), probes.map((e, i) => probe(e, i === 0 ? 1 : 0, m))],
+        settle: 0,
+      }),
+    );
+  }
+
   // Availability objective: multi-window, multi-burn-rate (the SRE workbook's 1h/5m at 14.4x and 6h/30m at 6x).
   const budget = (100 - spec.slo.availabilityPercent) / 100;
   const ratio = (window: string) =>

@@ -105,6 +105,16 @@ describe("promtool on every app's rendered monitoring files", () => {
     expect(res.output).toContain("alertname: StripeUnreachable");
   });
 
+  it("fails the generated tests of Handwork's OutboundNetworkDown when it fires on one provider's outage (min instead of max over the probes: the tests can fail)", async () => {
+    const handwork = alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "handwork")!);
+    const rendered = renderAlertRules(handwork);
+    const changed = rendered.replace('max(probe_success{job=~"external-.+"}) == 0', 'min(probe_success{job=~"external-.+"}) == 0');
+    expect(changed).not.toBe(rendered);
+    const res = await promtoolAsync(["test", "rules", writeTests("handwork-network", changed, handwork)]);
+    expect(res.status).not.toBe(0);
+    expect(res.output).toContain("alertname: OutboundNetworkDown");
+  });
+
   it.each([1, 3])("passes the generated tests of the read-replica rules with %i replica(s): lag past 64 MiB for 5 minutes, fewer replicas streaming than the stack runs", async (n) => {
     const fairlens = { ...alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "fairlens")!), readReplicas: n };
     const rules = alertRules(fairlens).filter((r) => r.alert.startsWith("DatabaseReplica"));
