@@ -88,6 +88,7 @@ export const handwork: AppDefinition = {
       },
       down: { severity: "critical", priority: "P0", procedure: "Payment Processing Failures", source: { section: "P0 - Critical (Response: Immediate)", line: 198, quote: "Payment processing completely down" } },
     },
+    authFailures: { pattern: "authentication failed", ignoreCase: true, source: { section: "Security Monitoring", line: 477, quote: 'grep -i "authentication failed" | wc -l' } },
     errors: { pattern: "error|exception|timeout", ignoreCase: false, source: { section: "High CPU Usage Alert", line: 154, quote: 'grep -E "(error|exception|timeout)"' } },
     database: [
       {

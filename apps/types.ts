@@ -256,6 +256,8 @@ export interface BackendLogMetricsDefinition {
   };
   /** Lines the runbook greps for when it investigates (`error|exception|timeout`): counted for the dashboard. */
   readonly errors?: LogLinePattern;
+  /** Failed logins, as the runbook counts them in the backend's log: counted for the dashboard (24 hours). */
+  readonly authFailures?: LogLinePattern;
   readonly database?: readonly DatabaseLogErrorDefinition[];
 }
 

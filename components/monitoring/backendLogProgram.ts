@@ -43,6 +43,8 @@ export const BACKEND_LOG_IMAGE = { context: "components/monitoring/mtail-image" 
 export const BACKEND_LOG_METRICS = {
   lines: "backend_log_lines_total",
   errors: "backend_log_error_lines_total",
+  /** Failed logins (the runbook's grep for them). */
+  authFailures: "backend_log_auth_failed_lines_total",
   /** Every payment line, as the runbook's grep shows them. */
   payments: "backend_log_payment_lines_total",
   paymentFailed: "backend_log_payment_failed_lines_total",
@@ -94,6 +96,7 @@ export function backendLogProblems(def: BackendLogMetricsDefinition): string[] {
     if (!(t > 0 && t < 100)) problems.push(`payments.errorRate.thresholdPercent must be above 0 and below 100 (got ${t})`);
   }
   if (def.errors) check("errors", def.errors);
+  if (def.authFailures) check("authFailures", def.authFailures);
   const names = new Set<string>();
   for (const [i, d] of (def.database ?? []).entries()) {
     if (!/^[a-z][a-zA-Z0-9]*$/.test(d.name)) problems.push(`database[${i}].name must be lower camel case letters and digits (got ${JSON.stringify(d.name)})`);
@@ -119,6 +122,10 @@ export function renderBackendLogProgram(def: BackendLogMetricsDefinition, app: s
   if (def.errors) {
     counters.push(M.errors);
     blocks.push([`# ${def.errors.source.quote} (runbook line ${def.errors.source.line})`, `${regex(def.errors)} {`, `  ${M.errors}++`, "}"]);
+  }
+  if (def.authFailures) {
+    counters.push(M.authFailures);
+    blocks.push([`# Failed logins: ${def.authFailures.source.quote} (runbook line ${def.authFailures.source.line})`, `${regex(def.authFailures)} {`, `  ${M.authFailures}++`, "}"]);
   }
   if (def.payments) {
     const p = def.payments;

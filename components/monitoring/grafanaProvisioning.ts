@@ -140,6 +140,9 @@ function backendLogPanels(log: BackendLogMetricsDefinition | undefined): PanelSp
       },
     );
   }
+  if (log.authFailures) {
+    panels.push({ title: "Failed logins in the backend log (24 h)", unit: "short", targets: [{ expr: `sum(increase(${BACKEND_LOG_METRICS.authFailures}{job="${JOBS.backendLog}"}[24h]))`, legend: log.authFailures.pattern }] });
+  }
   if (log.database?.length) {
     panels.push({ title: "Database errors in the backend log, a minute", unit: "short", targets: log.database.map((d) => ({ expr: perMinute(databaseErrorMetric(d.name)), legend: d.name })) });
   }

@@ -225,6 +225,7 @@ describe("the backend log program (mtail), rendered from the catalog's patterns"
       "backend_log_lines_total",
       "backend_log_continuation_lines_total",
       "backend_log_error_lines_total",
+      "backend_log_auth_failed_lines_total",
       "backend_log_payment_lines_total",
       "backend_log_payment_failed_lines_total",
       "backend_log_payment_succeeded_lines_total",
@@ -237,6 +238,7 @@ describe("the backend log program (mtail), rendered from the catalog's patterns"
     // The runbook's greps, case as the runbook has them: `grep -i` for payments, `grep -E` for errors.
     expect(program).toContain("/(?i)payment|stripe|paypal/ {");
     expect(program).toContain("/error|exception|timeout/ {");
+    expect(program).toContain("/(?i)authentication failed/ {");
   });
 
   it.each<[string, (l: typeof log) => typeof log, string]>([

@@ -128,7 +128,7 @@ describe("Handwork's backend log lines counted by a real mtail and judged by a r
     expect(broken.status).not.toBe(0);
   });
 
-  it("counts exactly the lines the runbook's greps select: payments, failed ones (never a traceback's frames), database errors by kind, and the error, exception, timeout grep", async () => {
+  it("counts exactly the lines the runbook's greps select: payments, failed ones (never a traceback's frames), database errors by kind, failed logins, and the error, exception, timeout grep", async () => {
     write(fileA, [
       ["stdout", 'INFO:     172.18.0.5:40122 - "GET /health HTTP/1.1" 200 OK'],
       ["stderr", "2026-11-26 10:00:01,120 INFO app.payments: Creating PaymentIntent for job 4211 (customer cus_Q9vXk2, amount 12000 EUR)"],
@@ -147,9 +147,12 @@ describe("Handwork's backend log lines counted by a real mtail and judged by a r
       ["stderr", "2026-11-26 10:00:06,500 ERROR app.main: Unhandled exception in GET /jobs/17"],
       ["stdout", 'INFO:     172.18.0.5:40188 - "POST /webhooks/stripe HTTP/1.1" 500 Internal Server Error'],
       ["stdout", "2026-11-26 10:00:07,000 DEBUG app.checkout: card 4242424242424242 exp 12/29 cvc 123"],
+      // Failed logins, as the runbook's `grep -i "authentication failed"` counts them.
+      ["stderr", "2026-11-26 10:00:08,000 WARNING app.auth: Authentication failed for john.doe@example.com from 203.0.113.9"],
+      ["stderr", "2026-11-26 10:00:08,500 WARNING app.auth: login: authentication failed (bad token)"],
     ]);
     const expected = {
-      backend_log_lines_total: 17,
+      backend_log_lines_total: 19,
       backend_log_continuation_lines_total: 2,
       // Case-sensitive, as the runbook's `grep -E`: "stripe.error.CardError", "this error"/"timeout 30.00", "Unhandled exception".
       backend_log_error_lines_total: 3,
@@ -160,6 +163,7 @@ describe("Handwork's backend log lines counted by a real mtail and judged by a r
       backend_log_database_pool_exhausted_lines_total: 1,
       backend_log_database_locked_lines_total: 2,
       backend_log_database_cannot_open_lines_total: 1,
+      backend_log_auth_failed_lines_total: 2,
     };
     await until("mtail's counts of the first lines", 20, async () => (await counters()).values["backend_log_lines_total"] === expected.backend_log_lines_total);
     await sleep(300);
@@ -193,7 +197,7 @@ describe("Handwork's backend log lines counted by a real mtail and judged by a r
       ["stderr", "2026-11-26 10:01:02,000 INFO app.payments: PayPal order 7XK21 captured (status COMPLETED)"],
       ["stderr", "2026-11-26 10:01:03,000 INFO app.jobs: Job 4212 marked completed, invoice paid"],
     ]);
-    await until("mtail's counts after the rotation", 20, async () => (await counters()).values["backend_log_lines_total"] === 21);
+    await until("mtail's counts after the rotation", 20, async () => (await counters()).values["backend_log_lines_total"] === 23);
     await sleep(300);
     const { values } = await counters();
     expect([values["backend_log_payment_lines_total"], values["backend_log_payment_failed_lines_total"], values["backend_log_payment_succeeded_lines_total"]]).toEqual([8, 4, 2]);
@@ -209,7 +213,7 @@ describe("Handwork's backend log lines counted by a real mtail and judged by a r
   it("exports no text of any line, secrets included: only fixed counters, each with no label but mtail's prog", async () => {
     const { labels, text } = await counters();
     for (const secret of SECRETS) expect(text).not.toContain(secret);
-    expect(Object.keys(labels).length).toBe(9);
+    expect(Object.keys(labels).length).toBe(10);
     for (const [metric, names] of Object.entries(labels)) expect(names, metric).toEqual(["prog"]);
     // And in Prometheus: the series of the job carry no label but the target's and `prog`.
     const names = new Set((await query(`{job="backend-log",__name__=~"backend_log_.*"}`)).flatMap((r) => Object.keys(r.metric)));
