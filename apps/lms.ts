@@ -33,6 +33,19 @@ export const lms: AppDefinition = {
     // "python manage.py migrate", then the release task "python manage.py collectstatic --noinput".
     migrationCommand: ["python", "manage.py", "migrate", "--noinput"],
     releaseTask: ["python", "manage.py", "collectstatic", "--noinput"],
+    // "Security Monitoring": failed logins of the last 24 hours from the app's AuditLog, through Django's
+    // shell. The runbook's snippet uses timezone and timedelta without importing them: imported here.
+    failedLoginsQuery: {
+      command: [
+        "python",
+        "manage.py",
+        "shell",
+        "-c",
+        "from datetime import timedelta\nfrom django.utils import timezone\nfrom content.models import AuditLog\nfailed_logins = AuditLog.objects.filter(action='LOGIN_FAILED', created_at__gte=timezone.now() - timedelta(hours=24)).count()\nprint(f'Failed logins (24h): {failed_logins}')\n",
+      ],
+      answer: "Failed logins (24h)",
+      source: { section: "Security Monitoring", line: 445, quote: "# Check for failed authentication attempts" },
+    },
     secretEnv: [
       // Django's own generator makes 50 characters; the runbook does not say how.
       { name: "SECRET_KEY", source: "generated", format: { encoding: "alphanumeric", length: 50 }, kind: "framework-key", previousSlot: true },

@@ -101,6 +101,18 @@ export interface BackendDefinition extends HttpServiceDefinition {
    * its output contains `ok`. `npm run diagnose` runs it; where absent, the database is checked from outside.
    */
   readonly databaseCheck?: DatabaseCheckDefinition;
+  /**
+   * The runbook's count of failed logins from the app's own records, run inside a backend container
+   * by `npm run diagnose` and shown as it answers (a count to read, not a check that passes).
+   */
+  readonly failedLoginsQuery?: FailedLoginsQueryDefinition;
+}
+
+export interface FailedLoginsQueryDefinition {
+  readonly command: readonly string[];
+  /** The answer's form, `<answer>: <count>`: a different answer (the query failed) is a problem. */
+  readonly answer: string;
+  readonly source: RunbookLine;
 }
 
 export interface DatabaseCheckDefinition {

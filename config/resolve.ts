@@ -151,6 +151,7 @@ export function resolveApp(def: AppDefinition, app: AppConfig, cfg: StackConfig,
       volumes: def.backend.volumes,
       needsEgress: def.backend.needsEgress,
       ...(def.backend.databaseCheck && { databaseCheck: def.backend.databaseCheck }),
+      ...(def.backend.failedLoginsQuery && { failedLoginsQuery: def.backend.failedLoginsQuery }),
     },
     ...(def.frontend && {
       frontend: {

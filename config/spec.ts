@@ -6,6 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { BackupSpec } from "./backups";
 import type {
   DatabaseCheckDefinition,
+  FailedLoginsQueryDefinition,
   ProxyRoute,
   ResourceLimits,
   SecretEnvDefinition,
@@ -77,6 +78,8 @@ export interface BackendSpec extends HttpServiceSpec {
   readonly needsEgress: boolean;
   /** The runbook's own database check, run inside a backend container by `npm run diagnose` (apps/types.ts). */
   readonly databaseCheck?: DatabaseCheckDefinition;
+  /** The runbook's failed-login count from the app's records (catalog), for `npm run diagnose`. */
+  readonly failedLoginsQuery?: FailedLoginsQueryDefinition;
 }
 
 export interface FrontendSpec extends HttpServiceSpec {

@@ -43,6 +43,26 @@ fi
 `;
 }
 
+/**
+ * The runbook's failed-login count from the app's own records (LMS "Security Monitoring": the AuditLog
+ * through Django's shell), inside the first backend container, shown redacted. A count is for a person
+ * to read; an answer without one (the query failed) is a problem.
+ */
+function failedLogins(app: AppSpec, filter: string): string {
+  const query = app.backend.failedLoginsQuery;
+  if (!query) return "";
+  const counted = `^${query.answer.replace(/[.*+?^${}()|[\]\\]/g, (c) => `\\${c}`)}: [0-9]+$`;
+  return `section "failed logins (runbook: ${query.source.section})"
+backend=$(docker ps -q --filter ${filter} --filter label=runbook.service=backend | head -n 1)
+if [ -z "$backend" ]; then problem "no running backend container"; else
+  answer=$(docker exec "$backend" ${query.command.map(shellQuote).join(" ")} 2>&1) || true
+  printf '%s\n' "$answer" | redact
+  if ! printf '%s\n' "$answer" | grep -Eq ${shellQuote(counted)}; then problem ${shellQuote(`the failed-login query did not answer "${query.answer}: <count>"`)}; fi
+fi
+
+`;
+}
+
 export function renderDiagnoseScript(app: AppSpec): string {
   const id = app.id;
   if (!/^[a-z][a-z0-9-]*$/.test(id)) throw new Error(`\`app.id\` must be a catalog id (got ${id})`);
@@ -147,7 +167,7 @@ if [ -n "$used" ] && [ "$used" -ge ${DIAGNOSE_DEFAULTS.diskPercent} ]; then prob
 section "database (${db.engine})"
 ${database.join("\n")}
 
-${appCheck(app, filter)}section "proxy (nginx -t)"
+${appCheck(app, filter)}${failedLogins(app, filter)}section "proxy (nginx -t)"
 proxy=$(docker ps -q --filter ${filter} --filter label=runbook.service=proxy | head -n 1)
 if [ -z "$proxy" ]; then problem "no running proxy container"; elif docker exec "$proxy" nginx -t > "$work/nginx" 2>&1; then cat "$work/nginx"; else cat "$work/nginx"; problem "nginx -t refuses the proxy's config"; fi
 

@@ -26,7 +26,7 @@ const apps = stackSpec("prod").apps;
 const appCases = apps.map((a) => [a.id, a] as const);
 const SECRETS = { password: "Pa55-word-never-shown", jwt: "jwt-signing-key-never-shown", stripe: "sk_live_never_shown_42" };
 
-function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: number; databaseDown?: boolean } = {}) {
+function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: number; databaseDown?: boolean; auditDown?: boolean } = {}) {
   const dir = tempDir(`diagnose-${app.id}`);
   dirs.push(dir);
   const env = [`DATABASE_URL=postgresql://app:${SECRETS.password}@db:5432/app`, `JWT_SECRET=${SECRETS.jwt}`, `STRIPE_SECRET_KEY=${SECRETS.stripe}`, "NODE_ENV=production"];
@@ -55,7 +55,9 @@ function setUp(app: AppSpec, trouble: { unhealthy?: boolean; connections?: numbe
   // The backend's python, for the runbook's own database check: it answers as the check prints, and an
   // error that quotes the connection string (the redaction must hide its password).
   const answer = trouble.databaseDown ? `Database: ERROR - (sqlite3.OperationalError) unable to open database file (postgresql://app:${SECRETS.password}@db)` : "Database: OK";
-  fs.writeFileSync(path.join(bin, "python"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/python.args\necho '${answer}'\n`, { mode: 0o755 });
+  // The LMS's failed-login query through Django's shell answers with the runbook's line (or a traceback).
+  const logins = trouble.auditDown ? "django.db.utils.OperationalError: could not connect to server" : "Failed logins (24h): 7";
+  fs.writeFileSync(path.join(bin, "python"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/python.args\ncase "$*" in *AuditLog*) echo '${logins}';; *) echo '${answer}';; esac\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, "nginx"), "#!/bin/sh\necho 'nginx: the configuration file /etc/nginx/nginx.conf syntax is ok' >&2\n", { mode: 0o755 });
   return { dir, env: { ...process.env, ...docker.env, RUNBOOK_EVIDENCE_DIR: path.join(dir, "evidence") }, docker };
 }
@@ -116,6 +118,21 @@ describe("diagnostics", () => {
     expect(res.stdout).toContain("Database: ERROR - (sqlite3.OperationalError) unable to open database file (postgresql://[redacted]@db)");
     expect(res.stdout).toContain('PROBLEM: the backend\'s database check did not answer "Database: OK"');
     expect(res.stdout + res.stderr).not.toContain(SECRETS.password);
+  });
+
+  it("lms: counts the failed logins of the last 24 hours from the AuditLog through Django's shell (the runbook's query, its missing imports added); no answer is a problem", () => {
+    const app = apps.find((a) => a.id === "lms")!;
+    const ok = setUp(app);
+    const res = diagnose(["--stack", "prod", "--app", "lms"], ROOT, ok.env);
+    expect(res.stdout).toContain("== failed logins (runbook: Security Monitoring) ==\nFailed logins (24h): 7\n");
+    expect(res.stdout).not.toContain("PROBLEM: the failed-login query");
+    const argv = fs.readFileSync(path.join(ok.dir, "python.args"), "utf8").split("\n");
+    expect(argv.slice(0, 3)).toEqual(["manage.py", "shell", "-c"]);
+    expect(argv.slice(3).join("\n")).toMatch(/^from datetime import timedelta\nfrom django\.utils import timezone\nfrom content\.models import AuditLog\n.*action='LOGIN_FAILED', created_at__gte=timezone\.now\(\) - timedelta\(hours=24\)/);
+    const down = setUp(app, { auditDown: true });
+    const failed = diagnose(["--stack", "prod", "--app", "lms"], ROOT, down.env);
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toContain('PROBLEM: the failed-login query did not answer "Failed logins (24h): <count>"');
   });
 
   it("--evidence takes the incident bundle too: inspect with the environment redacted, logs, and its sha256", () => {
