@@ -118,8 +118,12 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "  sqlite3 \"$G/grafana.db\" '.timeout 30000' \".backup '$WORK/db/grafana.db'\" >/dev/null || fail \"the online backup of $G/grafana.db failed\"",
     "  CHECK=$(sqlite3 \"$WORK/db/grafana.db\" 'PRAGMA integrity_check;' 2>&1) || true",
     '  [ "$CHECK" = ok ] || fail "integrity_check of the copy of grafana.db answered: $CHECK"',
+    // The copy takes the live file's owner and mode, and the archive the copy's: GNU tar's `--owner`
+    // is a name or a plain number (`+UID` is `--owner-map`'s syntax; `--owner=+472` is a user named
+    // "+472" and keeps the copy's uid, root's), and a root-owned grafana.db is read-only to Grafana.
+    '  chown "$(stat -c %u:%g "$G/grafana.db")" "$WORK/db/grafana.db"',
     '  chmod "$(stat -c %a "$G/grafana.db")" "$WORK/db/grafana.db"',
-    '  tar -C "$WORK/db" --owner="+$(stat -c %u "$G/grafana.db")" --group="+$(stat -c %g "$G/grafana.db")" -rf "$WORK/grafana.tar" ./grafana.db || fail "cannot add grafana.db to the archive"',
+    '  tar -C "$WORK/db" --numeric-owner -rf "$WORK/grafana.tar" ./grafana.db || fail "cannot add grafana.db to the archive"',
     "else",
     '  log "warning: $G has no grafana.db yet: the archive holds the directory only"',
     "fi",

@@ -59,6 +59,12 @@ beforeAll(async () => {
   source.db = path.join(source.grafana, "grafana.db");
   sqlite(source.db, "CREATE TABLE annotation (id INTEGER PRIMARY KEY, text TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO annotation (text) SELECT 'deploy ' || i FROM n;");
   fs.chmodSync(source.db, 0o640);
+  // The owners the images run as (Prometheus as nobody, Grafana as 472 in group root): a restore must
+  // give them back, or the containers cannot write their own data. Only root can give them here.
+  if (process.getuid?.() === 0) {
+    expect(sh("chown", ["-R", "65534:65534", source.prometheus]).status).toBe(0);
+    expect(sh("chown", ["-R", "472:0", source.grafana]).status).toBe(0);
+  }
   // The app's database: its own backups share the bucket and prefix.
   const appDb = path.join(dir, "app.db");
   sqlite(appDb, "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);");
@@ -145,7 +151,12 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(fs.readFileSync(path.join(grafana, "plugins", "panel", "plugin.json"), "utf8")).toBe('{"id":"panel"}\n');
     expect(fs.statSync(prometheus).mode & 0o777).toBe(0o750);
     expect(fs.statSync(restoredDb).mode & 0o777).toBe(0o640);
-    expect(fs.statSync(restoredDb).uid).toBe(fs.statSync(source.db).uid);
+    const owner = (p: string) => `${fs.statSync(p).uid}:${fs.statSync(p).gid}`;
+    expect(owner(restoredDb), "grafana.db").toBe(owner(source.db));
+    expect(owner(grafana), "Grafana's volume").toBe(owner(source.grafana));
+    expect(owner(prometheus), "Prometheus' volume").toBe(owner(source.prometheus));
+    const block = fs.readdirSync(source.prometheus).find((n) => /^[0-9A-Z]{26}$/.test(n))!;
+    expect(owner(path.join(prometheus, block, "index")), "a block's index").toBe(owner(path.join(source.prometheus, block, "index")));
   }, 60_000);
 
   it("keeps a volume that already holds data, and restores into the one that does not", () => {
