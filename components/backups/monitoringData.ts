@@ -102,11 +102,23 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "# Prometheus: its persisted blocks only (see monitoringData.ts); a young server has none yet.",
     `P=$(monitoring_dir prometheus ${PATHS.prometheusData} "\${PROMETHEUS_DIR:-}")`,
     'if [ -z "$P" ] || [ ! -d "$P" ]; then fail "no Prometheus data directory of $APP (got \'$P\')"; fi',
-    'prometheus_blocks "$P" > "$WORK/blocks"',
-    // GNU tar: 1 is "some files differ" (changed while read), a warning; a block compaction removed
-    // while it was read is 2, and the run fails (the next day's run takes the new block).
-    `rc=0; tar -C "$P" --numeric-owner -czf "$WORK/out/${prometheus}" -T "$WORK/blocks" || rc=$?`,
-    '[ "$rc" -le 1 ] || fail "tar of the Prometheus blocks in $P failed ($rc)"',
+    // Compaction and retention delete blocks while Prometheus runs: renamed `<ULID>.tmp-for-deletion`,
+    // then removed (tsdb/db.go deleteBlocks). A listed block that goes before tar reaches it is GNU
+    // tar's exit 2 ("Cannot stat"); one that goes while tar reads it is archived partial with exit 1
+    // ("File removed before we read it"), and a partial block keeps a restored Prometheus from
+    // starting ("corrupted block"). So the archive is good only if every listed block is still there
+    // after tar: else it is made again from a new listing, 3 times at most. A block still there was
+    // read whole (blocks never change once renamed into place), whatever tar's 1 says.
+    "attempt=1",
+    "while :; do",
+    '  prometheus_blocks "$P" > "$WORK/blocks"',
+    `  rc=0; tar -C "$P" --numeric-owner -czf "$WORK/out/${prometheus}" -T "$WORK/blocks" || rc=$?`,
+    '  gone=$(while IFS= read -r b; do [ -d "$P/$b" ] || printf \'%s \' "${b#./}"; done < "$WORK/blocks")',
+    '  if [ -z "$gone" ]; then [ "$rc" -le 1 ] || fail "tar of the Prometheus blocks in $P failed ($rc)"; break; fi',
+    '  [ "$attempt" -lt 3 ] || fail "Prometheus removed blocks while they were archived, 3 times running (the last: $gone)"',
+    '  log "Prometheus removed blocks while they were archived (${gone% }): archiving again"',
+    "  attempt=$((attempt + 1))",
+    "done",
     "",
     "# Grafana: the directory without grafana.db, then the online backup API's copy of grafana.db.",
     `G=$(monitoring_dir grafana ${PATHS.grafanaData} "\${GRAFANA_DIR:-}")`,
