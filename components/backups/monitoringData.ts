@@ -24,8 +24,9 @@
  * `monitoring-restore.sh --prometheus-volume V --grafana-volume V [--id ID] [--from-bucket B
  * --from-prefix P]` (a recovery stack's step, before Prometheus and Grafana start): the newest
  * monitoring backup (or a named one), checked against its manifest, extracted into a volume only when
- * the volume holds no data yet (Prometheus: no block and no WAL; Grafana: no grafana.db); a volume
- * with data is kept as it is. No monitoring backup at all (the stack never took one) is a warning:
+ * the volume holds no data yet (Prometheus: no block and no WAL; Grafana: no grafana.db), through a
+ * staging directory in the volume so that a run that breaks off leaves nothing the next run would
+ * take for data; a volume with data is kept as it is. No monitoring backup at all (the stack never took one) is a warning:
  * Prometheus and Grafana start empty, as they would have without it.
  */
 import { PATHS } from "../monitoring/settings";
@@ -188,6 +189,7 @@ export function renderMonitoringRestoreScript(spec: ScriptSpec): string {
     "done",
     'if [ -z "$PROMETHEUS_VOLUME" ] || [ -z "$GRAFANA_VOLUME" ]; then usage; fi',
     `SRC="$FROM_PREFIX/${MONITORING_DATA_DIR}"`,
+    "STAGING=.runbook-monitoring-restore",
     'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-monitoring-restore.XXXXXX")',
     "trap 'rm -rf \"$WORK\"' EXIT",
     "trap 'exit 1' HUP INT TERM",
@@ -200,21 +202,41 @@ export function renderMonitoringRestoreScript(spec: ScriptSpec): string {
     'fetch_backup "$FROM_BUCKET" "$SRC" "$ID" "$B"',
     'check_files "$B"',
     "",
-    "# $1: the directory, $2: the archive, $3: the manifest's owner and mode of the directory.",
+    "# $1: the volume's directory, $2: the archive, $3: the manifest's owner and mode of the directory.",
+    "# Extracted into a directory of its own inside the volume (the same file system), the volume given",
+    "# its owner and mode, then each entry renamed into place, grafana.db last. A run that breaks off (a",
+    "# full disk, a dropped connection) leaves only that directory, which the next run removes: never a",
+    "# partial Prometheus block or a grafana.db that makes the next run keep the volume as it is, nor data",
+    "# under a volume directory still root's 0755 (Docker's new volume), which the containers cannot write.",
     "restore_into() {",
+    '  staging="$1/$STAGING"',
+    '  rm -rf "$staging"',
+    '  mkdir "$staging"',
     '  tar -tzf "$B/$2" >/dev/null || fail "$2 of monitoring backup $ID does not list"',
-    '  tar -C "$1" --numeric-owner -xzf "$B/$2" || fail "$2 does not extract into $1"',
+    '  tar -C "$staging" --numeric-owner -xzf "$B/$2" || fail "$2 does not extract into $staging"',
     '  owner=${3% *}; mode=${3#* }',
     '  chown "$owner" "$1" || fail "cannot give $1 the owner $owner it had"',
     '  chmod "$mode" "$1" || fail "cannot give $1 the mode $mode it had"',
+    '  for entry in "$staging"/* "$staging"/.[!.]* "$staging"/..?*; do',
+    '    if [ ! -e "$entry" ] && [ ! -L "$entry" ]; then continue; fi',
+    '    name=${entry##*/}',
+    '    case "$name" in grafana.db) continue ;; esac',
+    '    rm -rf "${1:?}/$name"',
+    '    mv "$entry" "$1/$name" || fail "cannot move $name into $1"',
+    "  done",
+    '  if [ -e "$staging/grafana.db" ]; then mv "$staging/grafana.db" "$1/grafana.db" || fail "cannot move grafana.db into $1"; fi',
+    '  rm -rf "$staging"',
     "}",
     "",
     `P=$(volume_dir "$PROMETHEUS_VOLUME" "$PROMETHEUS_VOLUME")`,
     'mkdir -p "$P"',
+    "# What an earlier run left when it broke off (Prometheus ignores a directory not named by a ULID).",
+    'rm -rf "${P:?}/$STAGING"',
     "if [ -d \"$P/wal\" ] || [ -n \"$(prometheus_blocks \"$P\")\" ]; then log \"Prometheus: $P holds data: kept\"",
     `else restore_into "$P" ${prometheus} "$(manifest_get prometheus_dir "$B/manifest.txt")"; log "Prometheus: restored $(manifest_get prometheus_blocks "$B/manifest.txt") blocks into $P"; fi`,
     `G=$(volume_dir "$GRAFANA_VOLUME" "$GRAFANA_VOLUME")`,
     'mkdir -p "$G"',
+    'rm -rf "${G:?}/$STAGING"',
     'if [ -f "$G/grafana.db" ]; then log "Grafana: $G/grafana.db exists: kept"',
     `else restore_into "$G" ${grafana} "$(manifest_get grafana_dir "$B/manifest.txt")"; log "Grafana: restored into $G"; fi`,
     'echo "monitoring-restored: $SRC/$ID/"',

@@ -246,4 +246,39 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(served.length).toBeGreaterThan(0);
     for (const sample of served) expect(samples).toContainEqual(sample);
   }, 120_000);
+
+  it("finishes a restore that broke off: the next run restores whole blocks into a volume with its owner, rather than keep a partial one", async () => {
+    const backup = run("monitoring-backup", [], jobs.withSettings({ PREFIX: "mon-resume" }));
+    expect(backup.status, backup.stderr).toBe(0);
+    // tar, except that the first extraction of the Prometheus archive stops with its blocks' indexes
+    // not yet written (a full disk, a dropped connection).
+    const bin = path.join(dir, "resume", "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(
+      path.join(bin, "tar"),
+      [
+        "#!/bin/sh",
+        `case " $* " in *" -xzf "*/${MONITORING_ARCHIVES.prometheus}" "*) if [ ! -e '${bin}/broke' ]; then : > '${bin}/broke'; /usr/bin/tar "$@"; for b in "$2"/*/; do rm -f "\${b}index"; done; echo "tar: No space left on device" >&2; exit 2; fi ;; esac`,
+        'exec /usr/bin/tar "$@"',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const prometheus = path.join(dir, "resume", "new-host", "prometheus-data");
+    const grafana = path.join(dir, "resume", "new-host", "grafana-data");
+    fs.mkdirSync(prometheus, { recursive: true, mode: 0o755 });
+    fs.mkdirSync(grafana, { recursive: true, mode: 0o755 });
+    const args = ["--prometheus-volume", prometheus, "--grafana-volume", grafana, "--from-prefix", "mon-resume"];
+    const broke = run("monitoring-restore", args, { PATH: `${bin}:${process.env["PATH"] ?? ""}` });
+    expect(broke.status).not.toBe(0);
+    expect(fs.existsSync(path.join(bin, "broke")), "the stand-in broke the extraction off").toBe(true);
+
+    const again = run("monitoring-restore", args);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`Prometheus: restored 2 blocks into ${prometheus}`);
+    expect(fs.readdirSync(prometheus).filter((n) => n.startsWith(".")), "nothing left of the broken run").toEqual([]);
+    const owner = (p: string) => `${fs.statSync(p).uid}:${fs.statSync(p).gid} ${(fs.statSync(p).mode & 0o777).toString(8)}`;
+    expect(owner(prometheus)).toBe(owner(source.prometheus));
+    expect(await servedSamples(prometheus)).toEqual(samples);
+  }, 120_000);
 });
