@@ -53,6 +53,20 @@ const MONITORING_DIR = [
   "}",
 ];
 
+/**
+ * The archives are made and fetched on disk beside the local backups, never in /tmp: with the units'
+ * `PrivateTmp=true` the service's /tmp is a directory on the host's /tmp, which Debian 13 mounts as a
+ * tmpfs of half the memory, and a metrics history of some GB would not fit there (or would take the
+ * containers' memory). A hidden name: prune.sh and the backup ids never see it. One that a killed run
+ * left is removed after a day.
+ */
+const WORK_DIR = [
+  'mkdir -p "$LOCAL_DIR"',
+  'chmod 0700 "$LOCAL_DIR"',
+  'find "$LOCAL_DIR" -maxdepth 1 -name ".monitoring-work.*" -mmin +1440 -exec rm -rf {} +',
+  'WORK=$(mktemp -d "$LOCAL_DIR/.monitoring-work.XXXXXX")',
+];
+
 /** The persisted blocks of a Prometheus data directory ($1), one `./<ULID>` per line. */
 const PROMETHEUS_BLOCKS = [
   "prometheus_blocks() {",
@@ -87,7 +101,7 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "T0=$(clock)",
     "set_metric monitoring runbook_backup_last_attempt_timestamp_seconds \"$STARTED\"",
     "STATUS=failed",
-    'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-monitoring.XXXXXX")',
+    ...WORK_DIR,
     "finish() {",
     '  rm -rf "$WORK"',
     '  if [ "$STATUS" = failed ]; then set_metric monitoring runbook_backup_last_status 0; fi',
@@ -190,7 +204,7 @@ export function renderMonitoringRestoreScript(spec: ScriptSpec): string {
     'if [ -z "$PROMETHEUS_VOLUME" ] || [ -z "$GRAFANA_VOLUME" ]; then usage; fi',
     `SRC="$FROM_PREFIX/${MONITORING_DATA_DIR}"`,
     "STAGING=.runbook-monitoring-restore",
-    'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-monitoring-restore.XXXXXX")',
+    ...WORK_DIR,
     "trap 'rm -rf \"$WORK\"' EXIT",
     "trap 'exit 1' HUP INT TERM",
     "",

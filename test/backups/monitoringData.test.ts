@@ -198,6 +198,23 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(metricValue(jobs.metrics(), "runbook_backup_last_status", "mon", "monitoring")).toBe(0);
   });
 
+  it("makes and fetches its archives on disk beside the local backups, never in a /tmp that cannot hold them, and leaves nothing there", () => {
+    // A /tmp that cannot take the archives (Debian 13's tmpfs of half the memory, full): none at all here.
+    const noTmp = { TMPDIR: path.join(dir, "no-such-tmp") };
+    const stale = path.join(jobs.localDir, ".monitoring-work.killed");
+    fs.mkdirSync(stale, { recursive: true });
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    fs.utimesSync(stale, twoDaysAgo, twoDaysAgo);
+    const backup = run("monitoring-backup", [], { ...jobs.withSettings({ PREFIX: "mon-disk" }), ...noTmp });
+    expect(backup.status, backup.stderr).toBe(0);
+    const prometheus = path.join(dir, "disk-host", "prometheus-data");
+    const grafana = path.join(dir, "disk-host", "grafana-data");
+    const restored = run("monitoring-restore", ["--prometheus-volume", prometheus, "--grafana-volume", grafana, "--from-prefix", "mon-disk"], noTmp);
+    expect(restored.status, restored.stderr).toBe(0);
+    expect(restored.stderr).toContain(`Prometheus: restored 2 blocks into ${prometheus}`);
+    expect(fs.readdirSync(jobs.localDir).filter((n) => n.startsWith(".monitoring-work")), "work directories left, the killed run's among them").toEqual([]);
+  });
+
   it("archives again when Prometheus removes a block while tar reads it, never keeping a partial block a restored Prometheus refuses", async () => {
     // Fresh blocks of the same samples, under a prefix of their own.
     const racing = path.join(dir, "racing", "prometheus");
