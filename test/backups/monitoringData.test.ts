@@ -12,6 +12,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MONITORING_ARCHIVES, renderMonitoringBackupScript, renderMonitoringRestoreScript } from "../../components/backups/monitoringData";
 import type { ScriptSpec } from "../../components/backups/scriptCommon";
+import { alertRules, renderAlertRules } from "../../components/monitoring/alertRules";
+import { JOBS } from "../../components/monitoring/signalModels";
+import { alertRulesSpec } from "../../components/monitoring/specs";
+import { stringify } from "yaml";
+import { stackSpec } from "../helpers";
 import { freePort, requireTool, sleep, stopProcess, tempDir } from "../tools/realTools";
 import { AWS, installJobs, metricValue, startS3, type Jobs, type S3Server } from "./servers";
 
@@ -298,4 +303,41 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(owner(prometheus)).toBe(owner(source.prometheus));
     expect(await servedSamples(prometheus)).toEqual(samples);
   }, 120_000);
+});
+
+describe("the alert on the monitoring data's backup, fed the metrics file a failing job wrote", () => {
+  it("fires MonitoringBackupStale when the job has failed every time it ran: there is no success to age", () => {
+    const app = stackSpec("prod").apps.find((a) => a.id === "reference")!;
+    expect(app.monitoring && app.backups.monitoringData).toBeTruthy();
+    const appSpec: ScriptSpec = { appId: app.id, engine: "postgres", uploads: false, configDir: `/etc/runbook-backup/${app.id}` };
+    // A host where the job cannot read Prometheus' data (no container, no sqlite3: the same status).
+    const failing = installJobs(appSpec, s3, { PROMETHEUS_DIR: path.join(dir, "no-prometheus"), GRAFANA_DIR: source.grafana });
+    try {
+      fs.writeFileSync(path.join(failing.dir, "monitoring-backup.sh"), renderMonitoringBackupScript(appSpec), { mode: 0o755 });
+      const res = sh("sh", [path.join(failing.dir, "monitoring-backup.sh")], { env: failing.environment() });
+      expect(res.status).not.toBe(0);
+      const written = failing.metrics();
+      expect(metricValue(written, "runbook_backup_last_status", app.id, "monitoring")).toBe(0);
+      expect(metricValue(written, "runbook_backup_last_success_timestamp_seconds", app.id, "monitoring")).toBeUndefined();
+
+      // As Prometheus stores what the node exporter scraped: the file's names and labels, plus the target's.
+      const input_series = written
+        .split("\n")
+        .filter((l) => l !== "" && !l.startsWith("#"))
+        .map((l) => {
+          const [, name, labels, value] = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(l)!;
+          return { series: `${name}{${labels},instance="node-exporter:9100",job="${JOBS.node}"}`, values: `${name!.endsWith("_timestamp_seconds") ? 0 : value}+0x30` };
+        });
+      const rule = alertRules(alertRulesSpec(app)).find((r) => r.alert === "MonitoringBackupStale")!;
+      const work = path.join(dir, "alert");
+      fs.mkdirSync(work);
+      fs.writeFileSync(path.join(work, "rules.yml"), renderAlertRules(alertRulesSpec(app)));
+      const tests = [{ interval: "1m", input_series, alert_rule_test: [{ eval_time: "10m", alertname: rule.alert, exp_alerts: [{ exp_labels: rule.labels, exp_annotations: rule.annotations }] }] }];
+      fs.writeFileSync(path.join(work, "tests.yml"), stringify({ rule_files: ["rules.yml"], evaluation_interval: "1m", tests }, { lineWidth: 0 }));
+      const promtool = spawnSync(requireTool("promtool"), ["test", "rules", "tests.yml"], { cwd: work, encoding: "utf8", timeout: 60_000 });
+      expect(`${promtool.stdout}${promtool.stderr}`).toContain("SUCCESS");
+    } finally {
+      fs.rmSync(failing.dir, { recursive: true, force: true });
+    }
+  });
 });
