@@ -246,9 +246,11 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
   rules.push(
     rule("platform", "BackupVerificationFailed", `max by (app, kind) (${BACKUP_METRICS.verifyLastStatus}{app="${app}"}) == 0`, 0, "warning", "the last backup verification failed", undefined,
       condition(selector(BACKUP_METRICS.verifyLastStatus, backup), { app, kind: "database" }, (m) => gauge(0, m), (m) => gauge(1, m))),
-    rule("platform", "BackupMetricsMissing", `absent(${BACKUP_METRICS.lastSuccess}{app="${app}"})`, 60, "warning", "no backup job has reported a backup", undefined, {
-      firing: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app }, lag: 0 }),
-      justPast: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app } }),
+    // The monitoring data's backup (kind="monitoring") is no backup of the app's data: its success alone
+    // must not hide a database that has never been backed up.
+    rule("platform", "BackupMetricsMissing", `absent(${BACKUP_METRICS.lastSuccess}{app="${app}",kind!="monitoring"})`, 60, "warning", "no backup job has reported a backup", undefined, {
+      firing: (m, at) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }, { series: selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), values: gauge(at * 60, m) }], labels: { app }, lag: 0 }),
+      justPast: (m, at) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }, { series: selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), values: gauge(at * 60, m) }], labels: { app } }),
       quiet: (m, at) => [[{ series: lastSuccess, values: gauge(at * 60, m) }]],
       settle: 0,
     }),

@@ -305,39 +305,55 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
   }, 120_000);
 });
 
-describe("the alert on the monitoring data's backup, fed the metrics file a failing job wrote", () => {
-  it("fires MonitoringBackupStale when the job has failed every time it ran: there is no success to age", () => {
-    const app = stackSpec("prod").apps.find((a) => a.id === "reference")!;
-    expect(app.monitoring && app.backups.monitoringData).toBeTruthy();
-    const appSpec: ScriptSpec = { appId: app.id, engine: "postgres", uploads: false, configDir: `/etc/runbook-backup/${app.id}` };
-    // A host where the job cannot read Prometheus' data (no container, no sqlite3: the same status).
-    const failing = installJobs(appSpec, s3, { PROMETHEUS_DIR: path.join(dir, "no-prometheus"), GRAFANA_DIR: source.grafana });
-    try {
-      fs.writeFileSync(path.join(failing.dir, "monitoring-backup.sh"), renderMonitoringBackupScript(appSpec), { mode: 0o755 });
-      const res = sh("sh", [path.join(failing.dir, "monitoring-backup.sh")], { env: failing.environment() });
-      expect(res.status).not.toBe(0);
-      const written = failing.metrics();
-      expect(metricValue(written, "runbook_backup_last_status", app.id, "monitoring")).toBe(0);
-      expect(metricValue(written, "runbook_backup_last_success_timestamp_seconds", app.id, "monitoring")).toBeUndefined();
+describe("the backup alerts, fed the metrics files the monitoring data's backup wrote", () => {
+  const app = stackSpec("prod").apps.find((a) => a.id === "reference")!;
+  const appSpec: ScriptSpec = { appId: app.id, engine: "postgres", uploads: false, configDir: `/etc/runbook-backup/${app.id}` };
 
-      // As Prometheus stores what the node exporter scraped: the file's names and labels, plus the target's.
-      const input_series = written
-        .split("\n")
-        .filter((l) => l !== "" && !l.startsWith("#"))
-        .map((l) => {
-          const [, name, labels, value] = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(l)!;
-          return { series: `${name}{${labels},instance="node-exporter:9100",job="${JOBS.node}"}`, values: `${name!.endsWith("_timestamp_seconds") ? 0 : value}+0x30` };
-        });
-      const rule = alertRules(alertRulesSpec(app)).find((r) => r.alert === "MonitoringBackupStale")!;
-      const work = path.join(dir, "alert");
-      fs.mkdirSync(work);
-      fs.writeFileSync(path.join(work, "rules.yml"), renderAlertRules(alertRulesSpec(app)));
-      const tests = [{ interval: "1m", input_series, alert_rule_test: [{ eval_time: "10m", alertname: rule.alert, exp_alerts: [{ exp_labels: rule.labels, exp_annotations: rule.annotations }] }] }];
-      fs.writeFileSync(path.join(work, "tests.yml"), stringify({ rule_files: ["rules.yml"], evaluation_interval: "1m", tests }, { lineWidth: 0 }));
-      const promtool = spawnSync(requireTool("promtool"), ["test", "rules", "tests.yml"], { cwd: work, encoding: "utf8", timeout: 60_000 });
-      expect(`${promtool.stdout}${promtool.stderr}`).toContain("SUCCESS");
+  /** Runs monitoring-backup.sh of the reference app with these settings (a jobs directory of its own) and returns its metrics file. */
+  function monitoringBackup(settings: Record<string, string>, succeeds: boolean): string {
+    const own = installJobs(appSpec, s3, settings);
+    try {
+      fs.writeFileSync(path.join(own.dir, "monitoring-backup.sh"), renderMonitoringBackupScript(appSpec), { mode: 0o755 });
+      const res = sh("sh", [path.join(own.dir, "monitoring-backup.sh")], { env: own.environment() });
+      expect(res.status === 0, res.stderr).toBe(succeeds);
+      return own.metrics();
     } finally {
-      fs.rmSync(failing.dir, { recursive: true, force: true });
+      fs.rmSync(own.dir, { recursive: true, force: true });
     }
+  }
+
+  /** promtool on the app's rendered rules, the file's samples as the node exporter's (timestamps at minute 0): whether `alert` fires at `minute`. */
+  function fires(written: string, alert: string, minute: number): string {
+    // As Prometheus stores what the node exporter scraped: the file's names and labels, plus the target's.
+    const input_series = written
+      .split("\n")
+      .filter((l) => l !== "" && !l.startsWith("#"))
+      .map((l) => {
+        const [, name, labels, value] = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(l)!;
+        return { series: `${name}{${labels},instance="node-exporter:9100",job="${JOBS.node}"}`, values: `${name!.endsWith("_timestamp_seconds") ? 0 : value}+0x${minute + 10}` };
+      });
+    const rule = alertRules(alertRulesSpec(app)).find((r) => r.alert === alert)!;
+    const work = fs.mkdtempSync(path.join(dir, "alert-"));
+    fs.writeFileSync(path.join(work, "rules.yml"), renderAlertRules(alertRulesSpec(app)));
+    const tests = [{ interval: "1m", input_series, alert_rule_test: [{ eval_time: `${minute}m`, alertname: rule.alert, exp_alerts: [{ exp_labels: rule.labels, exp_annotations: rule.annotations }] }] }];
+    fs.writeFileSync(path.join(work, "tests.yml"), stringify({ rule_files: ["rules.yml"], evaluation_interval: "1m", tests }, { lineWidth: 0 }));
+    const promtool = spawnSync(requireTool("promtool"), ["test", "rules", "tests.yml"], { cwd: work, encoding: "utf8", timeout: 60_000 });
+    return `${promtool.stdout}${promtool.stderr}`;
+  }
+
+  it("fires MonitoringBackupStale when the job has failed every time it ran: there is no success to age", () => {
+    expect(app.monitoring && app.backups.monitoringData).toBeTruthy();
+    // A host where the job cannot read Prometheus' data (no container, no sqlite3: the same status).
+    const written = monitoringBackup({ PROMETHEUS_DIR: path.join(dir, "no-prometheus"), GRAFANA_DIR: source.grafana }, false);
+    expect(metricValue(written, "runbook_backup_last_status", app.id, "monitoring")).toBe(0);
+    expect(metricValue(written, "runbook_backup_last_success_timestamp_seconds", app.id, "monitoring")).toBeUndefined();
+    expect(fires(written, "MonitoringBackupStale", 10)).toContain("SUCCESS");
+  });
+
+  it("still fires BackupMetricsMissing when only the monitoring data's backup has succeeded: the database has never been backed up", () => {
+    const written = monitoringBackup({ PREFIX: "reference-missing", PROMETHEUS_DIR: source.prometheus, GRAFANA_DIR: source.grafana }, true);
+    expect(metricValue(written, "runbook_backup_last_status", app.id, "monitoring")).toBe(1);
+    expect(metricValue(written, "runbook_backup_last_success_timestamp_seconds", app.id, "database")).toBeUndefined();
+    expect(fires(written, "BackupMetricsMissing", 61)).toContain("SUCCESS");
   });
 });
