@@ -220,8 +220,10 @@ export function renderMonitoringRestoreScript(spec: ScriptSpec): string {
     'if [ -f "$G/grafana.db" ]; then G_DATA=1; log "Grafana: $G/grafana.db exists: kept"; fi',
     'if [ "$P_DATA" = 1 ] && [ "$G_DATA" = 1 ]; then echo "monitoring-restored: kept"; exit 0; fi',
     "",
+    // latest_id is a pipeline whose status is its last command's: a listing that fails (credentials,
+    // network, a wrong bucket) gives no id, as no backup does. s3_any fails the run on a failed listing.
     'if [ -z "$ID" ]; then',
-    '  ID=$(latest_id "$FROM_BUCKET" "$SRC")',
+    '  if s3_any "$FROM_BUCKET" "$SRC/"; then ID=$(latest_id "$FROM_BUCKET" "$SRC"); fi',
     '  if [ -z "$ID" ]; then log "warning: no monitoring backup under s3://$FROM_BUCKET/$SRC/: Prometheus and Grafana start empty"; echo "monitoring-restored: none"; exit 0; fi',
     "fi",
     'B="$WORK/backup"',

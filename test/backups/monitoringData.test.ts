@@ -183,7 +183,7 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(again.stdout).toContain("monitoring-restored: kept");
   });
 
-  it("refuses an archive that does not match its manifest before touching a volume; no monitoring backup at all is a warning", () => {
+  it("refuses an archive that does not match its manifest before touching a volume; no monitoring backup at all is a warning, a bucket it cannot list an error", () => {
     const tampered = path.join(dir, "tampered.tar.gz");
     fs.writeFileSync(tampered, "not the archive");
     expect(s3cli(["s3", "cp", tampered, `s3://${s3.bucket}/${key}/${MONITORING_ARCHIVES.prometheus}`]).status).toBe(0);
@@ -198,6 +198,12 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(none.status, none.stderr).toBe(0);
     expect(none.stdout).toContain("monitoring-restored: none");
     expect(none.stderr).toContain("warning: no monitoring backup under");
+
+    // A bucket that cannot be listed is no "no backup": the step fails rather than start both empty.
+    const unlisted = run("monitoring-restore", ["--prometheus-volume", prometheus, "--grafana-volume", grafana, "--from-bucket", "no-such-bucket"]);
+    expect(unlisted.status).not.toBe(0);
+    expect(unlisted.stdout).not.toContain("monitoring-restored");
+    expect(unlisted.stderr).toContain("cannot list s3://no-such-bucket/mon/monitoring/");
   });
 
   it("uploads nothing from a host that no longer takes the app's backups", () => {
