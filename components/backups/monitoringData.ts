@@ -26,8 +26,9 @@
  * monitoring backup (or a named one), checked against its manifest, extracted into a volume only when
  * the volume holds no data yet (Prometheus: no block and no WAL; Grafana: no grafana.db), through a
  * staging directory in the volume so that a run that breaks off leaves nothing the next run would
- * take for data; a volume with data is kept as it is. No monitoring backup at all (the stack never took one) is a warning:
- * Prometheus and Grafana start empty, as they would have without it.
+ * take for data; a volume with data is kept as it is, and when both hold data nothing is read from
+ * the bucket. No monitoring backup at all (the stack never took one) is a warning: Prometheus and
+ * Grafana start empty, as they would have without it; a bucket it cannot list is an error.
  */
 import { PATHS } from "../monitoring/settings";
 import { HOST_CLAIM } from "./backupScript";
