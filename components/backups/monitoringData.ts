@@ -24,9 +24,11 @@
  * `monitoring-restore.sh --prometheus-volume V --grafana-volume V [--id ID] [--from-bucket B
  * --from-prefix P]` (a recovery stack's step, before Prometheus and Grafana start): the newest
  * monitoring backup (or a named one), checked against its manifest, extracted into a volume only when
- * the volume holds no data yet (Prometheus: no block and no WAL; Grafana: no grafana.db); a volume
- * with data is kept as it is. No monitoring backup at all (the stack never took one) is a warning:
- * Prometheus and Grafana start empty, as they would have without it.
+ * the volume holds no data yet (Prometheus: no block and no WAL; Grafana: no grafana.db), through a
+ * staging directory in the volume so that a run that breaks off leaves nothing the next run would
+ * take for data; a volume with data is kept as it is, and when both hold data nothing is read from
+ * the bucket. No monitoring backup at all (the stack never took one) is a warning: Prometheus and
+ * Grafana start empty, as they would have without it; a bucket it cannot list is an error.
  */
 import { PATHS } from "../monitoring/settings";
 import { HOST_CLAIM } from "./backupScript";
@@ -50,6 +52,20 @@ const MONITORING_DIR = [
   "    printf '%s\\n' \"$3\"",
   "  fi",
   "}",
+];
+
+/**
+ * The archives are made and fetched on disk beside the local backups, never in /tmp: with the units'
+ * `PrivateTmp=true` the service's /tmp is a directory on the host's /tmp, which Debian 13 mounts as a
+ * tmpfs of half the memory, and a metrics history of some GB would not fit there (or would take the
+ * containers' memory). A hidden name: prune.sh and the backup ids never see it. One that a killed run
+ * left is removed after a day.
+ */
+const WORK_DIR = [
+  'mkdir -p "$LOCAL_DIR"',
+  'chmod 0700 "$LOCAL_DIR"',
+  'find "$LOCAL_DIR" -maxdepth 1 -name ".monitoring-work.*" -mmin +1440 -exec rm -rf {} +',
+  'WORK=$(mktemp -d "$LOCAL_DIR/.monitoring-work.XXXXXX")',
 ];
 
 /** The persisted blocks of a Prometheus data directory ($1), one `./<ULID>` per line. */
@@ -86,7 +102,7 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "T0=$(clock)",
     "set_metric monitoring runbook_backup_last_attempt_timestamp_seconds \"$STARTED\"",
     "STATUS=failed",
-    'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-monitoring.XXXXXX")',
+    ...WORK_DIR,
     "finish() {",
     '  rm -rf "$WORK"',
     '  if [ "$STATUS" = failed ]; then set_metric monitoring runbook_backup_last_status 0; fi',
@@ -102,11 +118,23 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "# Prometheus: its persisted blocks only (see monitoringData.ts); a young server has none yet.",
     `P=$(monitoring_dir prometheus ${PATHS.prometheusData} "\${PROMETHEUS_DIR:-}")`,
     'if [ -z "$P" ] || [ ! -d "$P" ]; then fail "no Prometheus data directory of $APP (got \'$P\')"; fi',
-    'prometheus_blocks "$P" > "$WORK/blocks"',
-    // GNU tar: 1 is "some files differ" (changed while read), a warning; a block compaction removed
-    // while it was read is 2, and the run fails (the next day's run takes the new block).
-    `rc=0; tar -C "$P" --numeric-owner -czf "$WORK/out/${prometheus}" -T "$WORK/blocks" || rc=$?`,
-    '[ "$rc" -le 1 ] || fail "tar of the Prometheus blocks in $P failed ($rc)"',
+    // Compaction and retention delete blocks while Prometheus runs: renamed `<ULID>.tmp-for-deletion`,
+    // then removed (tsdb/db.go deleteBlocks). A listed block that goes before tar reaches it is GNU
+    // tar's exit 2 ("Cannot stat"); one that goes while tar reads it is archived partial with exit 1
+    // ("File removed before we read it"), and a partial block keeps a restored Prometheus from
+    // starting ("corrupted block"). So the archive is good only if every listed block is still there
+    // after tar: else it is made again from a new listing, 3 times at most. A block still there was
+    // read whole (blocks never change once renamed into place), whatever tar's 1 says.
+    "attempt=1",
+    "while :; do",
+    '  prometheus_blocks "$P" > "$WORK/blocks"',
+    `  rc=0; tar -C "$P" --numeric-owner -czf "$WORK/out/${prometheus}" -T "$WORK/blocks" || rc=$?`,
+    '  gone=$(while IFS= read -r b; do [ -d "$P/$b" ] || printf \'%s \' "${b#./}"; done < "$WORK/blocks")',
+    '  if [ -z "$gone" ]; then [ "$rc" -le 1 ] || fail "tar of the Prometheus blocks in $P failed ($rc)"; break; fi',
+    '  [ "$attempt" -lt 3 ] || fail "Prometheus removed blocks while they were archived, 3 times running (the last: $gone)"',
+    '  log "Prometheus removed blocks while they were archived (${gone% }): archiving again"',
+    "  attempt=$((attempt + 1))",
+    "done",
     "",
     "# Grafana: the directory without grafana.db, then the online backup API's copy of grafana.db.",
     `G=$(monitoring_dir grafana ${PATHS.grafanaData} "\${GRAFANA_DIR:-}")`,
@@ -118,8 +146,12 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "  sqlite3 \"$G/grafana.db\" '.timeout 30000' \".backup '$WORK/db/grafana.db'\" >/dev/null || fail \"the online backup of $G/grafana.db failed\"",
     "  CHECK=$(sqlite3 \"$WORK/db/grafana.db\" 'PRAGMA integrity_check;' 2>&1) || true",
     '  [ "$CHECK" = ok ] || fail "integrity_check of the copy of grafana.db answered: $CHECK"',
+    // The copy takes the live file's owner and mode, and the archive the copy's: GNU tar's `--owner`
+    // is a name or a plain number (`+UID` is `--owner-map`'s syntax; `--owner=+472` is a user named
+    // "+472" and keeps the copy's uid, root's), and a root-owned grafana.db is read-only to Grafana.
+    '  chown "$(stat -c %u:%g "$G/grafana.db")" "$WORK/db/grafana.db"',
     '  chmod "$(stat -c %a "$G/grafana.db")" "$WORK/db/grafana.db"',
-    '  tar -C "$WORK/db" --owner="+$(stat -c %u "$G/grafana.db")" --group="+$(stat -c %g "$G/grafana.db")" -rf "$WORK/grafana.tar" ./grafana.db || fail "cannot add grafana.db to the archive"',
+    '  tar -C "$WORK/db" --numeric-owner -rf "$WORK/grafana.tar" ./grafana.db || fail "cannot add grafana.db to the archive"',
     "else",
     '  log "warning: $G has no grafana.db yet: the archive holds the directory only"',
     "fi",
@@ -172,35 +204,67 @@ export function renderMonitoringRestoreScript(spec: ScriptSpec): string {
     "done",
     'if [ -z "$PROMETHEUS_VOLUME" ] || [ -z "$GRAFANA_VOLUME" ]; then usage; fi',
     `SRC="$FROM_PREFIX/${MONITORING_DATA_DIR}"`,
-    'WORK=$(mktemp -d "${TMPDIR:-/tmp}/runbook-monitoring-restore.XXXXXX")',
+    "STAGING=.runbook-monitoring-restore",
+    ...WORK_DIR,
     "trap 'rm -rf \"$WORK\"' EXIT",
     "trap 'exit 1' HUP INT TERM",
     "",
+    "# Which volume takes the backup, judged before anything is read from the bucket: a run again over",
+    "# volumes that hold data (the step's command changed) downloads nothing and needs no bucket.",
+    `P=$(volume_dir "$PROMETHEUS_VOLUME" "$PROMETHEUS_VOLUME")`,
+    `G=$(volume_dir "$GRAFANA_VOLUME" "$GRAFANA_VOLUME")`,
+    'mkdir -p "$P" "$G"',
+    "# What an earlier run left when it broke off (Prometheus ignores a directory not named by a ULID).",
+    'rm -rf "${P:?}/$STAGING" "${G:?}/$STAGING"',
+    'P_DATA=0; G_DATA=0',
+    'if [ -d "$P/wal" ] || [ -n "$(prometheus_blocks "$P")" ]; then P_DATA=1; log "Prometheus: $P holds data: kept"; fi',
+    'if [ -f "$G/grafana.db" ]; then G_DATA=1; log "Grafana: $G/grafana.db exists: kept"; fi',
+    'if [ "$P_DATA" = 1 ] && [ "$G_DATA" = 1 ]; then echo "monitoring-restored: kept"; exit 0; fi',
+    "",
+    // latest_id is a pipeline whose status is its last command's: a listing that fails (credentials,
+    // network, a wrong bucket) gives no id, as no backup does. s3_any fails the run on a failed listing.
     'if [ -z "$ID" ]; then',
-    '  ID=$(latest_id "$FROM_BUCKET" "$SRC")',
+    '  if s3_any "$FROM_BUCKET" "$SRC/"; then ID=$(latest_id "$FROM_BUCKET" "$SRC"); fi',
     '  if [ -z "$ID" ]; then log "warning: no monitoring backup under s3://$FROM_BUCKET/$SRC/: Prometheus and Grafana start empty"; echo "monitoring-restored: none"; exit 0; fi',
     "fi",
     'B="$WORK/backup"',
     'fetch_backup "$FROM_BUCKET" "$SRC" "$ID" "$B"',
     'check_files "$B"',
     "",
-    "# $1: the directory, $2: the archive, $3: the manifest's owner and mode of the directory.",
+    "# $1: the volume's directory, $2: the archive, $3: the manifest's owner and mode of the directory.",
+    "# Extracted into a directory of its own inside the volume (the same file system), the volume given",
+    "# its owner and mode, then each entry renamed into place, grafana.db last. A run that breaks off (a",
+    "# full disk, a dropped connection) leaves only that directory, which the next run removes: never a",
+    "# partial Prometheus block or a grafana.db that makes the next run keep the volume as it is, nor data",
+    "# under a volume directory still root's 0755 (Docker's new volume), which the containers cannot write.",
     "restore_into() {",
+    '  staging="$1/$STAGING"',
+    '  rm -rf "$staging"',
+    '  mkdir "$staging"',
     '  tar -tzf "$B/$2" >/dev/null || fail "$2 of monitoring backup $ID does not list"',
-    '  tar -C "$1" --numeric-owner -xzf "$B/$2" || fail "$2 does not extract into $1"',
+    '  tar -C "$staging" --numeric-owner -xzf "$B/$2" || fail "$2 does not extract into $staging"',
     '  owner=${3% *}; mode=${3#* }',
     '  chown "$owner" "$1" || fail "cannot give $1 the owner $owner it had"',
     '  chmod "$mode" "$1" || fail "cannot give $1 the mode $mode it had"',
+    '  for entry in "$staging"/* "$staging"/.[!.]* "$staging"/..?*; do',
+    '    if [ ! -e "$entry" ] && [ ! -L "$entry" ]; then continue; fi',
+    '    name=${entry##*/}',
+    '    case "$name" in grafana.db) continue ;; esac',
+    '    rm -rf "${1:?}/$name"',
+    '    mv "$entry" "$1/$name" || fail "cannot move $name into $1"',
+    "  done",
+    '  if [ -e "$staging/grafana.db" ]; then mv "$staging/grafana.db" "$1/grafana.db" || fail "cannot move grafana.db into $1"; fi',
+    '  rm -rf "$staging"',
     "}",
     "",
-    `P=$(volume_dir "$PROMETHEUS_VOLUME" "$PROMETHEUS_VOLUME")`,
-    'mkdir -p "$P"',
-    "if [ -d \"$P/wal\" ] || [ -n \"$(prometheus_blocks \"$P\")\" ]; then log \"Prometheus: $P holds data: kept\"",
-    `else restore_into "$P" ${prometheus} "$(manifest_get prometheus_dir "$B/manifest.txt")"; log "Prometheus: restored $(manifest_get prometheus_blocks "$B/manifest.txt") blocks into $P"; fi`,
-    `G=$(volume_dir "$GRAFANA_VOLUME" "$GRAFANA_VOLUME")`,
-    'mkdir -p "$G"',
-    'if [ -f "$G/grafana.db" ]; then log "Grafana: $G/grafana.db exists: kept"',
-    `else restore_into "$G" ${grafana} "$(manifest_get grafana_dir "$B/manifest.txt")"; log "Grafana: restored into $G"; fi`,
+    'if [ "$P_DATA" = 0 ]; then',
+    `  restore_into "$P" ${prometheus} "$(manifest_get prometheus_dir "$B/manifest.txt")"`,
+    '  log "Prometheus: restored $(manifest_get prometheus_blocks "$B/manifest.txt") blocks into $P"',
+    "fi",
+    'if [ "$G_DATA" = 0 ]; then',
+    `  restore_into "$G" ${grafana} "$(manifest_get grafana_dir "$B/manifest.txt")"`,
+    '  log "Grafana: restored into $G"',
+    "fi",
     'echo "monitoring-restored: $SRC/$ID/"',
   );
 }

@@ -246,15 +246,38 @@ export function alertRules(spec: AlertRulesSpec): AlertRule[] {
   rules.push(
     rule("platform", "BackupVerificationFailed", `max by (app, kind) (${BACKUP_METRICS.verifyLastStatus}{app="${app}"}) == 0`, 0, "warning", "the last backup verification failed", undefined,
       condition(selector(BACKUP_METRICS.verifyLastStatus, backup), { app, kind: "database" }, (m) => gauge(0, m), (m) => gauge(1, m))),
-    rule("platform", "BackupMetricsMissing", `absent(${BACKUP_METRICS.lastSuccess}{app="${app}"})`, 60, "warning", "no backup job has reported a backup", undefined, {
-      firing: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app }, lag: 0 }),
-      justPast: (m) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }], labels: { app } }),
+    // The monitoring data's backup (kind="monitoring") is no backup of the app's data: its success alone
+    // must not hide a database that has never been backed up.
+    rule("platform", "BackupMetricsMissing", `absent(${BACKUP_METRICS.lastSuccess}{app="${app}",kind!="monitoring"})`, 60, "warning", "no backup job has reported a backup", undefined, {
+      firing: (m, at) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }, { series: selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), values: gauge(at * 60, m) }], labels: { app }, lag: 0 }),
+      justPast: (m, at) => ({ series: [{ series: selector("up", node), values: gauge(1, m) }, { series: selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), values: gauge(at * 60, m) }], labels: { app } }),
       quiet: (m, at) => [[{ series: lastSuccess, values: gauge(at * 60, m) }]],
       settle: 0,
     }),
-    // The monitoring data's daily backup (components/backups/monitoringData.ts): no series before its first run.
-    rule("platform", "MonitoringBackupStale", `time() - max by (app) (${BACKUP_METRICS.lastSuccess}{app="${app}",kind="monitoring"}) > 2 * 86400`, 0, "warning", "the daily backup of Prometheus' and Grafana's data has not succeeded for more than 2 days", undefined,
-      condition(selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), { app }, (m, at) => gauge(at * 60 - 3 * 86400, m), (m, at) => gauge(at * 60 - 86400, m))),
+    // The monitoring data's daily backup (components/backups/monitoringData.ts): no series before its
+    // first run. A job that has failed every time it ran has no success to age (BackupMetricsMissing
+    // sees the database's): its failed status fires too, so a host without sqlite3 or a missing
+    // container is never silent.
+    rule(
+      "platform",
+      "MonitoringBackupStale",
+      `time() - max by (app) (${BACKUP_METRICS.lastSuccess}{app="${app}",kind="monitoring"}) > 2 * 86400 or max by (app) (${BACKUP_METRICS.lastStatus}{app="${app}",kind="monitoring"}) == 0 unless on (app) max by (app) (${BACKUP_METRICS.lastSuccess}{app="${app}",kind="monitoring"})`,
+      0,
+      "warning",
+      "the daily backup of Prometheus' and Grafana's data has not succeeded for more than 2 days, or has never succeeded",
+      undefined,
+      {
+        ...condition(selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), { app }, (m, at) => gauge(at * 60 - 3 * 86400, m), (m, at) => gauge(at * 60 - 86400, m)),
+        quiet: (m, at) => [
+          [{ series: selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), values: gauge(at * 60 - 86400, m) }],
+          // One failed night after a success: the next night's run may succeed.
+          [
+            { series: selector(BACKUP_METRICS.lastSuccess, { ...backup, kind: "monitoring" }), values: gauge(at * 60 - 30 * 3600, m) },
+            { series: selector(BACKUP_METRICS.lastStatus, { ...backup, kind: "monitoring" }), values: gauge(0, m) },
+          ],
+        ],
+      },
+    ),
     rule("platform", "BackupFinished", `time() - max by (app, kind) (${BACKUP_METRICS.lastSuccess}{app="${app}"}) < 900`, 0, "info", "a backup finished", undefined,
       condition(lastSuccess, { app, kind: "database" }, (m, at) => gauge(at * 60, m), (m, at) => gauge(at * 60 - 3600, m))),
   );
