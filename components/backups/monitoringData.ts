@@ -10,7 +10,8 @@
  *    renames it); not the WAL and head chunks, which it is writing: a restore lacks at most the last
  *    two to three hours before the backup (the head, not yet a block);
  *  - Grafana: its data directory, with `grafana.db` copied by SQLite's online backup API (the server
- *    may be writing it), then `PRAGMA integrity_check` on the copy;
+ *    may be writing it), then `PRAGMA integrity_check` on the copy; on a host without sqlite3, the file
+ *    and its journal copied while the Grafana container is paused (a crash-consistent copy);
  *  - both archives keep numeric owners, and the manifest records each directory's owner and mode:
  *    the containers run as users of their own (Prometheus as nobody, Grafana as 472);
  *  - stored off-site only, under `<PREFIX>/monitoring/<id>/` with a manifest of its own (uploaded
@@ -103,7 +104,10 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "set_metric monitoring runbook_backup_last_attempt_timestamp_seconds \"$STARTED\"",
     "STATUS=failed",
     ...WORK_DIR,
+    'SQLITE3=${SQLITE3:-sqlite3}',
+    "PAUSED=",
     "finish() {",
+    '  if [ -n "$PAUSED" ]; then docker unpause "$PAUSED" >/dev/null || log "WARNING: Grafana ($PAUSED) is still paused: docker unpause $PAUSED"; fi',
     '  rm -rf "$WORK"',
     '  if [ "$STATUS" = failed ]; then set_metric monitoring runbook_backup_last_status 0; fi',
     "  publish_metrics",
@@ -136,22 +140,41 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     "  attempt=$((attempt + 1))",
     "done",
     "",
-    "# Grafana: the directory without grafana.db, then the online backup API's copy of grafana.db.",
+    "# Grafana: the directory without grafana.db, then a consistent copy of grafana.db.",
     `G=$(monitoring_dir grafana ${PATHS.grafanaData} "\${GRAFANA_DIR:-}")`,
     'if [ -z "$G" ] || [ ! -d "$G" ]; then fail "no Grafana data directory of $APP (got \'$G\')"; fi',
     `rc=0; tar -C "$G" --numeric-owner --exclude=./grafana.db --exclude='./grafana.db-*' -cf "$WORK/grafana.tar" . || rc=$?`,
     '[ "$rc" -le 1 ] || fail "tar of $G failed ($rc)"',
     'if [ -f "$G/grafana.db" ]; then',
     '  mkdir "$WORK/db"',
-    "  sqlite3 \"$G/grafana.db\" '.timeout 30000' \".backup '$WORK/db/grafana.db'\" >/dev/null || fail \"the online backup of $G/grafana.db failed\"",
-    "  CHECK=$(sqlite3 \"$WORK/db/grafana.db\" 'PRAGMA integrity_check;' 2>&1) || true",
-    '  [ "$CHECK" = ok ] || fail "integrity_check of the copy of grafana.db answered: $CHECK"',
+    '  if command -v "$SQLITE3" >/dev/null 2>&1; then',
+    "    # SQLite's online backup API, then an integrity check of the copy.",
+    "    \"$SQLITE3\" \"$G/grafana.db\" '.timeout 30000' \".backup '$WORK/db/grafana.db'\" >/dev/null || fail \"the online backup of $G/grafana.db failed\"",
+    "    CHECK=$(\"$SQLITE3\" \"$WORK/db/grafana.db\" 'PRAGMA integrity_check;' 2>&1) || true",
+    '    [ "$CHECK" = ok ] || fail "integrity_check of the copy of grafana.db answered: $CHECK"',
     // The copy takes the live file's owner and mode, and the archive the copy's: GNU tar's `--owner`
     // is a name or a plain number (`+UID` is `--owner-map`'s syntax; `--owner=+472` is a user named
     // "+472" and keeps the copy's uid, root's), and a root-owned grafana.db is read-only to Grafana.
-    '  chown "$(stat -c %u:%g "$G/grafana.db")" "$WORK/db/grafana.db"',
-    '  chmod "$(stat -c %a "$G/grafana.db")" "$WORK/db/grafana.db"',
-    '  tar -C "$WORK/db" --numeric-owner -rf "$WORK/grafana.tar" ./grafana.db || fail "cannot add grafana.db to the archive"',
+    '    chown "$(stat -c %u:%g "$G/grafana.db")" "$WORK/db/grafana.db"',
+    '    chmod "$(stat -c %a "$G/grafana.db")" "$WORK/db/grafana.db"',
+    "  else",
+    // No sqlite3 on the host (a PostgreSQL app's host need not have it; adding it to a created host's
+    // user data would replace the instance): the file and its journal or WAL, copied while Grafana is
+    // frozen, are what a power cut would leave, which SQLite makes consistent at its next open (a hot
+    // journal rolled back, a WAL replayed): sqlite.org "Atomic Commit In SQLite" 4.2 "Hot Rollback
+    // Journals". Grafana is unpaused whatever happens (the EXIT trap).
+    '    log "sqlite3 is not on this host: grafana.db is copied with its journal while Grafana is paused"',
+    '    if [ "$DOCKER" = 1 ]; then',
+    '      PAUSED=$(docker ps -q --filter "label=runbook.app=$APP" --filter "label=runbook.service=monitoring:grafana" | head -n 1)',
+    '      if [ -n "$PAUSED" ]; then docker pause "$PAUSED" >/dev/null || { PAUSED=; fail "cannot pause Grafana to copy grafana.db"; }; fi',
+    "    fi",
+    '    for f in "$G/grafana.db" "$G/grafana.db-journal" "$G/grafana.db-wal"; do',
+    '      if [ -e "$f" ]; then cp -p "$f" "$WORK/db/" || fail "cannot copy $f"; fi',
+    "    done",
+    '    if [ -n "$PAUSED" ]; then docker unpause "$PAUSED" >/dev/null || log "WARNING: Grafana ($PAUSED) is still paused: docker unpause $PAUSED"; PAUSED=; fi',
+    "  fi",
+    '  (cd "$WORK/db" && ls -A) > "$WORK/db.files"',
+    '  tar -C "$WORK/db" --numeric-owner -rf "$WORK/grafana.tar" -T "$WORK/db.files" || fail "cannot add grafana.db to the archive"',
     "else",
     '  log "warning: $G has no grafana.db yet: the archive holds the directory only"',
     "fi",

@@ -27,7 +27,7 @@ import { HOST_READY_COMMAND, renderUserData } from "./userData";
 
 export interface HostArgs {
   /** The app, resolved: `host`, and `machine` for a host the stack creates. */
-  readonly app: Pick<AppSpec, "id" | "environment" | "host" | "machine" | "protectState" | "database" | "proxy" | "maintenance" | "monitoring" | "backups">;
+  readonly app: Pick<AppSpec, "id" | "environment" | "host" | "machine" | "protectState" | "database" | "proxy" | "maintenance">;
   /** The security groups of an instance (the Firewall's); required with `app.machine`. */
   readonly securityGroupIds?: readonly pulumi.Input<string>[];
   /**

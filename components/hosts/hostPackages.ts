@@ -10,8 +10,9 @@
  *   the Object Lock MD5 header) and `openssl` (that MD5);
  * - a SQLite app: `sqlite3`, which the backup, verification and restore scripts and the weekly
  *   `db-sqlite` jobs run on the host against the volume's file (components/backups/backupScript.ts,
- *   components/maintenance/databaseScripts.ts; diagnostics use it when it is there), and an app with
- *   monitoring whose data is backed up: the online backup of Grafana's grafana.db (monitoringData.ts);
+ *   components/maintenance/databaseScripts.ts; diagnostics use it when it is there; the monitoring
+ *   data's backup uses it for Grafana's grafana.db where it is there, and pauses Grafana to copy the
+ *   file where it is not: monitoringData.ts);
  * - a TLS app whose maintenance runs: `certbot`, which the `certificates` job runs
  *   (components/maintenance/hostScripts.ts).
  * The rest the scripts call (sh, tar, gzip, coreutils, find, awk, sed, systemctl, journalctl) is in
@@ -48,14 +49,13 @@ export const HOST_BASE_PACKAGES: readonly HostPackage[] = [
 ];
 
 /** The packages the host of `app` installs, base first, each once. */
-export function hostPackages(app: Pick<AppSpec, "database" | "proxy" | "maintenance" | "monitoring" | "backups">): HostPackage[] {
+export function hostPackages(app: Pick<AppSpec, "database" | "proxy" | "maintenance">): HostPackage[] {
   const packages: HostPackage[] = [
     ...HOST_BASE_PACKAGES,
     { name: "awscli", commands: ["aws"], why: "the backup jobs' uploads and downloads" },
     { name: "openssl", commands: ["openssl"], why: "the backup jobs' Content-MD5 (Object Lock)" },
   ];
   if (app.database.engine === "sqlite") packages.push({ name: "sqlite3", commands: ["sqlite3"], why: "SQLite backups, verification, restore and upkeep on the volume's file" });
-  else if (app.monitoring && app.backups.monitoringData) packages.push({ name: "sqlite3", commands: ["sqlite3"], why: "the online backup of Grafana's grafana.db" });
   if (app.proxy.tls && app.maintenance.enabled) packages.push({ name: "certbot", commands: ["certbot"], why: "the certificates job (TLS renewal)" });
   return packages;
 }

@@ -18,6 +18,7 @@ import { alertRulesSpec } from "../../components/monitoring/specs";
 import { stringify } from "yaml";
 import { stackSpec } from "../helpers";
 import { freePort, requireTool, sleep, stopProcess, tempDir } from "../tools/realTools";
+import { dockerStandIn } from "../tools/dockerStandIn";
 import { AWS, installJobs, metricValue, startS3, type Jobs, type S3Server } from "./servers";
 
 const HOUR = 3600;
@@ -212,6 +213,47 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(res.stderr).toContain("no longer takes mon's backups");
     expect(metricValue(jobs.metrics(), "runbook_backup_last_status", "mon", "monitoring")).toBe(0);
   });
+
+  it("on a host without sqlite3, copies grafana.db with its hot journal while Grafana is paused: the restored file is the last committed state, not a transaction's half", async () => {
+    // A Grafana writing when the backup comes: a transaction that has already overwritten pages of the
+    // file (a one-page cache spills them), its journal holding the old ones.
+    const live = path.join(dir, "grafana-live");
+    fs.mkdirSync(live);
+    const db = path.join(live, "grafana.db");
+    sqlite(db, "CREATE TABLE annotation (id INTEGER PRIMARY KEY, text TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO annotation (text) SELECT hex(randomblob(100)) FROM n;");
+    const digest = (file: string) => sqlite(file, "SELECT count(*), sum(unicode(substr(text, 1, 1)) * id) FROM annotation;");
+    const committed = digest(db);
+    const writer = spawn(requireTool("sqlite3"), [db], { stdio: ["pipe", "ignore", "ignore"] });
+    writer.stdin.write("PRAGMA cache_size=1;\nBEGIN;\nUPDATE annotation SET text = hex(randomblob(100));\n");
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!fs.existsSync(`${db}-journal`)) {
+        if (Date.now() > deadline) throw new Error("no journal within 20 s");
+        await sleep(50);
+      }
+      await sleep(500);
+      const docker = dockerStandIn(path.join(dir, "paused-docker"), {
+        containers: [
+          { id: "prometheus-id", name: "mon-monitoring-prometheus-1a2b", labels: { "runbook.app": "mon", "runbook.service": "monitoring:prometheus" }, image: "prom/prometheus:v2.53.2", imageId: "sha256:p", mounts: { "/prometheus": source.prometheus } },
+          { id: "grafana-id", name: "mon-monitoring-grafana-1a2b", labels: { "runbook.app": "mon", "runbook.service": "monitoring:grafana" }, image: "grafana/grafana:11.2.0", imageId: "sha256:g", mounts: { "/var/lib/grafana": live } },
+        ],
+      });
+      const res = run("monitoring-backup", ["--id", "paused-copy"], { ...docker.env, ...jobs.withSettings({ DOCKER: "1" }), SQLITE3: path.join(dir, "no-sqlite3-here") });
+      expect(res.status, res.stderr).toBe(0);
+      expect(res.stderr).toContain("sqlite3 is not on this host: grafana.db is copied with its journal while Grafana is paused");
+      const calls = docker.calls().map((c) => c.join(" "));
+      const paused = calls.indexOf("pause grafana-id");
+      expect(paused).toBeGreaterThanOrEqual(0);
+      expect(calls[paused + 1]).toBe("unpause grafana-id");
+    } finally {
+      writer.kill("SIGKILL");
+    }
+    const restored = path.join(dir, "paused-restore");
+    const res = run("monitoring-restore", ["--id", "paused-copy", "--prometheus-volume", path.join(restored, "prometheus"), "--grafana-volume", path.join(restored, "grafana")]);
+    expect(res.status, res.stderr).toBe(0);
+    expect(digest(path.join(restored, "grafana", "grafana.db"))).toBe(committed);
+    expect(sqlite(path.join(restored, "grafana", "grafana.db"), "PRAGMA integrity_check;")).toBe("ok");
+  }, 60_000);
 
   it("makes and fetches its archives on disk beside the local backups, never in a /tmp that cannot hold them, and leaves nothing there", () => {
     // A /tmp that cannot take the archives (Debian 13's tmpfs of half the memory, full): none at all here.

@@ -24,6 +24,7 @@ const EXPANSIONS: Readonly<Record<string, string | null>> = {
   $SYSTEMCTL: "systemctl", // tests' stand-in, systemctl by default
   $AWS_CLI: "aws", // `: "${AWS_CLI:=aws}"` (backups/scriptCommon.ts)
   $runner: null, // the scripts' own psql runners (`db`, `scratch`): docker exec
+  $SQLITE3: null, // sqlite3 where the host has it, probed with `command -v` first (monitoringData.ts): else Grafana is paused for the copy
   "$@": null, // the scripts' own wrappers (`as_root`, `s3`) run their arguments, read where they are called
 };
 /** Commands of the backup scripts' branch for a database on the host itself (DOCKER=0): the jobs.env the program writes says DOCKER=1. */

@@ -75,13 +75,13 @@ function installed(app: AppSpec): string[] {
 
 describe("what a created host installs, per app", () => {
   const apps = ["prod", "staging"].flatMap((s) => stackSpec(s).apps.map((a) => [`${s}/${a.id}`, a] as const));
-  it.each(apps)("%s: Docker, curl, sudo, the backup jobs' aws CLI and openssl; sqlite3 only for SQLite or Grafana's backup; certbot only where TLS renewal runs", (_, app) => {
-    const sqlite = app.database.engine === "sqlite" || (app.monitoring !== undefined && app.backups.monitoringData);
+  it.each(apps)("%s: Docker, curl, sudo, the backup jobs' aws CLI and openssl; sqlite3 only for SQLite; certbot only where TLS renewal runs", (_, app) => {
+    const sqlite = app.database.engine === "sqlite";
     const renews = app.proxy.tls !== undefined && app.maintenance.enabled;
     expect(installed(app)).toEqual(["docker.io", "curl", "sudo", "unattended-upgrades", "awscli", "openssl", ...(sqlite ? ["sqlite3"] : []), ...(renews ? ["certbot"] : [])]);
   });
 
-  it("follows the app: no certbot without TLS or with maintenance off, sqlite3 only with a SQLite database or Grafana's data backed up", () => {
+  it("follows the app: no certbot without TLS or with maintenance off, sqlite3 only with a SQLite database", () => {
     const all = stackSpec("prod").apps;
     const tlsApp = all.find((a) => a.proxy.tls && a.maintenance.enabled)!;
     const pg = all.find((a) => a.database.engine === "postgres")!;
@@ -89,9 +89,9 @@ describe("what a created host installs, per app", () => {
     expect(installed(tlsApp)).toContain("certbot");
     expect(installed({ ...tlsApp, proxy: { ...tlsApp.proxy, tls: undefined } })).not.toContain("certbot");
     expect(installed({ ...tlsApp, maintenance: { ...tlsApp.maintenance, enabled: false } })).not.toContain("certbot");
-    expect(installed(pg)).toEqual(pg.monitoring ? expect.arrayContaining(["sqlite3"]) : expect.not.arrayContaining(["sqlite3"]));
-    expect(installed({ ...pg, monitoring: undefined })).not.toContain("sqlite3");
-    expect(installed({ ...pg, backups: { ...pg.backups, monitoringData: false } })).not.toContain("sqlite3");
+    // Not for Grafana's backup either: it pauses Grafana to copy grafana.db where sqlite3 is missing, and a
+    // package added to a created host's user data would replace its instance.
+    expect(installed(pg)).not.toContain("sqlite3");
     expect(installed(sq)).toContain("sqlite3");
   });
 });
