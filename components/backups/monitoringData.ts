@@ -33,7 +33,7 @@
  */
 import { PATHS } from "../monitoring/settings";
 import { HOST_CLAIM } from "./backupScript";
-import { FETCH_AND_CHECK, header, lines, type ScriptSpec } from "./scriptCommon";
+import { FETCH_AND_CHECK, header, ID_OPTION_ONLY, lines, type ScriptSpec } from "./scriptCommon";
 
 /** Daily, after the default 02:00 database backup and before the 05:30 verification. */
 export const MONITORING_DATA_SCHEDULE = "15 3 * * *";
@@ -88,14 +88,7 @@ export function renderMonitoringBackupScript(spec: ScriptSpec): string {
     MONITORING_DIR,
     PROMETHEUS_BLOCKS,
     "",
-    'usage() { echo "usage: $0 [--id ID]" >&2; exit 2; }',
-    "ID=",
-    'while [ "$#" -gt 0 ]; do',
-    '  case "$1" in',
-    '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
-    "    *) usage ;;",
-    "  esac",
-    "done",
+    ID_OPTION_ONLY,
     '[ -n "$ID" ] || ID="$(date -u +%Y%m%dT%H%M%SZ)-monitoring"',
     'case "$ID" in *[!A-Za-z0-9._-]*|.*) fail "--id must be letters, digits, ., _ and - (got $ID)" ;; esac',
     `KEY="$PREFIX/${MONITORING_DATA_DIR}/$ID"`,

@@ -35,6 +35,18 @@ export const JOB_SETTINGS = [
   "KEEP_MIN",
 ] as const;
 
+/** The arguments of a job that takes only `--id ID` (verification, the monitoring data's backup): ID, empty when not given. */
+export const ID_OPTION_ONLY = [
+  'usage() { echo "usage: $0 [--id ID]" >&2; exit 2; }',
+  "ID=",
+  'while [ "$#" -gt 0 ]; do',
+  '  case "$1" in',
+  '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
+  "    *) usage ;;",
+  "  esac",
+  "done",
+];
+
 /** Lines of a POSIX sh script, joined with newlines and a final newline. */
 export const lines = (...parts: (string | readonly string[])[]): string => `${parts.flat().join("\n")}\n`;
 

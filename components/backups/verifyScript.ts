@@ -11,7 +11,7 @@
  *     `restore.sh --latest-verified` looks for;
  *  6. exports success or failure and the restore's duration, and exits non-zero on any mismatch.
  */
-import { FETCH_AND_CHECK, header, lines, PG_COUNT_ROWS, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
+import { FETCH_AND_CHECK, header, ID_OPTION_ONLY, lines, PG_COUNT_ROWS, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
 
 export function renderVerifyScript(spec: ScriptSpec): string {
   const postgres = spec.engine === "postgres";
@@ -20,14 +20,7 @@ export function renderVerifyScript(spec: ScriptSpec): string {
     FETCH_AND_CHECK,
     postgres ? PG_COUNT_ROWS : SQLITE_COUNT_ROWS,
     "",
-    'usage() { echo "usage: $0 [--id ID]" >&2; exit 2; }',
-    "ID=",
-    'while [ "$#" -gt 0 ]; do',
-    '  case "$1" in',
-    '    --id) [ "$#" -ge 2 ] || usage; ID=$2; shift 2 ;;',
-    "    *) usage ;;",
-    "  esac",
-    "done",
+    ID_OPTION_ONLY,
     "",
     "STATUS=failed",
     postgres ? "SCRATCH=" : [],
