@@ -6,6 +6,7 @@
  * `apps.<id>.hostMemoryMb` says how much memory the app's Docker host has, for the capacity policy.
  */
 import { z } from "zod";
+import { OS_UPDATES_MODES, type OsUpdatesMode } from "../components/maintenance/osUpdates";
 import type { RawProblem } from "./schema";
 import { cronProblem, durationProblem, timezoneProblem, WINDOW_TIMEZONE_DEFAULT, type WindowSchedule } from "./windowSchedule";
 
@@ -15,7 +16,7 @@ export const MAINTENANCE_DEFAULTS = {
   /** No maintenance window. */
   window: false,
   /** An existing host is its owner's to patch; a created host runs unattended-upgrades (components/maintenance/osUpdates.ts). */
-  osUpdates: "off",
+  osUpdates: "off" as OsUpdatesMode,
 } as const;
 
 /**
@@ -47,7 +48,7 @@ export const maintenanceSchema = z.strictObject({
   enabled: z.boolean({ error: "must be true or false" }).optional(),
   window: z.boolean({ error: "must be true or false" }).optional(),
   schedule: windowScheduleSchema.optional(),
-  osUpdates: z.enum(["off", "security", "all"], { error: 'must be "off", "security" (packages from a security archive) or "all" (the runbook\'s apt upgrade)' }).optional(),
+  osUpdates: z.enum(OS_UPDATES_MODES, { error: 'must be "off", "security" (packages from a security archive) or "all" (the runbook\'s apt upgrade)' }).optional(),
 });
 
 /** The keys this area adds to `apps.<id>` (spread into appConfig). */
@@ -69,7 +70,7 @@ export interface MaintenanceSpec {
   /** When windows open by themselves (`npm run maintenance-window -- --auto` turns `window` on and off). */
   readonly schedule?: WindowSchedule;
   /** The weekly `os-updates` job: which packages it upgrades on the host, or "off". */
-  readonly osUpdates: "off" | "security" | "all";
+  readonly osUpdates: OsUpdatesMode;
 }
 
 /** How much memory the app's host has, and where that figure comes from. */
@@ -156,7 +157,7 @@ export function resolveMaintenance(appId: string, app: Raw, apps: Readonly<Recor
     maintenance: {
       enabled: typeof m["enabled"] === "boolean" ? m["enabled"] : MAINTENANCE_DEFAULTS.enabled,
       window: typeof m["window"] === "boolean" ? m["window"] : MAINTENANCE_DEFAULTS.window,
-      osUpdates: m["osUpdates"] === "security" || m["osUpdates"] === "all" ? m["osUpdates"] : MAINTENANCE_DEFAULTS.osUpdates,
+      osUpdates: OS_UPDATES_MODES.find((mode) => mode === m["osUpdates"]) ?? MAINTENANCE_DEFAULTS.osUpdates,
       ...(resolveWindowSchedule(m) && { schedule: resolveWindowSchedule(m)! }),
     },
     hostCapacity: capacity,

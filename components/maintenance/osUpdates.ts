@@ -24,8 +24,9 @@
  */
 import { TEXTFILE_DIR } from "../backups/metrics";
 
-export type OsUpdatesMode = "off" | "security" | "all";
-export const OS_UPDATES_MODES: readonly OsUpdatesMode[] = ["off", "security", "all"];
+/** `apps.<id>.maintenance.osUpdates` (config/maintenance.ts reads its values from here). */
+export const OS_UPDATES_MODES = ["off", "security", "all"] as const;
+export type OsUpdatesMode = (typeof OS_UPDATES_MODES)[number];
 
 /** Packages of the Docker engine (Debian's and Docker's own): never upgraded by the job. */
 export const DOCKER_ENGINE_PACKAGES: readonly string[] = ["docker.io", "docker-ce", "docker-ce-cli", "docker-ce-rootless-extras", "containerd", "containerd.io", "runc", "docker-buildx-plugin", "docker-compose-plugin"];
