@@ -12,6 +12,7 @@ import { z } from "zod";
 import type { ResourceLimits } from "../apps/types";
 import { awsId } from "./hosts";
 import { rdsClassSize } from "../policies/fargate/rdsClasses";
+import { awsBackupCron } from "../components/fargate/awsCron";
 import type { RawProblem } from "./schema";
 
 /** Instance classes the default is picked from, smallest first: the first that holds the runbook's database limits. */
@@ -105,7 +106,6 @@ const NOT_ON_FARGATE: readonly [readonly string[], string][] = [
   [["cache", "limits"], "the cache is ElastiCache: size it with `fargate.cache.nodeType`"],
   [["cache", "tag"], "the cache is ElastiCache: its engine version is the program's"],
   [["backups", "restoreFrom"], "a Fargate app's database is recovered with RDS point-in-time restore (README, \"ECS Fargate\")"],
-  [["backups", "verifySchedule"], "the test restores that verify backups run on a Docker host; RDS and AWS Backup snapshots are not verified by a restore (not built)"],
   [["backups", "localRetentionDays"], "there is no host to keep local copies on: RDS keeps 35 days of point-in-time backups, AWS Backup the cloud retention"],
   [["backups", "noncurrentVersionDays"], "there is no backup bucket: snapshots live in RDS and the AWS Backup vault"],
   [["backups", "localDir"], "there is no host to keep local copies on"],
@@ -128,6 +128,17 @@ export function fargateProblems(appId: string, app: unknown, engine: "postgres" 
     let v: unknown = app;
     for (const key of path) v = isObject(v) ? v[key] : undefined;
     if (v !== undefined) problems.push({ path: at(...path), message: `is not used with \`fargate\`: ${why}` });
+  }
+  // AWS Backup's plans and restore testing plans take these schedules in AWS's cron, which says less.
+  const backups = app["backups"];
+  for (const key of ["schedule", "verifySchedule"] as const) {
+    const expr = isObject(backups) ? backups[key] : undefined;
+    if (typeof expr !== "string") continue;
+    try {
+      awsBackupCron(expr, `backups.${key}`);
+    } catch (e) {
+      problems.push({ path: at("backups", key), message: `${(e as Error).message.replace(/^`[^`]+` "[^"]*"(: | )/, "")} (with \`fargate\`, AWS Backup runs it)` });
+    }
   }
   const pub = Array.isArray(fargate["publicSubnetIds"]) ? fargate["publicSubnetIds"] : [];
   const priv = Array.isArray(fargate["privateSubnetIds"]) ? fargate["privateSubnetIds"] : [];

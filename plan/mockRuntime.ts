@@ -156,7 +156,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:elasticache/replicationGroup:ReplicationGroup":
       return { ...inputs, primaryEndpointAddress: `master.${name}.abcdef.euw1.cache.amazonaws.com` };
-    case "aws:backup/vault:Vault":
+    case "aws:backup/vault:Vault": {
+      const vaultName = String(inputs["name"] ?? `${name}-${shortHash(name)}`);
+      return { ...inputs, name: vaultName, arn: `arn:aws:backup:${MOCK_AWS.region}:${MOCK_AWS.account}:backup-vault:${vaultName}` };
+    }
+    case "aws:cloudwatch/eventRule:EventRule": {
+      const ruleName = String(inputs["name"] ?? `${name}-${shortHash(name)}`);
+      return { ...inputs, name: ruleName, arn: `arn:aws:events:${MOCK_AWS.region}:${MOCK_AWS.account}:rule/${ruleName}` };
+    }
     case "aws:rds/subnetGroup:SubnetGroup":
     case "aws:elasticache/subnetGroup:SubnetGroup":
       return { ...inputs, name: inputs["name"] ?? `${name}-${shortHash(name)}` };

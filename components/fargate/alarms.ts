@@ -2,7 +2,8 @@
  * FargateAlarms: what Prometheus watches on a Docker host, as CloudWatch alarms of a Fargate app, at
  * the app's runbook thresholds where it sets them (its resolved monitoring alerts): the share of 5xx
  * answers, unhealthy targets, the backend's memory, the database's CPU and free storage. Each goes to
- * an SNS topic with the app's critical receivers (e-mail, an https webhook).
+ * an SNS topic with the app's critical receivers (e-mail, an https webhook), as does a test restore of
+ * the database's backups that fails (an EventBridge rule: AWS Backup's restore jobs have no metric).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -41,6 +42,8 @@ export class FargateAlarms extends pulumi.ComponentResource {
   public readonly topic: aws.sns.Topic;
   /** Alarm resources by what they watch: `error-rate`, `unhealthy-<target>`, `backend-memory`, `db-cpu`, `db-storage`. */
   public readonly alarms: Readonly<Record<string, aws.cloudwatch.MetricAlarm>>;
+  /** A restore job of AWS Backup that failed or was aborted, to the topic. */
+  public readonly restoreFailed: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: FargateAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("runbook:fargate:FargateAlarms", name, {}, opts);
@@ -58,7 +61,7 @@ export class FargateAlarms extends pulumi.ComponentResource {
         description: `${app.id}: the alarm topic's messages at rest`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: account.apply(([partition, , , id]) => alarmTopicKeyPolicy(partition, id)),
+        policy: account.apply(([partition, , , id]) => alarmTopicKeyPolicy(partition, id, { events: true })),
         tags,
       },
       child,
@@ -169,6 +172,47 @@ export class FargateAlarms extends pulumi.ComponentResource {
       child,
     );
     this.alarms = alarms;
+    this.restoreFailed = restoreFailedRule(name, this.topic, account, tags, this);
     this.registerOutputs({ topicArn: this.topic.arn });
   }
+}
+
+/**
+ * AWS Backup's "Restore Job State Change" events (status as its API spells a restore job's) of a failed
+ * or aborted job, published to the topic: the test restores of restoreTesting.ts, and any other restore
+ * job of the account and region (a person's restore that failed is as much news). The topic's policy
+ * lets this rule publish, and CloudWatch alarms as before; the account keeps the owner's rights.
+ */
+export const RESTORE_FAILED_PATTERN = {
+  source: ["aws.backup"],
+  "detail-type": ["Restore Job State Change"],
+  detail: { status: ["FAILED", "ABORTED"] },
+} as const;
+
+function restoreFailedRule(name: string, topic: aws.sns.Topic, account: pulumi.Output<[string, string, string, string]>, tags: Record<string, string>, parent: pulumi.Resource): aws.cloudwatch.EventRule {
+  const child = { parent };
+  const rule = new aws.cloudwatch.EventRule(
+    `${name}-restore-failed`,
+    { description: "A restore job of AWS Backup (the scheduled test restores among them) failed or was aborted.", eventPattern: JSON.stringify(RESTORE_FAILED_PATTERN), tags },
+    child,
+  );
+  new aws.sns.TopicPolicy(
+    `${name}-topic-policy`,
+    {
+      arn: topic.arn,
+      policy: pulumi.all([topic.arn, rule.arn, account]).apply(([topicArn, ruleArn, [partition, , , id]]) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "AccountOwns", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${id}:root` }, Action: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"], Resource: topicArn },
+            { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn },
+            { Sid: "RestoreFailedRulePublishes", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { ArnEquals: { "aws:SourceArn": ruleArn } } },
+          ],
+        }),
+      ),
+    },
+    child,
+  );
+  new aws.cloudwatch.EventTarget(`${name}-restore-failed-target`, { rule: rule.name, arn: topic.arn }, child);
+  return rule;
 }

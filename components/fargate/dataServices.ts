@@ -2,6 +2,7 @@
  * The state of a Fargate app, as managed services in its private subnets: PostgreSQL on RDS
  * (encrypted, never public, automated backups for point-in-time restore, deletion protection and a
  * final snapshot in prod) with an AWS Backup plan on the app's backup schedule and cloud retention,
+ * and a scheduled test restore of its newest snapshot (restoreTesting.ts),
  * and Redis on ElastiCache (encrypted at rest and in transit, with an AUTH token) where the app has one.
  */
 import * as aws from "@pulumi/aws";
@@ -10,6 +11,8 @@ import * as random from "@pulumi/random";
 import type { AppSpec } from "../../config/spec";
 import { FARGATE_DEFAULTS, type FargateSpec } from "../../config/fargate";
 import { rotationKeepers } from "../secrets/rotationWindow";
+import { awsBackupCron } from "./awsCron";
+import { deployRestoreTesting, type RestoreTesting } from "./restoreTesting";
 
 /** The secret name of a Fargate app's Redis AUTH token (its keepers, rotation periods). */
 export const REDIS_AUTH_TOKEN = "REDIS_AUTH_TOKEN";
@@ -22,15 +25,8 @@ export interface FargateData {
   /** `rediss://...` with the AUTH token (a secret). */
   readonly redisUrl?: pulumi.Output<string>;
   readonly backupPlan: aws.backup.Plan;
-}
-
-/** A five-field cron (`0 2 * * *`, UTC) as AWS Backup's six-field form; the day of the week must be `*`. */
-export function awsBackupCron(expr: string): string {
-  const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) throw new Error(`backup schedule ${JSON.stringify(expr)} must have five cron fields`);
-  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
-  if (dow !== "*") throw new Error(`backup schedule ${JSON.stringify(expr)}: AWS Backup needs the day of the week as * on Fargate (it numbers days 1-7 from Sunday)`);
-  return `cron(${minute} ${hour} ${dom} ${month} ? *)`;
+  /** The scheduled test restore of the newest snapshot (restoreTesting.ts). */
+  readonly restoreTesting: RestoreTesting;
 }
 
 /** The catalog image's major version (`postgres:16.4-alpine` -> `16`): RDS then takes the newest minor. */
@@ -153,6 +149,7 @@ export function deployDataServices(
     child,
   );
   new aws.backup.Selection(`${name}-backup-selection`, { planId: backupPlan.id, iamRoleArn: backupRole.arn, resources: [database.arn] }, child);
+  const restoreTesting = deployRestoreTesting(name, app, { vault, database, subnetGroup: subnets, securityGroup: args.securityGroup, tags }, parent);
 
-  return { database, databaseUrl, ...(cache && { cache }), ...(redisUrl && { redisUrl }), backupPlan };
+  return { database, databaseUrl, ...(cache && { cache }), ...(redisUrl && { redisUrl }), backupPlan, restoreTesting };
 }

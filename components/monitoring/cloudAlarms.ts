@@ -29,14 +29,19 @@ export const CLOUD_ALARM_DEFAULTS = {
   cpuMinutes: 5,
 } as const;
 
-/** An alarm topic's key policy: the account administers it; CloudWatch alarms may encrypt and decrypt with it to publish. */
-export function alarmTopicKeyPolicy(partition: string, account: string): string {
+/**
+ * An alarm topic's key policy: the account administers it; CloudWatch alarms (and, where `events` is set,
+ * EventBridge rules) may encrypt and decrypt with it to publish.
+ */
+export function alarmTopicKeyPolicy(partition: string, account: string, opts: { readonly events?: boolean } = {}): string {
   if (!/^aws[a-z-]*$/.test(partition) || !/^\d{12}$/.test(account)) throw new Error(`not an AWS partition and account: ${partition} ${account}`);
+  const publish = ["kms:Decrypt", "kms:GenerateDataKey*"];
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
       { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
-      { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*" },
+      { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: publish, Resource: "*" },
+      ...(opts.events ? [{ Sid: "EventBridgeRulesPublish", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: publish, Resource: "*" }] : []),
     ],
   });
 }

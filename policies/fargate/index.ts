@@ -9,6 +9,7 @@ import { fargateLogRetention } from "./logRetention";
 import { fargateLogsCollected } from "./logsCollected";
 import { fargateMemoryLimitRequired } from "./memoryLimitRequired";
 import { fargateRateLimited } from "./rateLimited";
+import { fargateRestoreTested } from "./restoreTested";
 import { fargateRolloutSafe } from "./rolloutSafe";
 import { fargateSecretsByReference } from "./secretsByReference";
 
@@ -23,6 +24,7 @@ export const fargatePolicies = (data: RequirementsData): Policies => [
   fargateLogsCollected,
   fargateRolloutSafe,
   fargateDatabaseSafe,
+  fargateRestoreTested,
   fargateHttpsOnly,
   fargateRateLimited,
   fargateLogRetention,

@@ -15,6 +15,8 @@ export const FARGATE_TYPES = {
   webAcl: "aws:wafv2/webAcl:WebAcl",
   webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
   rdsInstance: "aws:rds/instance:Instance",
+  restoreTestingPlan: "aws:backup/restoreTestingPlan:RestoreTestingPlan",
+  restoreTestingSelection: "aws:backup/restoreTestingSelection:RestoreTestingSelection",
   scalingTarget: "aws:appautoscaling/target:Target",
   component: "runbook:fargate:FargateApp",
 } as const;

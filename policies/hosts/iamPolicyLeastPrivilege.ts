@@ -19,9 +19,9 @@ const configSchema: PolicyConfigSchema = {
     serviceRolePolicies: {
       type: "array",
       items: { type: "string" },
-      default: ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"],
+      default: ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"],
       description:
-        "AWS service-role policies the roles of an app on ECS Fargate may carry (ECS's task execution: image pulls and log writes; AWS Backup's: its snapshots). Only ecs-tasks and backup.amazonaws.com assume those roles, never a host.",
+        "AWS service-role policies the roles of an app on ECS Fargate may carry (ECS's task execution: image pulls and log writes; AWS Backup's: its snapshots, and its test restores). Only ecs-tasks and backup.amazonaws.com assume those roles, never a host.",
     },
   },
 };

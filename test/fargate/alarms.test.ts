@@ -3,9 +3,13 @@
  * under a key whose policy lets CloudWatch alarms use it (with the AWS-managed alias/aws/sns key an
  * alarm's action fails: "CloudWatch Alarms does not have authorization to access the SNS topic
  * encryption key"), and the 5xx share must count target 5xx in minutes without load balancer 5xx.
+ * The backups proved by restoring them: AWS Backup restore testing of the database's newest snapshot
+ * on the app's verification schedule, into the app's private subnets, a failure to the same topic.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_RATE_EXPRESSION } from "../../components/fargate/alarms";
+import { awsBackupCron } from "../../components/fargate/awsCron";
+import { RESTORE_ROLE_POLICY } from "../../components/fargate/restoreTesting";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
 import { runUnderMocks, MOCK_AWS, type PlannedResource } from "../../plan/mockRuntime";
@@ -16,7 +20,9 @@ let resources: readonly PlannedResource[] = [];
 
 beforeAll(async () => {
   const kept = keptRandomPasswords();
-  const spec = parseStackConfig(withFargate("prod", "lms"), PROJECT, { now: Date.UTC(2026, 10, 26) });
+  const raw = withFargate("prod", "lms") as unknown as { apps: Record<string, Record<string, unknown>> };
+  raw.apps["lms"]!["backups"] = { ...(raw.apps["lms"]!["backups"] as object), verifySchedule: "30 4 * * 0" };
+  const spec = parseStackConfig(raw as never, PROJECT, { now: Date.UTC(2026, 10, 26) });
   resources = (await runUnderMocks(spec, "prod", undefined, { mocks: kept.mocks })).resources;
 }, 240_000);
 
@@ -43,5 +49,70 @@ describe("the Fargate app's alarms", () => {
     expect(rate.expression).toBe(ERROR_RATE_EXPRESSION);
     expect(rate.expression).toContain("FILL(errors, 0)");
     expect(rate.expression).toContain("FILL(elb_errors, 0)");
+  });
+});
+
+describe("the Fargate app's backups, proved by restoring them (AWS Backup itself not run)", () => {
+  it("restore the newest snapshot of the app's vault on the verification schedule, Sunday 04:30 UTC as AWS numbers the days", () => {
+    const plan = inputs(named(resources, "lms-restore-test"));
+    expect(plan["scheduleExpression"]).toBe("cron(30 4 ? * 1 *)");
+    expect(plan["scheduleExpressionTimezone"]).toBe("Etc/UTC");
+    expect(plan["name"]).toBe("lms_prod_restore_test");
+    const selectionOfPoints = plan["recoveryPointSelection"] as { algorithm: string; includeVaults: string[]; recoveryPointTypes: string[] };
+    expect(selectionOfPoints.algorithm).toBe("LATEST_WITHIN_WINDOW");
+    expect(selectionOfPoints.recoveryPointTypes).toEqual(["SNAPSHOT"]);
+    expect(selectionOfPoints.includeVaults).toEqual([expect.stringMatching(/^arn:aws:backup:[a-z0-9-]+:\d{12}:backup-vault:lms-vault-/)]);
+    expect(named(resources, "lms-restore-test").dependencies).toContain(named(resources, "lms-vault").urn);
+  });
+
+  it("restore the app's database into its own subnet group behind its data security group, with a role only AWS Backup assumes", () => {
+    const selection = named(resources, "lms-restore-test-selection");
+    const args = inputs(selection);
+    expect(args["protectedResourceType"]).toBe("RDS");
+    expect(args["restoreTestingPlanName"]).toBe("lms_prod_restore_test");
+    for (const dependency of ["lms-db", "lms-restore-test", "lms-db-subnets", "lms-data-sg", "lms-restore-test-role-policy"]) {
+      expect(selection.dependencies, dependency).toContain(named(resources, dependency).urn);
+    }
+    const overrides = args["restoreMetadataOverrides"] as Record<string, string>;
+    expect(overrides["dbSubnetGroupName"]).toMatch(/^lms-db-subnets-[0-9a-f]+$/);
+    expect(JSON.parse(overrides["vpcSecurityGroupIds"]!)).toEqual([expect.stringMatching(/^sg-[0-9a-f]+$/)]);
+    expect(args["protectedResourceArns"]).toEqual([expect.stringMatching(/^arn:aws:rds:[a-z0-9-]+:\d{12}:db:lms-prod-/)]);
+    const role = inputs(named(resources, "lms-restore-test-role"));
+    expect(JSON.parse(String(role["assumeRolePolicy"])).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    expect(inputs(named(resources, "lms-restore-test-role-policy"))["policyArn"]).toBe(RESTORE_ROLE_POLICY);
+  });
+
+  it("send a restore job that failed or was aborted to the alarm topic, which lets only that rule's events in and whose key lets EventBridge encrypt", () => {
+    const rule = named(resources, "lms-alarms-restore-failed");
+    expect(JSON.parse(String(inputs(rule)["eventPattern"]))).toEqual({ source: ["aws.backup"], "detail-type": ["Restore Job State Change"], detail: { status: ["FAILED", "ABORTED"] } });
+    const target = inputs(named(resources, "lms-alarms-restore-failed-target"));
+    expect(target["arn"]).toBe("arn:aws:sns:eu-west-1:123456789012:lms-alarms-topic");
+    const topicPolicy = JSON.parse(String(inputs(named(resources, "lms-alarms-topic-policy"))["policy"])) as { Statement: { Sid: string; Principal: unknown; Condition?: unknown }[] };
+    const fromRule = topicPolicy.Statement.find((s) => s.Sid === "RestoreFailedRulePublishes")!;
+    expect(fromRule.Principal).toEqual({ Service: "events.amazonaws.com" });
+    expect(fromRule.Condition).toEqual({ ArnEquals: { "aws:SourceArn": expect.stringMatching(/^arn:aws:events:[a-z0-9-]+:\d{12}:rule\/lms-alarms-restore-failed-/) } });
+    // CloudWatch alarms still publish: the topic policy replaces the default one.
+    expect(topicPolicy.Statement.map((s) => s.Principal)).toEqual(expect.arrayContaining([{ Service: "cloudwatch.amazonaws.com" }]));
+    const key = JSON.parse(String(inputs(named(resources, "lms-alarms-topic-key"))["policy"])) as { Statement: { Principal: unknown; Action: unknown }[] };
+    expect(key.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Principal: { Service: "events.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] })]));
+  });
+
+  it.each([
+    ["30 5 * * *", "cron(30 5 * * ? *)"],
+    ["0 4 * * 0", "cron(0 4 ? * 1 *)"],
+    ["0 4 * * 7", "cron(0 4 ? * 1 *)"],
+    ["0 4 * * 1-5", "cron(0 4 ? * 2-6 *)"],
+    ["0 4 * * 5-7", "cron(0 4 ? * 6-7,1 *)"],
+    ["0 4 * * 0,3", "cron(0 4 ? * 1,4 *)"],
+    ["0 4 * * MON-FRI", "cron(0 4 ? * MON-FRI *)"],
+    ["0 3 1 * *", "cron(0 3 1 * ? *)"],
+  ])("writes the cron %s as AWS Backup's %s", (cron, aws) => {
+    expect(awsBackupCron(cron)).toBe(aws);
+  });
+
+  it("refuses what AWS Backup's cron cannot say, naming the key", () => {
+    expect(() => awsBackupCron("0 4 * * */2", "backups.verifySchedule")).toThrow(/`backups.verifySchedule` "0 4 \* \* \*\/2": AWS Backup takes no step/);
+    expect(() => awsBackupCron("0 4 1 * 1", "backups.verifySchedule")).toThrow(/sets both the day of the month and the day of the week/);
+    expect(() => awsBackupCron("0 4 * *")).toThrow(/`backups.schedule` "0 4 \* \*" must have five cron fields/);
   });
 });

@@ -76,6 +76,18 @@ describe("apps.<id>.fargate", () => {
     expect(problems.map((p) => p.split(": ")[0])).toEqual(["backups.localRetentionDays", "backups.restoreFrom", "cache.limits", "database.pooler", "proxy.tls"].map((k) => `runbook:apps.lms.${k}`));
   });
 
+  it("takes backups.verifySchedule as the restore test's schedule, and names a schedule AWS Backup's cron cannot say", () => {
+    const raw = withFargate("prod", "lms") as unknown as { apps: Record<string, Record<string, unknown>> };
+    raw.apps["lms"]!["backups"] = { verifySchedule: "0 4 * * 0" };
+    expect(problemsOf(raw)).toEqual([]);
+    expect(appOf(raw, "lms").backups.verifySchedule).toBe("0 4 * * 0");
+    raw.apps["lms"]!["backups"] = { schedule: "0 2 * * */2", verifySchedule: "0 4 * * 1/2" };
+    expect(problemsOf(raw)).toEqual([
+      `${key("lms", "backups", "schedule")}: AWS Backup takes no step (/) in the day of the week; list the days (1,3,5) (with \`fargate\`, AWS Backup runs it)`,
+      `${key("lms", "backups", "verifySchedule")}: AWS Backup takes no step (/) in the day of the week; list the days (1,3,5) (with \`fargate\`, AWS Backup runs it)`,
+    ]);
+  });
+
   it("needs the app's domain: the certificate is for it and the health gate sends it", () => {
     const raw = withFargate("prod", "lms") as unknown as { apps: Record<string, Record<string, unknown>> };
     delete raw.apps["lms"]!["domain"];
