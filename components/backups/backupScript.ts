@@ -22,6 +22,7 @@
  * old, stale data as the newest ones, which a restore of `--latest` would pick.
  */
 import { LOCK_WAIT_OPTION } from "../shared/databaseLock";
+import { UNIT_DIR } from "./hostInstall";
 import { header, lines, SQLITE_COUNT_ROWS, type ScriptSpec } from "./scriptCommon";
 
 /** The bucket key, under the app's prefix, that names the host taking its backups. */
@@ -53,8 +54,14 @@ export const HOST_CLAIM = [
   '  rm -f "$mark"',
   '  [ "$OWNER" = "$ME" ]',
   "}",
+  "# The app's backup timers this host has (the monitoring data's only where the app backs it up).",
+  "backup_timers() {",
+  '  timers="runbook-backup-$APP.timer runbook-backup-verify-$APP.timer"',
+  `  if [ -e "\${RUNBOOK_UNIT_DIR:-${UNIT_DIR}}/runbook-monitoring-backup-$APP.timer" ]; then timers="$timers runbook-monitoring-backup-$APP.timer"; fi`,
+  '  echo "$timers"',
+  "}",
   "check_host() {",
-  '  claimed_by_me || fail "this host ($(hostname), machine id $ME) no longer takes $APP\'s backups: the last deploy put them on ${OWNER_NAME:-another host} (machine id $OWNER). Nothing was read or uploaded. Turn this host\'s jobs off: systemctl disable --now runbook-backup-$APP.timer runbook-backup-verify-$APP.timer. If the app does run here (a host rebuilt with a new machine id), claim it: sudo $0 --claim-host"',
+  '  claimed_by_me || fail "this host ($(hostname), machine id $ME) no longer takes $APP\'s backups: the last deploy put them on ${OWNER_NAME:-another host} (machine id $OWNER). Nothing was read or uploaded. Turn this host\'s jobs off: systemctl disable --now $(backup_timers). If the app does run here (a host rebuilt with a new machine id), claim it: sudo $0 --claim-host"',
   "}",
 ];
 

@@ -66,6 +66,8 @@ describe("the host that takes an app's backups", () => {
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain(`no longer takes ${APP}'s backups: the last deploy put them on`);
     expect(stale.stderr).toContain("(machine id new1new1new1). Nothing was read or uploaded.");
+    // An app whose monitoring data this host does not back up: its two database timers only.
+    expect(stale.stderr).toContain(`systemctl disable --now runbook-backup-${APP}.timer runbook-backup-verify-${APP}.timer. If`);
     expect(manifests(), "nothing uploaded by the old host").toEqual(before);
     expect(fs.readdirSync(old.jobs.localDir).filter((d) => d.endsWith("-scheduled")), "no second local backup on the old host").toHaveLength(1);
     expect(metricValue(old.jobs.metrics(), BACKUP_METRICS.lastStatus, APP, "database"), "the old host reports the failure").toBe(0);

@@ -211,10 +211,13 @@ describe("the monitoring data's backup and restore, against a local S3 API", () 
     expect(unlisted.stderr).toContain("cannot list s3://no-such-bucket/mon/monitoring/");
   });
 
-  it("uploads nothing from a host that no longer takes the app's backups", () => {
-    const res = run("monitoring-backup", [], { RUNBOOK_HOST_ID: "the-old-host" });
+  it("uploads nothing from a host that no longer takes the app's backups, and names its three timers to turn off", () => {
+    const units = fs.mkdtempSync(path.join(dir, "units-"));
+    fs.writeFileSync(path.join(units, "runbook-monitoring-backup-mon.timer"), "[Timer]\n");
+    const res = run("monitoring-backup", [], { RUNBOOK_HOST_ID: "the-old-host", RUNBOOK_UNIT_DIR: units });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain("no longer takes mon's backups");
+    expect(res.stderr).toContain("systemctl disable --now runbook-backup-mon.timer runbook-backup-verify-mon.timer runbook-monitoring-backup-mon.timer.");
     expect(metricValue(jobs.metrics(), "runbook_backup_last_status", "mon", "monitoring")).toBe(0);
   });
 
