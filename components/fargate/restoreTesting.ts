@@ -87,7 +87,11 @@ export function deployRestoreTesting(name: string, app: AppSpec, args: RestoreTe
       },
       validationWindowHours: RESTORE_TESTING.validationWindowHours,
     },
-    { parent, dependsOn: [attachment] },
+    // A replaced database has a new ARN, which the provider's update does not send (terraform-provider-aws
+    // restore_testing_selection.go, Update: only the role, conditions, overrides and validation window), so
+    // the selection would go on naming the deleted instance: a new ARN replaces it instead. Its name stays,
+    // and AWS Backup's names are unique in a plan, so the old one goes first.
+    { parent, dependsOn: [attachment], replaceOnChanges: ["protectedResourceArns"], deleteBeforeReplace: true },
   );
   return { plan, selection };
 }

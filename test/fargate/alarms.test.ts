@@ -6,24 +6,32 @@
  * The backups proved by restoring them: AWS Backup restore testing of the database's newest snapshot
  * on the app's verification schedule, into the app's private subnets, a failure to the same topic.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_RATE_EXPRESSION } from "../../components/fargate/alarms";
 import { awsBackupCron } from "../../components/fargate/awsCron";
 import { RESTORE_ROLE_POLICY } from "../../components/fargate/restoreTesting";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
+import { deployStack } from "../../program";
 import { runUnderMocks, MOCK_AWS, type PlannedResource } from "../../plan/mockRuntime";
 import { inputs, keptRandomPasswords, named } from "../helpers";
 import { withFargate } from "./fixtures";
 
 let resources: readonly PlannedResource[] = [];
+/** The options each resource was declared with, as the engine receives them (replaceOnChanges is not in PlannedResource). */
+const declared = new Map<string, pulumi.CustomResourceOptions>();
 
 beforeAll(async () => {
   const kept = keptRandomPasswords();
   const raw = withFargate("prod", "lms") as unknown as { apps: Record<string, Record<string, unknown>> };
   raw.apps["lms"]!["backups"] = { ...(raw.apps["lms"]!["backups"] as object), verifySchedule: "30 4 * * 0" };
   const spec = parseStackConfig(raw as never, PROJECT, { now: Date.UTC(2026, 10, 26) });
-  resources = (await runUnderMocks(spec, "prod", undefined, { mocks: kept.mocks })).resources;
+  const capture: pulumi.ResourceTransformation = (args) => {
+    declared.set(args.name, args.opts);
+    return undefined;
+  };
+  resources = (await runUnderMocks(spec, "prod", (s) => deployStack(s, { transformations: [capture] }), { mocks: kept.mocks })).resources;
 }, 240_000);
 
 describe("the Fargate app's alarms", () => {
@@ -80,6 +88,16 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const role = inputs(named(resources, "lms-restore-test-role"));
     expect(JSON.parse(String(role["assumeRolePolicy"])).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     expect(inputs(named(resources, "lms-restore-test-role-policy"))["policyArn"]).toBe(RESTORE_ROLE_POLICY);
+  });
+
+  it("follow a replaced database: a new ARN replaces the selection (the provider's update would not send it), the old one deleted first (its name stays)", () => {
+    // terraform-provider-aws internal/service/backup/restore_testing_selection.go, Update: UpdateRestoreTestingSelection
+    // is called only when iam_role_arn, protected_resource_conditions, restore_metadata_overrides or
+    // validation_window_hours differ, yet the new protected_resource_arns is written to the state.
+    const opts = declared.get("lms-restore-test-selection")!;
+    expect(opts.replaceOnChanges).toEqual(["protectedResourceArns"]);
+    expect(opts.deleteBeforeReplace).toBe(true);
+    expect(named(resources, "lms-restore-test-selection").options.deleteBeforeReplace).toBe(true);
   });
 
   it("send a restore job that failed or was aborted to the alarm topic, which lets only that rule's events in and whose key lets EventBridge encrypt", () => {
