@@ -115,6 +115,13 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     expect(key.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Principal: { Service: "events.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] })]));
   });
 
+  it("let only this account's CloudWatch alarms publish, as SNS's default policy did (a service principal without a condition would admit any account's alarms)", () => {
+    const topicPolicy = JSON.parse(String(inputs(named(resources, "lms-alarms-topic-policy"))["policy"])) as { Statement: { Sid: string; Principal: unknown; Condition?: unknown }[] };
+    const fromAlarms = topicPolicy.Statement.filter((s) => JSON.stringify(s.Principal).includes("cloudwatch.amazonaws.com"));
+    expect(fromAlarms).toHaveLength(1);
+    expect(fromAlarms[0]!.Condition).toEqual({ ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${MOCK_AWS.region}:${MOCK_AWS.account}:alarm:*` } });
+  });
+
   it.each([
     ["30 5 * * *", "cron(30 5 * * ? *)"],
     ["0 4 * * 0", "cron(0 4 ? * 1 *)"],
