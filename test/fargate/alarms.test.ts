@@ -10,7 +10,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_RATE_EXPRESSION } from "../../components/fargate/alarms";
 import { awsBackupCron } from "../../components/fargate/awsCron";
-import { RESTORE_ROLE_POLICY } from "../../components/fargate/restoreTesting";
+import { RESTORE_ROLE_POLICY, selectionWindowDays } from "../../components/fargate/restoreTesting";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
 import { deployStack } from "../../program";
@@ -69,6 +69,7 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const selectionOfPoints = plan["recoveryPointSelection"] as { algorithm: string; includeVaults: string[]; recoveryPointTypes: string[] };
     expect(selectionOfPoints.algorithm).toBe("LATEST_WITHIN_WINDOW");
     expect(selectionOfPoints.recoveryPointTypes).toEqual(["SNAPSHOT"]);
+    expect((selectionOfPoints as { selectionWindowDays?: number }).selectionWindowDays).toBe(7);
     expect(selectionOfPoints.includeVaults).toEqual([expect.stringMatching(/^arn:aws:backup:[a-z0-9-]+:\d{12}:backup-vault:lms-vault-/)]);
     expect(named(resources, "lms-restore-test").dependencies).toContain(named(resources, "lms-vault").urn);
   });
@@ -88,6 +89,18 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const role = inputs(named(resources, "lms-restore-test-role"));
     expect(JSON.parse(String(role["assumeRolePolicy"])).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     expect(inputs(named(resources, "lms-restore-test-role-policy"))["policyArn"]).toBe(RESTORE_ROLE_POLICY);
+  });
+
+  it.each([
+    ["0 2 * * *", 7],
+    ["0 * * * *", 7],
+    ["0 2 * * 0", 8],
+    ["0 3 1 * *", 32],
+    ["0 3 1 1,7 *", 185],
+  ])("look for the newest snapshot far enough back that the backup schedule %s always has one there: %i days", (schedule, days) => {
+    // LATEST_WITHIN_WINDOW restores nothing when no recovery point is that recent: a monthly backup with a
+    // 7-day window would go untested three weeks of four, and no restore job means no failure event either.
+    expect(selectionWindowDays(schedule)).toBe(days);
   });
 
   it("follow a replaced database: a new ARN replaces the selection (the provider's update would not send it), the old one deleted first (its name stays)", () => {
