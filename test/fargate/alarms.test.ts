@@ -85,6 +85,10 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const overrides = args["restoreMetadataOverrides"] as Record<string, string>;
     expect(overrides["dbSubnetGroupName"]).toMatch(/^lms-db-subnets-[0-9a-f]+$/);
     expect(JSON.parse(overrides["vpcSecurityGroupIds"]!)).toEqual([expect.stringMatching(/^sg-[0-9a-f]+$/)]);
+    // The very subnet group and security group the app's database has, not merely ones named alike.
+    const db = inputs(named(resources, "lms-db"));
+    expect(overrides["dbSubnetGroupName"]).toBe(db["dbSubnetGroupName"]);
+    expect(JSON.parse(overrides["vpcSecurityGroupIds"]!)).toEqual(db["vpcSecurityGroupIds"]);
     expect(args["protectedResourceArns"]).toEqual([expect.stringMatching(/^arn:aws:rds:[a-z0-9-]+:\d{12}:db:lms-prod-/)]);
     const role = inputs(named(resources, "lms-restore-test-role"));
     expect(JSON.parse(String(role["assumeRolePolicy"])).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
