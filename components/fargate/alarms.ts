@@ -181,7 +181,8 @@ export class FargateAlarms extends pulumi.ComponentResource {
  * AWS Backup's "Restore Job State Change" events (status as its API spells a restore job's) of a failed
  * or aborted job, published to the topic: the test restores of restoreTesting.ts, and any other restore
  * job of the account and region (a person's restore that failed is as much news). The topic's policy
- * lets this rule publish, and CloudWatch alarms as before; the account keeps the owner's rights.
+ * lets this rule publish, and the account's CloudWatch alarms as before (no other account's: SNS's
+ * default policy admitted the account's own sources only); the account's principals keep their rights.
  */
 export const RESTORE_FAILED_PATTERN = {
   source: ["aws.backup"],
@@ -200,12 +201,14 @@ function restoreFailedRule(name: string, topic: aws.sns.Topic, account: pulumi.O
     `${name}-topic-policy`,
     {
       arn: topic.arn,
-      policy: pulumi.all([topic.arn, rule.arn, account]).apply(([topicArn, ruleArn, [partition, , , id]]) =>
+      policy: pulumi.all([topic.arn, rule.arn, account]).apply(([topicArn, ruleArn, [partition, , region, id]]) =>
         JSON.stringify({
           Version: "2012-10-17",
           Statement: [
             { Sid: "AccountOwns", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${id}:root` }, Action: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"], Resource: topicArn },
-            { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn },
+            // SNS's default policy admitted only the account's own sources; the service principal alone would
+            // admit every account's alarms (re:Post "cloudwatch-receive-sns-for-alarm-trigger": aws:SourceArn).
+            { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${id}:alarm:*` } } },
             { Sid: "RestoreFailedRulePublishes", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { ArnEquals: { "aws:SourceArn": ruleArn } } },
           ],
         }),

@@ -13,6 +13,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "../../config/spec";
+import { maxGapHours } from "../backups/schedule";
 import { awsBackupCron } from "./awsCron";
 
 /** AWS Backup's managed policy for the role it restores with (the counterpart of ...ForBackup). */
@@ -23,9 +24,22 @@ export const RESTORE_TESTING = {
   startWindowHours: 8,
   /** The restored instance is kept this long for a validation, then deleted (1 to 168). */
   validationWindowHours: 1,
-  /** The newest snapshot of the last days is restored: a backup older than this is no test of today's. */
+  /**
+   * The newest snapshot of the last days is restored: a backup older than this is no test of today's.
+   * At least: where backups are further apart, see selectionWindowDays.
+   */
   selectionWindowDays: 7,
 } as const;
+
+/**
+ * How many days back the newest snapshot is looked for: a week, or the longest gap between two runs of
+ * the backup schedule and a day for the backup job itself, where that is longer (AWS Backup's most: 365).
+ * LATEST_WITHIN_WINDOW restores nothing when no recovery point is that recent, and no restore job means
+ * no failure event: with a 7-day window a monthly backup would go untested three weeks of four.
+ */
+export function selectionWindowDays(backupSchedule: string): number {
+  return Math.min(365, Math.max(RESTORE_TESTING.selectionWindowDays, Math.ceil(maxGapHours(backupSchedule) / 24) + 1));
+}
 
 /** A restore testing plan's name: letters, digits and underscores only, at most 50 characters. */
 export function restoreTestingName(appId: string, environment: string): string {
@@ -65,7 +79,7 @@ export function deployRestoreTesting(name: string, app: AppSpec, args: RestoreTe
         algorithm: "LATEST_WITHIN_WINDOW",
         includeVaults: [args.vault.arn],
         recoveryPointTypes: ["SNAPSHOT"],
-        selectionWindowDays: RESTORE_TESTING.selectionWindowDays,
+        selectionWindowDays: selectionWindowDays(app.backups.schedule),
       },
       tags: args.tags,
     },
@@ -87,7 +101,11 @@ export function deployRestoreTesting(name: string, app: AppSpec, args: RestoreTe
       },
       validationWindowHours: RESTORE_TESTING.validationWindowHours,
     },
-    { parent, dependsOn: [attachment] },
+    // A replaced database has a new ARN, which the provider's update does not send (terraform-provider-aws
+    // restore_testing_selection.go, Update: only the role, conditions, overrides and validation window), so
+    // the selection would go on naming the deleted instance: a new ARN replaces it instead. Its name stays,
+    // and AWS Backup's names are unique in a plan, so the old one goes first.
+    { parent, dependsOn: [attachment], replaceOnChanges: ["protectedResourceArns"], deleteBeforeReplace: true },
   );
   return { plan, selection };
 }

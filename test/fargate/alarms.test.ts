@@ -6,24 +6,32 @@
  * The backups proved by restoring them: AWS Backup restore testing of the database's newest snapshot
  * on the app's verification schedule, into the app's private subnets, a failure to the same topic.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_RATE_EXPRESSION } from "../../components/fargate/alarms";
 import { awsBackupCron } from "../../components/fargate/awsCron";
-import { RESTORE_ROLE_POLICY } from "../../components/fargate/restoreTesting";
+import { RESTORE_ROLE_POLICY, selectionWindowDays } from "../../components/fargate/restoreTesting";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
+import { deployStack } from "../../program";
 import { runUnderMocks, MOCK_AWS, type PlannedResource } from "../../plan/mockRuntime";
 import { inputs, keptRandomPasswords, named } from "../helpers";
 import { withFargate } from "./fixtures";
 
 let resources: readonly PlannedResource[] = [];
+/** The options each resource was declared with, as the engine receives them (replaceOnChanges is not in PlannedResource). */
+const declared = new Map<string, pulumi.CustomResourceOptions>();
 
 beforeAll(async () => {
   const kept = keptRandomPasswords();
   const raw = withFargate("prod", "lms") as unknown as { apps: Record<string, Record<string, unknown>> };
   raw.apps["lms"]!["backups"] = { ...(raw.apps["lms"]!["backups"] as object), verifySchedule: "30 4 * * 0" };
   const spec = parseStackConfig(raw as never, PROJECT, { now: Date.UTC(2026, 10, 26) });
-  resources = (await runUnderMocks(spec, "prod", undefined, { mocks: kept.mocks })).resources;
+  const capture: pulumi.ResourceTransformation = (args) => {
+    declared.set(args.name, args.opts);
+    return undefined;
+  };
+  resources = (await runUnderMocks(spec, "prod", (s) => deployStack(s, { transformations: [capture] }), { mocks: kept.mocks })).resources;
 }, 240_000);
 
 describe("the Fargate app's alarms", () => {
@@ -61,6 +69,7 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const selectionOfPoints = plan["recoveryPointSelection"] as { algorithm: string; includeVaults: string[]; recoveryPointTypes: string[] };
     expect(selectionOfPoints.algorithm).toBe("LATEST_WITHIN_WINDOW");
     expect(selectionOfPoints.recoveryPointTypes).toEqual(["SNAPSHOT"]);
+    expect((selectionOfPoints as { selectionWindowDays?: number }).selectionWindowDays).toBe(7);
     expect(selectionOfPoints.includeVaults).toEqual([expect.stringMatching(/^arn:aws:backup:[a-z0-9-]+:\d{12}:backup-vault:lms-vault-/)]);
     expect(named(resources, "lms-restore-test").dependencies).toContain(named(resources, "lms-vault").urn);
   });
@@ -76,10 +85,36 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const overrides = args["restoreMetadataOverrides"] as Record<string, string>;
     expect(overrides["dbSubnetGroupName"]).toMatch(/^lms-db-subnets-[0-9a-f]+$/);
     expect(JSON.parse(overrides["vpcSecurityGroupIds"]!)).toEqual([expect.stringMatching(/^sg-[0-9a-f]+$/)]);
+    // The very subnet group and security group the app's database has, not merely ones named alike.
+    const db = inputs(named(resources, "lms-db"));
+    expect(overrides["dbSubnetGroupName"]).toBe(db["dbSubnetGroupName"]);
+    expect(JSON.parse(overrides["vpcSecurityGroupIds"]!)).toEqual(db["vpcSecurityGroupIds"]);
     expect(args["protectedResourceArns"]).toEqual([expect.stringMatching(/^arn:aws:rds:[a-z0-9-]+:\d{12}:db:lms-prod-/)]);
     const role = inputs(named(resources, "lms-restore-test-role"));
     expect(JSON.parse(String(role["assumeRolePolicy"])).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     expect(inputs(named(resources, "lms-restore-test-role-policy"))["policyArn"]).toBe(RESTORE_ROLE_POLICY);
+  });
+
+  it.each([
+    ["0 2 * * *", 7],
+    ["0 * * * *", 7],
+    ["0 2 * * 0", 8],
+    ["0 3 1 * *", 32],
+    ["0 3 1 1,7 *", 185],
+  ])("look for the newest snapshot far enough back that the backup schedule %s always has one there: %i days", (schedule, days) => {
+    // LATEST_WITHIN_WINDOW restores nothing when no recovery point is that recent: a monthly backup with a
+    // 7-day window would go untested three weeks of four, and no restore job means no failure event either.
+    expect(selectionWindowDays(schedule)).toBe(days);
+  });
+
+  it("follow a replaced database: a new ARN replaces the selection (the provider's update would not send it), the old one deleted first (its name stays)", () => {
+    // terraform-provider-aws internal/service/backup/restore_testing_selection.go, Update: UpdateRestoreTestingSelection
+    // is called only when iam_role_arn, protected_resource_conditions, restore_metadata_overrides or
+    // validation_window_hours differ, yet the new protected_resource_arns is written to the state.
+    const opts = declared.get("lms-restore-test-selection")!;
+    expect(opts.replaceOnChanges).toEqual(["protectedResourceArns"]);
+    expect(opts.deleteBeforeReplace).toBe(true);
+    expect(named(resources, "lms-restore-test-selection").options.deleteBeforeReplace).toBe(true);
   });
 
   it("send a restore job that failed or was aborted to the alarm topic, which lets only that rule's events in and whose key lets EventBridge encrypt", () => {
@@ -95,6 +130,13 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     expect(topicPolicy.Statement.map((s) => s.Principal)).toEqual(expect.arrayContaining([{ Service: "cloudwatch.amazonaws.com" }]));
     const key = JSON.parse(String(inputs(named(resources, "lms-alarms-topic-key"))["policy"])) as { Statement: { Principal: unknown; Action: unknown }[] };
     expect(key.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Principal: { Service: "events.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] })]));
+  });
+
+  it("let only this account's CloudWatch alarms publish, as SNS's default policy did (a service principal without a condition would admit any account's alarms)", () => {
+    const topicPolicy = JSON.parse(String(inputs(named(resources, "lms-alarms-topic-policy"))["policy"])) as { Statement: { Sid: string; Principal: unknown; Condition?: unknown }[] };
+    const fromAlarms = topicPolicy.Statement.filter((s) => JSON.stringify(s.Principal).includes("cloudwatch.amazonaws.com"));
+    expect(fromAlarms).toHaveLength(1);
+    expect(fromAlarms[0]!.Condition).toEqual({ ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${MOCK_AWS.region}:${MOCK_AWS.account}:alarm:*` } });
   });
 
   it.each([
