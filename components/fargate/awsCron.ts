@@ -4,19 +4,32 @@
  * with `?` for whichever day field is not set and days of the week numbered 1-7 from Sunday.
  */
 
-/** Cron's day-of-week numbers (0-7, Sunday 0 or 7) as AWS's (1-7 from Sunday); names pass through. */
+const DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/** Cron's day-of-week numbers (0-7, Sunday 0 or 7) and names as AWS's numbers (1-7 from Sunday). */
 function awsDayOfWeek(field: string, expr: string, key: string): string {
   if (field.includes("/")) throw new Error(`\`${key}\` ${JSON.stringify(expr)}: AWS Backup takes no step (/) in the day of the week; list the days (1,3,5)`);
-  const day = (n: string) => (Number(n) % 7) + 1;
-  return field
+  // Names first (`MON-5` mixes both), then every number: a name passed through would be right, a number beside it not.
+  const numbered = field.toUpperCase().replace(/[A-Z]{3}/g, (name) => {
+    const i = DAY_NAMES.indexOf(name);
+    if (i < 0) throw new Error(`\`${key}\` ${JSON.stringify(expr)}: ${name} is not a day of the week`);
+    return String(i);
+  });
+  const day = (n: number) => (n % 7) + 1;
+  return numbered
     .split(",")
     .flatMap((item) => {
       const range = /^(\d+)-(\d+)$/.exec(item);
-      if (!range) return [/^\d+$/.test(item) ? String(day(item)) : item];
-      const [from, to] = [Number(range[1]), Number(range[2])];
-      // Cron's 7 is Sunday again: `5-7` is Friday to Sunday, AWS's `6-7` (Friday, Saturday) and `1`.
-      if (to === 7 && from > 0) return [`${from + 1}-7`, "1"];
-      return [`${day(range[1]!)}-${to === 7 ? 7 : day(range[2]!)}`];
+      if (range) {
+        const [from, to] = [Number(range[1]), Number(range[2])];
+        // Cron's 7 is Sunday again: `5-7` is Friday to Sunday, AWS's `6-7` (Friday, Saturday) and `1`.
+        if (to === 7 && from > 0) return [from === 6 ? "7" : `${from + 1}-7`, "1"];
+        return [`${day(from)}-${to === 7 ? 7 : day(to)}`];
+      }
+      // A day, or a day with its `L` (the last in the month) or `#n` (the n-th).
+      const single = /^(\d+)(L|#\d)?$/.exec(item);
+      if (!single) throw new Error(`\`${key}\` ${JSON.stringify(expr)}: cannot write the day of the week ${JSON.stringify(item)} in AWS's cron`);
+      return [`${day(Number(single[1]))}${single[2] ?? ""}`];
     })
     .join(",");
 }

@@ -146,7 +146,10 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     ["0 4 * * 1-5", "cron(0 4 ? * 2-6 *)"],
     ["0 4 * * 5-7", "cron(0 4 ? * 6-7,1 *)"],
     ["0 4 * * 0,3", "cron(0 4 ? * 1,4 *)"],
-    ["0 4 * * MON-FRI", "cron(0 4 ? * MON-FRI *)"],
+    ["0 4 * * MON-FRI", "cron(0 4 ? * 2-6 *)"],
+    ["0 4 * * MON-5", "cron(0 4 ? * 2-6 *)"],
+    ["0 4 * * 6-7", "cron(0 4 ? * 7,1 *)"],
+    ["0 4 * * sun,5L", "cron(0 4 ? * 1,6L *)"],
     ["0 3 1 * *", "cron(0 3 1 * ? *)"],
   ])("writes the cron %s as AWS Backup's %s", (cron, aws) => {
     expect(awsBackupCron(cron)).toBe(aws);
