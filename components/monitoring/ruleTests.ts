@@ -56,9 +56,9 @@ export function ruleTestCases(spec: AlertRulesSpec): RuleTestCase[] {
   return alertRules(spec).flatMap(cases);
 }
 
-/** The promtool test file; `rulesFile` is the rules' path relative to it. */
-export function renderRuleTests(spec: AlertRulesSpec, rulesFile: string): string {
-  const tests = ruleTestCases(spec).map((c) => ({
+/** The promtool test file; `rulesFile` is the rules' path relative to it; `only`: the cases of these alerts alone. */
+export function renderRuleTests(spec: AlertRulesSpec, rulesFile: string, only?: (alert: string) => boolean): string {
+  const tests = ruleTestCases(spec).filter((c) => only === undefined || only(c.alert)).map((c) => ({
     interval: "1m",
     input_series: c.series.map((s) => ({ series: s.series, values: s.values })),
     alert_rule_test: c.checks.map((check) => ({

@@ -35,10 +35,14 @@ function promtoolAsync(args: string[]): Promise<{ status: number; output: string
   });
 }
 
-/** Writes a rules file and its generated tests; returns the test file's name. */
-function writeTests(name: string, rules: string, spec: AlertRulesSpec): string {
+/**
+ * Writes a rules file and its generated tests; returns the test file's name. `only`: the generated cases
+ * of the alerts a mutation changes, not the app's hundred others (each promtool run then takes a fraction
+ * of a second instead of seconds; the whole sets run unfiltered in the test above).
+ */
+function writeTests(name: string, rules: string, spec: AlertRulesSpec, only?: RegExp): string {
   fs.writeFileSync(path.join(dir, `${name}-rules.yml`), rules);
-  fs.writeFileSync(path.join(dir, `${name}-tests.yml`), renderRuleTests(spec, `${name}-rules.yml`));
+  fs.writeFileSync(path.join(dir, `${name}-tests.yml`), renderRuleTests(spec, `${name}-rules.yml`, only && ((alert) => only.test(alert))));
   return `${name}-tests.yml`;
 }
 
@@ -87,7 +91,7 @@ describe("promtool on every app's rendered monitoring files", () => {
     ["a threshold stricter than the runbook's", (s) => ({ ...s, alerts: { ...s.alerts, memory: { ...s.alerts.memory!, threshold: s.alerts.memory!.threshold * 0.9 } } }), "alertname: HighMemoryUsage"],
   ])("fails the generated tests of FDTS's rules when the rules have %s (the tests can fail)", async (_label, change, failure) => {
     const fdts = alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "fdts")!);
-    const res = await promtoolAsync(["test", "rules", writeTests("fdts-changed", renderAlertRules(change(fdts)), fdts)]);
+    const res = await promtoolAsync(["test", "rules", writeTests("fdts-changed", renderAlertRules(change(fdts)), fdts, new RegExp(`^${failure.split(": ")[1]}$`))]);
     expect(res.status).not.toBe(0);
     expect(res.output).toContain(failure);
   });
@@ -100,7 +104,7 @@ describe("promtool on every app's rendered monitoring files", () => {
     const handwork = alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "handwork")!);
     expect(handwork.externalProbes?.[0]?.name).toBe("stripe");
     const changed = { ...handwork, externalProbes: [change(handwork.externalProbes![0]!)] };
-    const res = await promtoolAsync(["test", "rules", writeTests("handwork-changed", renderAlertRules(changed), handwork)]);
+    const res = await promtoolAsync(["test", "rules", writeTests("handwork-changed", renderAlertRules(changed), handwork, /^StripeUnreachable$/)]);
     expect(res.status).not.toBe(0);
     expect(res.output).toContain("alertname: StripeUnreachable");
   });
@@ -110,7 +114,7 @@ describe("promtool on every app's rendered monitoring files", () => {
     const rendered = renderAlertRules(handwork);
     const changed = rendered.replace('max(probe_success{job=~"external-.+"}) == 0', 'min(probe_success{job=~"external-.+"}) == 0');
     expect(changed).not.toBe(rendered);
-    const res = await promtoolAsync(["test", "rules", writeTests("handwork-network", changed, handwork)]);
+    const res = await promtoolAsync(["test", "rules", writeTests("handwork-network", changed, handwork, /^OutboundNetworkDown$/)]);
     expect(res.status).not.toBe(0);
     expect(res.output).toContain("alertname: OutboundNetworkDown");
   });
@@ -125,14 +129,14 @@ describe("promtool on every app's rendered monitoring files", () => {
     const text = renderAlertRules(fairlens);
     fs.writeFileSync(path.join(dir, `replicas-${n}-check.yml`), text);
     expect(promtool(["check", "rules", `replicas-${n}-check.yml`]).output).toContain(`SUCCESS: ${alertRules(fairlens).length} rules found`);
-    const res = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}`, text, fairlens)]);
+    const res = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}`, text, fairlens, /^DatabaseReplica/)]);
     expect(res.status, res.output).toBe(0);
     // The tests can fail: the rules of a stack that runs one replica fewer (n - 1 streaming counts as enough) or a looser lag threshold.
-    const fewer = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}-fewer`, renderAlertRules({ ...fairlens, readReplicas: Math.max(n - 1, 0) }), fairlens)]);
+    const fewer = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}-fewer`, renderAlertRules({ ...fairlens, readReplicas: Math.max(n - 1, 0) }), fairlens, /^DatabaseReplica/)]);
     expect(fewer.status).not.toBe(0);
     const looser = text.replace(`> ${REPLICA_LAG_BYTES}`, `> ${REPLICA_LAG_BYTES * 2}`);
     expect(looser).not.toBe(text);
-    const loose = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}-looser`, looser, fairlens)]);
+    const loose = await promtoolAsync(["test", "rules", writeTests(`replicas-${n}-looser`, looser, fairlens, /^DatabaseReplica/)]);
     expect(loose.status).not.toBe(0);
     expect(loose.output).toContain("alertname: DatabaseReplicaLagging");
   });
@@ -144,7 +148,7 @@ describe("promtool on every app's rendered monitoring files", () => {
   ])("fails the generated tests of Handwork's rules on its backend log lines when the rules have %s (the tests can fail)", async (_label, change, failure) => {
     const handwork = alertRulesSpec(stackSpec("prod").apps.find((a) => a.id === "handwork")!);
     const changed = { ...handwork, backendLog: change(handwork.backendLog!) };
-    const res = await promtoolAsync(["test", "rules", writeTests("handwork-log-changed", renderAlertRules(changed), handwork)]);
+    const res = await promtoolAsync(["test", "rules", writeTests("handwork-log-changed", renderAlertRules(changed), handwork, new RegExp(`^${failure.split(": ")[1]}$`))]);
     expect(res.status).not.toBe(0);
     expect(res.output).toContain(failure);
   });
