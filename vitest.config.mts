@@ -6,6 +6,10 @@ export default defineConfig({
     // Each file runs its own Pulumi mock runtime: isolate them in forks so one file's
     // global runtime state never leaks into another's.
     pool: "forks",
+    // vitest's default is one worker fewer than the cores: a single one on CI's two, the 113 files one
+    // after another. Most of the real-server suites wait on their servers more than they compute, so two
+    // workers overlap them (measured: see README "Tests").
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ["default", "./test/summaryReporter.ts"],

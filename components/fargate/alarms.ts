@@ -44,6 +44,8 @@ export class FargateAlarms extends pulumi.ComponentResource {
   public readonly alarms: Readonly<Record<string, aws.cloudwatch.MetricAlarm>>;
   /** A restore job of AWS Backup that failed or was aborted, to the topic. */
   public readonly restoreFailed: aws.cloudwatch.EventRule;
+  /** A backup job of AWS Backup that failed, was aborted or expired, to the topic. */
+  public readonly backupFailed: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: FargateAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("runbook:fargate:FargateAlarms", name, {}, opts);
@@ -172,17 +174,19 @@ export class FargateAlarms extends pulumi.ComponentResource {
       child,
     );
     this.alarms = alarms;
-    this.restoreFailed = restoreFailedRule(name, this.topic, account, tags, this);
+    ({ restoreFailed: this.restoreFailed, backupFailed: this.backupFailed } = backupJobRules(name, this.topic, account, tags, this));
     this.registerOutputs({ topicArn: this.topic.arn });
   }
 }
 
 /**
- * AWS Backup's "Restore Job State Change" events (status as its API spells a restore job's) of a failed
- * or aborted job, published to the topic: the test restores of restoreTesting.ts, and any other restore
- * job of the account and region (a person's restore that failed is as much news). The topic's policy
- * lets this rule publish, and the account's CloudWatch alarms as before (no other account's: SNS's
- * default policy admitted the account's own sources only); the account's principals keep their rights.
+ * AWS Backup's job events to the topic: a restore job that failed or was aborted (the test restores of
+ * restoreTesting.ts, and any other restore job of the account and region: a person's restore that failed
+ * is as much news), and a backup job that failed, was aborted or expired before it ran (the snapshots the
+ * plan takes; a plan whose backups stop would otherwise leave the restore test nothing to restore, and no
+ * job to fail). Restore job events spell their state `status`, backup job events `state`, as the API does
+ * (DescribeRestoreJob `Status`, DescribeBackupJob `State`). The topic's policy lets these rules publish,
+ * and the account's CloudWatch alarms as before; the account keeps the owner's rights.
  */
 export const RESTORE_FAILED_PATTERN = {
   source: ["aws.backup"],
@@ -190,18 +194,29 @@ export const RESTORE_FAILED_PATTERN = {
   detail: { status: ["FAILED", "ABORTED"] },
 } as const;
 
-function restoreFailedRule(name: string, topic: aws.sns.Topic, account: pulumi.Output<[string, string, string, string]>, tags: Record<string, string>, parent: pulumi.Resource): aws.cloudwatch.EventRule {
+export const BACKUP_FAILED_PATTERN = {
+  source: ["aws.backup"],
+  "detail-type": ["Backup Job State Change"],
+  detail: { state: ["FAILED", "ABORTED", "EXPIRED"] },
+} as const;
+
+function backupJobRules(name: string, topic: aws.sns.Topic, account: pulumi.Output<[string, string, string, string]>, tags: Record<string, string>, parent: pulumi.Resource): { restoreFailed: aws.cloudwatch.EventRule; backupFailed: aws.cloudwatch.EventRule } {
   const child = { parent };
-  const rule = new aws.cloudwatch.EventRule(
+  const restoreFailed = new aws.cloudwatch.EventRule(
     `${name}-restore-failed`,
     { description: "A restore job of AWS Backup (the scheduled test restores among them) failed or was aborted.", eventPattern: JSON.stringify(RESTORE_FAILED_PATTERN), tags },
+    child,
+  );
+  const backupFailed = new aws.cloudwatch.EventRule(
+    `${name}-backup-failed`,
+    { description: "A backup job of AWS Backup (the database's scheduled snapshots among them) failed, was aborted or expired before it ran.", eventPattern: JSON.stringify(BACKUP_FAILED_PATTERN), tags },
     child,
   );
   new aws.sns.TopicPolicy(
     `${name}-topic-policy`,
     {
       arn: topic.arn,
-      policy: pulumi.all([topic.arn, rule.arn, account]).apply(([topicArn, ruleArn, [partition, , region, id]]) =>
+      policy: pulumi.all([topic.arn, restoreFailed.arn, backupFailed.arn, account]).apply(([topicArn, restoreArn, backupArn, [partition, , region, id]]) =>
         JSON.stringify({
           Version: "2012-10-17",
           Statement: [
@@ -209,13 +224,14 @@ function restoreFailedRule(name: string, topic: aws.sns.Topic, account: pulumi.O
             // SNS's default policy admitted only the account's own sources; the service principal alone would
             // admit every account's alarms (re:Post "cloudwatch-receive-sns-for-alarm-trigger": aws:SourceArn).
             { Sid: "CloudWatchAlarmsPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${id}:alarm:*` } } },
-            { Sid: "RestoreFailedRulePublishes", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { ArnEquals: { "aws:SourceArn": ruleArn } } },
+            { Sid: "BackupJobRulesPublish", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { ArnEquals: { "aws:SourceArn": [restoreArn, backupArn] } } },
           ],
         }),
       ),
     },
     child,
   );
-  new aws.cloudwatch.EventTarget(`${name}-restore-failed-target`, { rule: rule.name, arn: topic.arn }, child);
-  return rule;
+  new aws.cloudwatch.EventTarget(`${name}-restore-failed-target`, { rule: restoreFailed.name, arn: topic.arn }, child);
+  new aws.cloudwatch.EventTarget(`${name}-backup-failed-target`, { rule: backupFailed.name, arn: topic.arn }, child);
+  return { restoreFailed, backupFailed };
 }

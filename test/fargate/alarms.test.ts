@@ -123,9 +123,11 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const target = inputs(named(resources, "lms-alarms-restore-failed-target"));
     expect(target["arn"]).toBe("arn:aws:sns:eu-west-1:123456789012:lms-alarms-topic");
     const topicPolicy = JSON.parse(String(inputs(named(resources, "lms-alarms-topic-policy"))["policy"])) as { Statement: { Sid: string; Principal: unknown; Condition?: unknown }[] };
-    const fromRule = topicPolicy.Statement.find((s) => s.Sid === "RestoreFailedRulePublishes")!;
+    const fromRule = topicPolicy.Statement.find((s) => s.Sid === "BackupJobRulesPublish")!;
     expect(fromRule.Principal).toEqual({ Service: "events.amazonaws.com" });
-    expect(fromRule.Condition).toEqual({ ArnEquals: { "aws:SourceArn": expect.stringMatching(/^arn:aws:events:[a-z0-9-]+:\d{12}:rule\/lms-alarms-restore-failed-/) } });
+    expect(fromRule.Condition).toEqual({
+      ArnEquals: { "aws:SourceArn": [expect.stringMatching(/^arn:aws:events:[a-z0-9-]+:\d{12}:rule\/lms-alarms-restore-failed-/), expect.stringMatching(/^arn:aws:events:[a-z0-9-]+:\d{12}:rule\/lms-alarms-backup-failed-/)] },
+    });
     // CloudWatch alarms still publish: the topic policy replaces the default one.
     expect(topicPolicy.Statement.map((s) => s.Principal)).toEqual(expect.arrayContaining([{ Service: "cloudwatch.amazonaws.com" }]));
     const key = JSON.parse(String(inputs(named(resources, "lms-alarms-topic-key"))["policy"])) as { Statement: { Principal: unknown; Action: unknown }[] };
@@ -137,6 +139,13 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     const fromAlarms = topicPolicy.Statement.filter((s) => JSON.stringify(s.Principal).includes("cloudwatch.amazonaws.com"));
     expect(fromAlarms).toHaveLength(1);
     expect(fromAlarms[0]!.Condition).toEqual({ ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${MOCK_AWS.region}:${MOCK_AWS.account}:alarm:*` } });
+  });
+
+  it("send a backup job that failed, was aborted or expired to the same topic: a plan whose snapshots stop leaves the restore test nothing to fail on", () => {
+    const rule = named(resources, "lms-alarms-backup-failed");
+    // Backup job events spell it `state` (restore job events `status`), as DescribeBackupJob does.
+    expect(JSON.parse(String(inputs(rule)["eventPattern"]))).toEqual({ source: ["aws.backup"], "detail-type": ["Backup Job State Change"], detail: { state: ["FAILED", "ABORTED", "EXPIRED"] } });
+    expect(inputs(named(resources, "lms-alarms-backup-failed-target"))["arn"]).toBe("arn:aws:sns:eu-west-1:123456789012:lms-alarms-topic");
   });
 
   it.each([
