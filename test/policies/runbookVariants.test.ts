@@ -1,6 +1,6 @@
 /**
  * For every app of the catalog and every runbook requirement it states, a variant of the committed
- * stacks that breaks just that requirement: prod refuses it (exit 1) naming the policy, the app and
+ * stacks (with that app alone in them) that breaks just that requirement: prod refuses it (exit 1) naming the policy, the app and
  * the runbook line; staging reports it as advice, or refuses it where the runbook sets a staging
  * rule. The cases are read from the requirements data, so a new app gets them without a test edit.
  */
@@ -11,7 +11,8 @@ import { runPlan } from "../../plan/cli";
 import { ROOT } from "../helpers";
 import { breaker, POLICY, requirementCases, withBreaker, type Breaker } from "./breakers";
 
-const plan = (stack: string, id: string, b: Breaker) => runPlan({ stack, json: true, cwd: ROOT }, withBreaker(id, b));
+/** The committed stack with the app alone in it: the whole stacks plan clean in test/plan, and no other app's resources bear on this app's requirements. */
+const plan = (stack: string, id: string, b: Breaker) => runPlan({ stack, json: true, cwd: ROOT }, withBreaker(id, b, { alone: true }));
 
 /** Every (app, kind, key, rule) the catalog states. */
 const cases = Object.values(catalog).flatMap((app) =>
