@@ -11,8 +11,10 @@
  *   unattended-upgrades from its first boot (components/hosts/userData.ts).
  * Either way the Docker engine's packages are left out (`docker.io`, `docker-ce`, `containerd`, `runc`
  * ...): upgrading them restarts the daemon and with it every container of every app on the host, a
- * downtime that belongs in a maintenance window, done by a person (an upgraded package that needs a
- * newer one of them would still bring it in). The chosen packages are upgraded with `apt-get install
+ * downtime that belongs in a maintenance window, done by a person. A chosen package whose upgrade
+ * needs a newer one of them (apt would bring it in as a dependency) is left too: the job simulates the
+ * install first, and then each package alone to find which; should the rest together still need one, it
+ * upgrades nothing and fails. The chosen packages are upgraded with `apt-get install
  * --only-upgrade --no-remove`: nothing not yet installed is chosen, and apt stops rather than remove a
  * package; a changed config file keeps the host's version (`--force-confold`).
  * Several apps on one host each run it: apt's own lock serialises them (waited for up to 30 minutes),
@@ -59,6 +61,24 @@ awk '{ print $1 }' "$work/before" | grep -Ev '^(${engine})$' > "$work/candidates
 ${spec.mode === "security" ? `grep -E '^[^ ]+ .*\\(.*-security[ ,/]' "$work/before" | awk '{ print $1 }' | grep -Fxf "$work/candidates" > "$work/chosen" || true` : 'cp "$work/candidates" "$work/chosen"'}
 held=$(awk '{ print $1 }' "$work/before" | grep -Ex '${engine}' | tr '\\n' ' ' || true)
 if [ -n "$held" ]; then echo "$app: left for a maintenance window (they restart every container): $held"; fi
+# What installing packages would install: themselves and the upgrades they depend on.
+pulls() { apt-get -s -o Debug::NoLocking=1 install --only-upgrade --no-remove "$@" | awk '$1 == "Inst" { print $2 }'; }
+engine_re='^(${engine})$'
+# shellcheck disable=SC2046 # one word per package name
+if [ -s "$work/chosen" ] && pulls $(cat "$work/chosen") | grep -Eq "$engine_re"; then
+  : > "$work/kept"
+  while read -r p; do
+    if pulls "$p" | grep -Eq "$engine_re"; then echo "$p" >> "$work/kept"; fi
+  done < "$work/chosen"
+  grep -Fvxf "$work/kept" "$work/chosen" > "$work/rest" || true
+  mv "$work/rest" "$work/chosen"
+  echo "$app: left with the Docker engine (each needs a newer package of it): $(tr '\n' ' ' < "$work/kept")"
+  # shellcheck disable=SC2046 # one word per package name
+  if [ -s "$work/chosen" ] && pulls $(cat "$work/chosen") | grep -Eq "$engine_re"; then
+    echo "$app: the other upgrades together still need a newer Docker engine package: nothing upgraded; upgrade in a maintenance window" >&2
+    exit 1
+  fi
+fi
 if [ -s "$work/chosen" ]; then
   # shellcheck disable=SC2046 # one word per package name
   apt install -y --only-upgrade --no-remove -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $(cat "$work/chosen")

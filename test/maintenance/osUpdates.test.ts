@@ -31,6 +31,12 @@ const STAND_IN = `#!/bin/sh
 # apt-get stand-in: records its arguments; "-s ... upgrade" prints what is still upgradable.
 echo "$*" >> "$STATE/calls"
 case " $* " in
+  *" -s "*" install "*)
+    # What installing these would install: each one's Inst line, and those of the upgrades it needs ($STATE/needs: "<package> <needed>...").
+    for p in "$@"; do case "$p" in -*|install|Debug::*) ;; *)
+      grep "^Inst $p " "$STATE/upgradable" || true
+      for n in $(awk -v p="$p" '$1 == p { $1 = ""; print }' "$STATE/needs" 2>/dev/null); do grep "^Inst $n " "$STATE/upgradable" || true; done ;;
+    esac; done | sort -u ;;
   *" -s "*) cat "$STATE/upgradable" ;;
   *" install "*)
     [ -z "\${APT_FAIL:-}" ] || { echo "E: Sub-process /usr/bin/dpkg returned an error code (1)" >&2; exit 100; }
@@ -39,12 +45,13 @@ esac
 exit 0
 `;
 
-function run(mode: Exclude<OsUpdatesMode, "off">, options: { reboot?: boolean; fail?: boolean; state?: string } = {}) {
+function run(mode: Exclude<OsUpdatesMode, "off">, options: { reboot?: boolean; fail?: boolean; state?: string; needs?: string; standIn?: (text: string) => string } = {}) {
   const state = options.state ?? tempDir("os-updates-state");
   const bin = path.join(state, "bin");
   fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, "apt-get"), STAND_IN, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, "apt-get"), options.standIn ? options.standIn(STAND_IN) : STAND_IN, { mode: 0o755 });
   if (!options.state) fs.writeFileSync(path.join(state, "upgradable"), `${UPGRADABLE.join("\n")}\n`);
+  if (options.needs) fs.writeFileSync(path.join(state, "needs"), options.needs);
   const reboot = path.join(state, "reboot-required");
   if (options.reboot) fs.writeFileSync(reboot, "*** System restart required ***\n");
   const script = path.join(state, "os-updates.sh");
@@ -58,7 +65,8 @@ function run(mode: Exclude<OsUpdatesMode, "off">, options: { reboot?: boolean; f
   return { ...res, state, calls, metrics: fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, "utf8") : "" };
 }
 
-const installs = (calls: string[]) => calls.filter((c) => / install /.test(` ${c} `));
+/** The real installs, not the simulations (`-s`) before them. */
+const installs = (calls: string[]) => calls.filter((c) => / install /.test(` ${c} `) && !/ -s /.test(` ${c} `));
 const sample = (metrics: string, name: string) => metrics.split("\n").find((l) => l.startsWith(name))?.split(" ").pop();
 
 describe("the os-updates job against an apt-get stand-in", () => {
@@ -83,6 +91,25 @@ describe("the os-updates job against an apt-get stand-in", () => {
     expect(sample(res.metrics, 'runbook_host_upgradable_packages{app="fdts",archive="all"}')).toBe("2");
     expect(sample(res.metrics, 'runbook_host_reboot_required{app="fdts"}')).toBe("1");
     expect(res.stdout).toContain("the host asks for a reboot");
+  });
+
+  it("leaves a package whose upgrade needs a newer Docker engine package with the engine, and upgrades the rest", () => {
+    // curl's new version needs the new containerd: apt would install it as a dependency.
+    const res = run("all", { needs: "curl containerd\n" });
+    expect(res.status, res.stderr).toBe(0);
+    expect(installs(res.calls).map((c) => c.split(" ").slice(-1))).toEqual([["libssl3"]]);
+    expect(res.stdout).toContain("left with the Docker engine (each needs a newer package of it): curl");
+    expect(sample(res.metrics, 'runbook_host_upgradable_packages{app="fdts",archive="all"}')).toBe("3");
+  });
+
+  it("upgrades nothing and fails when the upgrades need a newer engine package only together", () => {
+    // Each alone needs nothing of the engine; libssl3 and curl together need the new containerd.
+    const together = (standIn: string) =>
+      standIn.replace('*" -s "*" install "*)', '*" -s "*" install "*libssl3*curl*) grep -E "^Inst (libssl3|curl|containerd) " "$STATE/upgradable" ;;\n  *" -s "*" install "*)');
+    const res = run("all", { standIn: together });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain("the other upgrades together still need a newer Docker engine package: nothing upgraded");
+    expect(installs(res.calls)).toEqual([]);
   });
 
   it("fails when apt fails, and leaves the last metrics as they were (the success time does not move)", () => {
