@@ -41,9 +41,13 @@ export function selectionWindowDays(backupSchedule: string): number {
   return Math.min(365, Math.max(RESTORE_TESTING.selectionWindowDays, Math.ceil(maxGapHours(backupSchedule) / 24) + 1));
 }
 
-/** A restore testing plan's name: letters, digits and underscores only, at most 50 characters. */
-export function restoreTestingName(appId: string, environment: string): string {
-  return `${appId}_${environment}_restore_test`.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 50);
+/**
+ * A restore testing plan's name: letters, digits and underscores only, at most 50 characters, and unique
+ * in the account and region: the stack's name in it, so that two stacks of one app (prod and its
+ * recovery stack, say) in one account both get a plan.
+ */
+export function restoreTestingName(appId: string, stack: string): string {
+  return `${appId}_${stack}_restore_test`.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 50);
 }
 
 export interface RestoreTestingArgs {
@@ -67,7 +71,7 @@ export function deployRestoreTesting(name: string, app: AppSpec, args: RestoreTe
     child,
   );
   const attachment = new aws.iam.RolePolicyAttachment(`${name}-restore-test-role-policy`, { role: role.name, policyArn: RESTORE_ROLE_POLICY }, child);
-  const planName = restoreTestingName(app.id, app.environment);
+  const planName = restoreTestingName(app.id, pulumi.getStack());
   const plan = new aws.backup.RestoreTestingPlan(
     `${name}-restore-test`,
     {

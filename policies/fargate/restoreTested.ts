@@ -9,7 +9,7 @@ import { FARGATE_TYPES, tagOf } from "./view";
 export const fargateRestoreTested: StackValidationPolicy = {
   name: "fargate-backups-restore-tested",
   description:
-    "Each Fargate app's RDS database is the protected resource of an AWS Backup restore testing selection whose plan restores its newest snapshot on a schedule. Backups are proved by restoring them, as verify.sh does on a Docker host.",
+    "Each Fargate app's RDS database is the protected resource of an AWS Backup restore testing selection whose plan restores its newest snapshot from the app's own vault on a schedule. Backups are proved by restoring them, as verify.sh does on a Docker host.",
   validateStack: (args, report) => {
     const databases = args.resources.filter((r) => r.type === FARGATE_TYPES.rdsInstance && tagOf(r, "runbook.app") !== undefined);
     const selections = args.resources.filter((r) => r.type === FARGATE_TYPES.restoreTestingSelection);
@@ -18,7 +18,14 @@ export const fargateRestoreTested: StackValidationPolicy = {
         (s) =>
           s.props["protectedResourceType"] === "RDS" &&
           s.dependencies.some((d) => d.urn === db.urn) &&
-          s.dependencies.some((d) => d.type === FARGATE_TYPES.restoreTestingPlan && typeof d.props["scheduleExpression"] === "string" && d.props["scheduleExpression"] !== ""),
+          s.dependencies.some(
+            (plan) =>
+              plan.type === FARGATE_TYPES.restoreTestingPlan &&
+              typeof plan.props["scheduleExpression"] === "string" &&
+              plan.props["scheduleExpression"] !== "" &&
+              // It restores from the app's own vault, where its backup plan puts the snapshots.
+              plan.dependencies.some((v) => v.type === FARGATE_TYPES.backupVault && tagOf(v, "runbook.app") === tagOf(db, "runbook.app")),
+          ),
       );
       if (!tested) report(`Database ${db.name} (app ${tagOf(db, "runbook.app")}) has no scheduled AWS Backup restore test; its snapshots are never proved restorable.`);
     }

@@ -15,6 +15,7 @@ export const FARGATE_TYPES = {
   webAcl: "aws:wafv2/webAcl:WebAcl",
   webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
   rdsInstance: "aws:rds/instance:Instance",
+  backupVault: "aws:backup/vault:Vault",
   restoreTestingPlan: "aws:backup/restoreTestingPlan:RestoreTestingPlan",
   restoreTestingSelection: "aws:backup/restoreTestingSelection:RestoreTestingSelection",
   scalingTarget: "aws:appautoscaling/target:Target",

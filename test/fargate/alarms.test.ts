@@ -10,7 +10,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_RATE_EXPRESSION } from "../../components/fargate/alarms";
 import { awsBackupCron } from "../../components/fargate/awsCron";
-import { RESTORE_ROLE_POLICY, selectionWindowDays } from "../../components/fargate/restoreTesting";
+import { RESTORE_ROLE_POLICY, restoreTestingName, selectionWindowDays } from "../../components/fargate/restoreTesting";
 import { PROJECT } from "../../config/defaults";
 import { parseStackConfig } from "../../config/resolve";
 import { deployStack } from "../../program";
@@ -146,6 +146,12 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     // Backup job events spell it `state` (restore job events `status`), as DescribeBackupJob does.
     expect(JSON.parse(String(inputs(rule)["eventPattern"]))).toEqual({ source: ["aws.backup"], "detail-type": ["Backup Job State Change"], detail: { state: ["FAILED", "ABORTED", "EXPIRED"] } });
     expect(inputs(named(resources, "lms-alarms-backup-failed-target"))["arn"]).toBe("arn:aws:sns:eu-west-1:123456789012:lms-alarms-topic");
+  });
+
+  it("names each stack's plan apart (names are unique in an account and region), in the characters and length AWS takes", () => {
+    expect(restoreTestingName("lms", "prod")).toBe("lms_prod_restore_test");
+    expect(restoreTestingName("lms", "prod-recovery")).toBe("lms_prod_recovery_restore_test");
+    expect(restoreTestingName("reference", "organization-wide-disaster-recovery-drill")).toMatch(/^[A-Za-z0-9_]{1,50}$/);
   });
 
   it.each([

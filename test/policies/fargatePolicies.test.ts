@@ -151,6 +151,7 @@ const variants: [string, string, Mutation][] = [
   ["a rollout that stops half the tasks first", "fargate-service-rollout-safe", onName("lms-worker-rq", (p) => (p["deploymentMinimumHealthyPercent"] = 50))],
   ["a public database", "fargate-database-safe", onName("lms-db", (p) => (p["publiclyAccessible"] = true))],
   ["a restore test of another database than the app's", "fargate-backups-restore-tested", onName("lms-restore-test-selection", (p) => (p["protectedResourceArns"] = ["arn:aws:rds:eu-west-1:123456789012:db:another-app"]))],
+  ["a restore test that restores from another vault than the app's", "fargate-backups-restore-tested", onName("lms-restore-test", (p) => (p["recoveryPointSelection"] = { ...(p["recoveryPointSelection"] as object), includeVaults: ["arn:aws:backup:eu-west-1:123456789012:backup-vault:another-app"] }))],
   ["TLS 1.0 at the load balancer", "fargate-load-balancer-https-only", onName("lms-https", (p) => (p["sslPolicy"] = "ELBSecurityPolicy-2016-08"))],
   ["a web ACL that only lets the health endpoint through, with no rate rule", "fargate-load-balancer-rate-limited", onName("lms-waf", (p) => (p["rules"] = (p["rules"] as { name: string }[]).filter((r) => r.name !== "rate-limit")))],
   ["a rate rule that only counts", "fargate-load-balancer-rate-limited", onName("lms-waf", (p) => (p["rules"] = (p["rules"] as { name: string }[]).map((r) => (r.name === "rate-limit" ? { ...r, action: { count: {} } } : r))))],
