@@ -13,8 +13,8 @@
  * ...): upgrading them restarts the daemon and with it every container of every app on the host, a
  * downtime that belongs in a maintenance window, done by a person. A chosen package whose upgrade
  * needs a newer one of them (apt would bring it in as a dependency) is left too: the job simulates the
- * install first, and then each package alone to find which; should the rest together still need one, it
- * upgrades nothing and fails. The chosen packages are upgraded with `apt-get install
+ * install first, and then each package alone to find which; should the rest together still need one, or
+ * apt refuse to simulate an install (no `Inst` lines then tell anything), it upgrades nothing and fails. The chosen packages are upgraded with `apt-get install
  * --only-upgrade --no-remove`: nothing not yet installed is chosen, and apt stops rather than remove a
  * package; a changed config file keeps the host's version (`--force-confold`).
  * Several apps on one host each run it: apt's own lock serialises them (waited for up to 30 minutes),
@@ -61,20 +61,29 @@ awk '{ print $1 }' "$work/before" | grep -Ev '^(${engine})$' > "$work/candidates
 ${spec.mode === "security" ? `grep -E '^[^ ]+ .*\\(.*-security[ ,/]' "$work/before" | awk '{ print $1 }' | grep -Fxf "$work/candidates" > "$work/chosen" || true` : 'cp "$work/candidates" "$work/chosen"'}
 held=$(awk '{ print $1 }' "$work/before" | grep -Ex '${engine}' | tr '\\n' ' ' || true)
 if [ -n "$held" ]; then echo "$app: left for a maintenance window (they restart every container): $held"; fi
-# What installing packages would install: themselves and the upgrades they depend on.
-pulls() { apt-get -s -o Debug::NoLocking=1 install --only-upgrade --no-remove "$@" | awk '$1 == "Inst" { print $2 }'; }
 engine_re='^(${engine})$'
+# Whether installing packages would install a Docker engine package with them: apt's simulation prints an
+# "Inst" line for each package it would unpack, the upgrades they depend on included. When apt refuses
+# instead (a removal that --no-remove forbids, a dependency it cannot meet) it exits 100 before printing
+# any: the job stops there rather than read that silence as "no engine package" (sh has no pipefail).
+needs_engine() {
+  if ! apt-get -s -o Debug::NoLocking=1 install --only-upgrade --no-remove "$@" > "$work/simulated"; then
+    echo "$app: apt could not simulate upgrading $*: nothing upgraded" >&2
+    exit 1
+  fi
+  awk '$1 == "Inst" { print $2 }' "$work/simulated" | grep -Eq "$engine_re"
+}
 # shellcheck disable=SC2046 # one word per package name
-if [ -s "$work/chosen" ] && pulls $(cat "$work/chosen") | grep -Eq "$engine_re"; then
+if [ -s "$work/chosen" ] && needs_engine $(cat "$work/chosen"); then
   : > "$work/kept"
   while read -r p; do
-    if pulls "$p" | grep -Eq "$engine_re"; then echo "$p" >> "$work/kept"; fi
+    if needs_engine "$p"; then echo "$p" >> "$work/kept"; fi
   done < "$work/chosen"
   grep -Fvxf "$work/kept" "$work/chosen" > "$work/rest" || true
   mv "$work/rest" "$work/chosen"
-  echo "$app: left with the Docker engine (each needs a newer package of it): $(tr '\n' ' ' < "$work/kept")"
+  echo "$app: left with the Docker engine (each needs a newer package of it): $(tr '\\n' ' ' < "$work/kept")"
   # shellcheck disable=SC2046 # one word per package name
-  if [ -s "$work/chosen" ] && pulls $(cat "$work/chosen") | grep -Eq "$engine_re"; then
+  if [ -s "$work/chosen" ] && needs_engine $(cat "$work/chosen"); then
     echo "$app: the other upgrades together still need a newer Docker engine package: nothing upgraded; upgrade in a maintenance window" >&2
     exit 1
   fi

@@ -112,6 +112,19 @@ describe("the os-updates job against an apt-get stand-in", () => {
     expect(installs(res.calls)).toEqual([]);
   });
 
+  it("upgrades nothing and fails when apt cannot simulate an upgrade, rather than read its silence as needing no engine package", () => {
+    // curl's new version needs the new containerd, and apt refuses to simulate any install with curl in it
+    // (as it does when a removal would be needed and --no-remove forbids it): no Inst line, exit 100. Read as
+    // "needs nothing of the engine", the job went on to install curl, and so containerd, unchecked.
+    const refusing = (standIn: string) =>
+      standIn.replace('*" -s "*" install "*)', '*" -s "*" install "*curl*) echo "E: Packages need to be removed but remove is disabled." >&2; exit 100 ;;\n  *" -s "*" install "*)');
+    const res = run("all", { needs: "curl containerd\n", standIn: refusing });
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain("E: Packages need to be removed but remove is disabled.");
+    expect(res.stderr).toContain("fdts: apt could not simulate upgrading libssl3 curl: nothing upgraded");
+    expect(installs(res.calls)).toEqual([]);
+  });
+
   it("fails when apt fails, and leaves the last metrics as they were (the success time does not move)", () => {
     const first = run("security");
     const before = first.metrics;
