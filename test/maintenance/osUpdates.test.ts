@@ -17,7 +17,11 @@ import { problemsOf, rawStackConfig } from "../helpers";
 import { requireTool, tempDir } from "../tools/realTools";
 
 const dir = tempDir("os-updates");
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+/** Each run's state directory, removed with the suite's. */
+const states: string[] = [];
+afterAll(() => {
+  for (const d of [dir, ...states]) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** apt's simulation lines, as Debian 12 prints them. */
 const UPGRADABLE = [
@@ -47,6 +51,7 @@ exit 0
 
 function run(mode: Exclude<OsUpdatesMode, "off">, options: { reboot?: boolean; fail?: boolean; state?: string; needs?: string; standIn?: (text: string) => string } = {}) {
   const state = options.state ?? tempDir("os-updates-state");
+  states.push(state);
   const bin = path.join(state, "bin");
   fs.mkdirSync(bin, { recursive: true });
   fs.writeFileSync(path.join(bin, "apt-get"), options.standIn ? options.standIn(STAND_IN) : STAND_IN, { mode: 0o755 });

@@ -133,7 +133,6 @@ export function requirementCases(requirements: AppRequirements): [string, string
   });
 }
 
-/** The program with one app broken as `b` says. */
 /**
  * The program with `b` applied to app `id`; `alone`: that app only, the stack's other apps left out (their
  * resources bear on none of its requirements, and planning five apps for each of a hundred cases is most of
