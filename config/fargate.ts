@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { ResourceLimits } from "../apps/types";
 import { awsId } from "./hosts";
 import { rdsClassSize } from "../policies/fargate/rdsClasses";
-import { awsBackupCron } from "../components/fargate/awsCron";
+import { AwsCronError, awsBackupCron } from "../components/fargate/awsCron";
 import type { RawProblem } from "./schema";
 
 /** Instance classes the default is picked from, smallest first: the first that holds the runbook's database limits. */
@@ -137,7 +137,8 @@ export function fargateProblems(appId: string, app: unknown, engine: "postgres" 
     try {
       awsBackupCron(expr, `backups.${key}`);
     } catch (e) {
-      problems.push({ path: at("backups", key), message: `${(e as Error).message.replace(/^`[^`]+` "[^"]*"(: | )/, "")} (with \`fargate\`, AWS Backup runs it)` });
+      if (!(e instanceof AwsCronError)) throw e;
+      problems.push({ path: at("backups", key), message: `${e.reason} (with \`fargate\`, AWS Backup runs it)` });
     }
   }
   const pub = Array.isArray(fargate["publicSubnetIds"]) ? fargate["publicSubnetIds"] : [];

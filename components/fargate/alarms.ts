@@ -2,8 +2,8 @@
  * FargateAlarms: what Prometheus watches on a Docker host, as CloudWatch alarms of a Fargate app, at
  * the app's runbook thresholds where it sets them (its resolved monitoring alerts): the share of 5xx
  * answers, unhealthy targets, the backend's memory, the database's CPU and free storage. Each goes to
- * an SNS topic with the app's critical receivers (e-mail, an https webhook), as does a test restore of
- * the database's backups that fails (an EventBridge rule: AWS Backup's restore jobs have no metric).
+ * an SNS topic with the app's critical receivers (e-mail, an https webhook), as do AWS Backup's restore
+ * jobs (the database's test restores among them) and backup jobs that fail (two EventBridge rules).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

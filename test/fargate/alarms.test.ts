@@ -117,7 +117,7 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
     expect(named(resources, "lms-restore-test-selection").options.deleteBeforeReplace).toBe(true);
   });
 
-  it("send a restore job that failed or was aborted to the alarm topic, which lets only that rule's events in and whose key lets EventBridge encrypt", () => {
+  it("send a restore job that failed or was aborted to the alarm topic, which lets only these rules' events in and whose key lets EventBridge encrypt", () => {
     const rule = named(resources, "lms-alarms-restore-failed");
     expect(JSON.parse(String(inputs(rule)["eventPattern"]))).toEqual({ source: ["aws.backup"], "detail-type": ["Restore Job State Change"], detail: { status: ["FAILED", "ABORTED"] } });
     const target = inputs(named(resources, "lms-alarms-restore-failed-target"));
@@ -173,6 +173,6 @@ describe("the Fargate app's backups, proved by restoring them (AWS Backup itself
   it("refuses what AWS Backup's cron cannot say, naming the key", () => {
     expect(() => awsBackupCron("0 4 * * */2", "backups.verifySchedule")).toThrow(/`backups.verifySchedule` "0 4 \* \* \*\/2": AWS Backup takes no step/);
     expect(() => awsBackupCron("0 4 1 * 1", "backups.verifySchedule")).toThrow(/sets both the day of the month and the day of the week/);
-    expect(() => awsBackupCron("0 4 * *")).toThrow(/`backups.schedule` "0 4 \* \*" must have five cron fields/);
+    expect(() => awsBackupCron("0 4 * *")).toThrow(/`backups.schedule` "0 4 \* \*": must have five cron fields/);
   });
 });
